@@ -1,0 +1,50 @@
+"""Attribution: daily rollups joined to claims (from their claim date) and the org hierarchy,
+and each row's standing against the model catalog."""
+
+from __future__ import annotations
+
+from ledger.store import Store
+
+# A claim counts only from its claim date: earlier spend by the same principal stays unattributed.
+# The account's owning node decides who can see unattributed spend.
+ATTRIBUTED_VIEW = """
+CREATE OR REPLACE TEMP VIEW attributed_daily AS
+SELECT u.*,
+       CASE WHEN c.principal IS NOT NULL AND u.usage_date >= c.claimed_on THEN c.product END AS product,
+       CASE WHEN c.principal IS NULL THEN 'unclaimed'
+            WHEN u.usage_date < c.claimed_on THEN 'before_claim'
+            ELSE 'claimed' END AS attribution,
+       c.product AS claimed_product,
+       c.claimed_on,
+       a.name AS account_name,
+       a.owner_node AS account_owner
+FROM usage_daily u
+LEFT JOIN claims c ON c.principal = u.principal
+LEFT JOIN accounts a ON a.account_id = u.account_id
+"""
+
+# Standing of (model, account, region, product) against the catalog. Empty lists mean "all".
+COMPLIANCE_VIEW = """
+CREATE OR REPLACE TEMP VIEW usage_compliance AS
+SELECT d.*, op.department, op.portfolio, op.business_unit,
+       mc.state AS catalog_state,
+       CASE
+         WHEN d.kind = 'guardrail' OR (d.model_id IS NULL AND d.billing_model IS NULL) THEN 'not_a_model'
+         WHEN d.model_id IS NULL THEN 'unreviewed'
+         WHEN mc.model_id IS NULL THEN 'unreviewed'
+         WHEN mc.state = 'blocked' THEN 'blocked'
+         WHEN mc.state = 'restricted'
+              AND (d.product IS NULL OR NOT list_contains(mc.products, d.product)) THEN 'restricted_to_others'
+         WHEN NOT (len(mc.accounts) = 0 OR list_contains(mc.accounts, d.account_id))
+              OR NOT (len(mc.regions) = 0 OR list_contains(mc.regions, d.region)) THEN 'approved_elsewhere'
+         ELSE 'approved'
+       END AS compliance
+FROM attributed_daily d
+LEFT JOIN org_products op ON op.product = d.product
+LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
+"""
+
+
+def ensure_views(store: Store) -> None:
+    store.con.execute(ATTRIBUTED_VIEW)
+    store.con.execute(COMPLIANCE_VIEW)

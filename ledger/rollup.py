@@ -1,0 +1,28 @@
+"""Daily rollups (day x account x region x principal x model x kind), rebuilt per billing period."""
+
+from __future__ import annotations
+
+from ledger.store import Store
+
+_GROUP = """billing_period, usage_date, account_id, region, principal, billing_model, model_id,
+            model_family, kind, tier, routing, charge_class"""
+
+
+def rebuild(store: Store, periods: list[str]) -> None:
+    """Replace the rollup rows of these periods from the raw rows, in the caller's transaction."""
+    with store.transaction() as con:
+        for period in periods:
+            con.execute("DELETE FROM usage_daily WHERE billing_period = ?", [period])
+            con.execute(
+                f"""INSERT INTO usage_daily
+                    SELECT {_GROUP}, sum(tokens), sum(usage_amount), sum(unblended_cost),
+                           sum(net_unblended_cost), count(*)
+                    FROM bedrock_usage WHERE billing_period = ? GROUP BY {_GROUP}""",
+                [period],
+            )
+
+
+def rebuild_all(store: Store) -> list[str]:
+    periods = [r[0] for r in store.rows("SELECT DISTINCT billing_period FROM bedrock_usage ORDER BY 1")]
+    rebuild(store, periods)
+    return periods

@@ -1,0 +1,218 @@
+"""The `steward` command line (Typer). It parses input, builds context and calls the core."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ledger.errors import StewardError
+from ledger.store import Store
+from steward.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bedrock Steward: names on your Bedrock bill.")
+org_app = typer.Typer(no_args_is_help=True, help="The governance registry as code (org YAML).")
+audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
+app.add_typer(org_app, name="org")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-11-23") from None
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[Optional[Path], typer.Option("--db", help="DuckDB store file [env STEWARD_DB; default ./steward.duckdb]")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The day 'now' is, YYYY-MM-DD [default today]")] = None,
+) -> None:
+    overrides: dict = {}
+    if db is not None:
+        overrides["db"] = db
+    if as_of is not None:
+        overrides["as_of"] = _parse_date(as_of)
+    ctx.obj = Settings(**overrides)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+
+
+def _fail(exc: StewardError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _money(v: float) -> str:
+    return f"${v:,.2f}"
+
+
+def print_ingest(result) -> None:  # noqa: ANN001 - IngestResult
+    table = Table(title="Ingested billing periods", title_justify="left")
+    for col in ("period", "files", "rows", "Bedrock rows", "Bedrock usage cost", "credits/tax/other",
+                "principals", "models", "unmapped names", "unknown usage types", "data through"):
+        table.add_column(col, justify="right" if col not in ("period", "unmapped names", "unknown usage types") else "left")
+    for s in result.periods:
+        table.add_row(
+            s.billing_period, str(s.files), f"{s.rows:,}", f"{s.bedrock_rows:,}", _money(s.usage_cost),
+            _money(s.other_charges), str(s.principals), str(s.models),
+            ", ".join(s.unmapped_billing_names) or "-", ", ".join(s.unknown_usage_types) or "-",
+            s.data_through or "-",
+        )
+    console.print(table)
+    console.print(
+        f"{result.rows_read:,} rows from {result.files} file(s) in {result.seconds:.2f}s "
+        f"({result.rows_per_second:,.0f} rows/s). Usage cost counts Usage, SavingsPlanCoveredUsage "
+        "and DiscountedUsage; credits, refunds and taxes are shown separately."
+    )
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+
+
+def run_ingest(store: Store, sources: list[str], actor: str) -> object:
+    from ledger.ingest import ingest
+
+    with Progress(
+        TextColumn("ingesting"), BarColumn(), TextColumn("{task.fields[done]}"),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, rate="", done="")
+
+        def progress(done: int, total: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, completed=done, total=total, done=f"{done:,}/{total:,} rows",
+                       rate=f"{done / elapsed:,.0f} rows/s")
+
+        return ingest(store, sources, actor=actor, progress=progress)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    sources: Annotated[list[str], typer.Argument(help="Parquet file(s), folder(s) or s3://bucket/prefix")],
+) -> None:
+    """Load CUR 2.0 Parquet; each billing period found replaces the stored one."""
+    s = _settings(ctx)
+    try:
+        with Store(s.db) as store:
+            print_ingest(run_ingest(store, sources, s.operator()))
+    except StewardError as exc:
+        raise _fail(exc) from None
+
+
+@org_app.command("apply")
+def org_apply(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Org YAML file")],
+              why: Annotated[Optional[str], typer.Option(help="Reason, recorded in the audit log")] = None) -> None:
+    """Validate the org file and make the registry match it (idempotent)."""
+    from ledger import model_names, registry
+
+    s = _settings(ctx)
+    try:
+        org = registry.load_org_file(file)
+        with Store(s.db) as store:
+            summary = registry.apply_org(store, org, actor=s.operator(), why=why)
+            model_names.remap(store)
+    except StewardError as exc:
+        raise _fail(exc) from None
+    console.print(summary.describe() if hasattr(summary, "describe") else summary)
+
+
+@org_app.command("export")
+def org_export(ctx: typer.Context,
+               output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this file")] = None) -> None:
+    """Print the registry as org YAML (round-trips with `org apply`)."""
+    from ledger import registry
+
+    s = _settings(ctx)
+    try:
+        with Store(s.db) as store:
+            text = registry.export_org_yaml(store)
+    except StewardError as exc:
+        raise _fail(exc) from None
+    if output:
+        output.write_text(text)
+        err.print(f"wrote {output}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the audit log's hash chain; report the first broken link."""
+    from ledger import audit
+
+    s = _settings(ctx)
+    with Store(s.db) as store:
+        v = audit.verify(store)
+    if v.ok:
+        console.print(f"audit log intact: {v.entries} entries, every link verified")
+    else:
+        err.print(f"[bold red]audit log broken[/] at entry {v.first_broken_seq}: {v.reason}")
+        raise typer.Exit(code=1)
+
+
+@audit_app.command("log")
+def audit_log(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many entries")] = 20) -> None:
+    """Show the most recent audit entries."""
+    from ledger import audit
+
+    s = _settings(ctx)
+    with Store(s.db) as store:
+        rows = audit.entries(store, limit=limit)
+    table = Table(title="Audit log (newest first)", title_justify="left")
+    for col in ("seq", "at", "actor", "action", "subject", "outcome", "why"):
+        table.add_column(col)
+    for e in rows:
+        table.add_row(str(e.seq), str(e.at)[:19], e.actor, e.action, (e.subject or "")[:60], e.outcome, e.why or "")
+    console.print(table)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    rows: Annotated[Optional[int], typer.Option(help="Scale the demo CUR to about N rows")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the demo export")] = Path("demo-data"),
+    seed: Annotated[int, typer.Option(help="Generator seed")] = 7,
+) -> None:
+    """Generate demo CUR, ingest it, apply the demo org, and show what each persona is told."""
+    from ledger import demo as demo_gen
+    from ledger import model_names, registry
+    from steward.demo_report import print_report
+
+    s = _settings(ctx)
+    today = s.today()
+    try:
+        with console.status("generating demo CUR 2.0 export..."):
+            result = demo_gen.generate(out, as_of=today, rows=rows, seed=seed)
+        console.print(
+            f"Generated {result.rows:,} CUR rows in {len(result.files)} file(s) under {result.export_root} "
+            f"({result.first_day} to {result.last_day})."
+        )
+        with Store(s.db) as store:
+            print_ingest(run_ingest(store, [str(result.export_root)], s.operator()))
+            summary = registry.apply_org(store, registry.load_org_file(result.org_file), actor=s.operator(),
+                                         why="steward demo")
+            model_names.remap(store)
+            console.print(summary.describe() if hasattr(summary, "describe") else summary)
+            print_report(console, store, today)
+    except StewardError as exc:
+        raise _fail(exc) from None
+    console.print(f"\nStore: {s.db}. Try: steward --db {s.db} org export | head -40")
+
+
+if __name__ == "__main__":
+    app()

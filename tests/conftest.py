@@ -1,0 +1,39 @@
+"""Shared fixtures: a real DuckDB store in tmp_path, and a way to put a principal into the CUR."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ledger.principals import normalise_principal, principal_type
+from ledger.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "steward.duckdb")
+    yield s
+    s.close()
+
+
+def insert_usage_row(store: Store, principal_raw: str, *, cost: float = 1.0,
+                     account_id: str = "111122223333", region: str = "us-east-1",
+                     day: str = "2026-10-01") -> None:
+    """One minimal bedrock_usage row (every NOT NULL column filled) for a principal."""
+    norm = normalise_principal(principal_raw)
+    store.con.execute(
+        "INSERT INTO bedrock_usage (billing_period, usage_start, usage_date, account_id, region, "
+        "principal, principal_raw, principal_type, line_item_type, charge_class, usage_type, "
+        "billing_model, kind, tier, routing, unblended_cost, net_unblended_cost) VALUES "
+        "(?, CAST(? AS TIMESTAMP), CAST(? AS DATE), ?, ?, ?, ?, ?, 'Usage', 'usage', "
+        "'USE1-Claude3Haiku-input-tokens', 'Claude3Haiku', 'input', 'standard', 'in-region', ?, ?)",
+        [day[:7], day, day, account_id, region, norm, principal_raw, principal_type(norm), cost, cost],
+    )
+
+
+@pytest.fixture
+def add_usage(store: Store) -> Callable[..., None]:
+    """add_usage(principal_raw, **kw): insert one bedrock_usage row into the `store` fixture."""
+    return lambda principal_raw, **kw: insert_usage_row(store, principal_raw, **kw)
