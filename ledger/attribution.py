@@ -46,5 +46,9 @@ LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
 
 
 def ensure_views(store: Store) -> None:
+    """Create the temp views on this connection (once per Store)."""
+    if getattr(store, "_views_ready", False):
+        return
     store.con.execute(ATTRIBUTED_VIEW)
     store.con.execute(COMPLIANCE_VIEW)
+    store._views_ready = True

@@ -151,7 +151,9 @@ def verify(store: Store) -> AuditVerification:
     expected_seq = 1
     for seq, at, actor, persona, action, subject, outcome, details, why, prev_hash, h in rows:
         reason = ""
-        if seq != expected_seq:
+        if seq != expected_seq and expected_seq == 1:
+            reason = f"the log starts at entry {seq}, not 1: entries were removed or renumbered"
+        elif seq != expected_seq:
             reason = (f"entry {seq} follows entry {expected_seq - 1}: entries are missing or "
                       "were renumbered")
         elif prev_hash != prev:

@@ -194,7 +194,7 @@ class Estimate(_Strict):
     def _month(cls, v: Any) -> Any:
         if isinstance(v, str) and _MONTH.match(v.strip()):
             return v.strip()
-        raise ValueError(f"{v!r} is not a month 'YYYY-MM' (quote it, e.g. month: '2026-11')")
+        raise ValueError(f"{v!r} is not a month 'YYYY-MM', e.g. '2026-11'")
 
     @field_validator("usd", "input_tokens", "output_tokens", mode="before")
     @classmethod
@@ -255,7 +255,7 @@ class ModelEntry(_Strict):
     @classmethod
     def _rationale(cls, v: Any) -> Any:
         if v is None or (isinstance(v, str) and not v.strip()):
-            raise ValueError("rationale must say why this decision was made (it is blank)")
+            raise ValueError("is blank: say why this decision was made")
         return v
 
 
@@ -283,6 +283,14 @@ class OrgFile(_Strict):
     @property
     def source(self) -> str:
         return self._source
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content, wherever each came from (the source is not part of the content)."""
+        if not isinstance(other, OrgFile):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
 
     def nodes(self) -> list[tuple[str, str, str | None, int]]:
         """(kind, name, parent, position within parent) for every node, depth first."""

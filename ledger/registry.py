@@ -344,11 +344,13 @@ def parse_org(data: dict, source: str = "org file") -> OrgFile:
             source,
             f"must be a mapping with sections {', '.join(SECTIONS)}, got {_show(data)}",
         )
+    schema_errors: Errors = []
     try:
         org = OrgFile.model_validate(data)
     except ValidationError as exc:
-        _raise(_pydantic_errors(exc))
-        raise  # unreachable
+        schema_errors = _pydantic_errors(exc)
+    # Raised outside the except block: the pydantic error is not chained (ours says it all).
+    _raise(schema_errors)
     _raise(_cross_check(org))
     org._source = source
     return org
@@ -887,6 +889,7 @@ def apply_org(
     if persona is not None and persona not in PERSONAS:
         raise RegistryError("persona", f"{persona!r} is not one of {', '.join(PERSONAS)}")
     at = _utc_naive(now)
+    _raise(_cross_check(org))  # in case the OrgFile was built in code rather than parsed
     check_claims_against_usage(store, org)
     new_sha = org_sha256(org)
     counts = _counts(org)

@@ -37,3 +37,36 @@ def insert_usage_row(store: Store, principal_raw: str, *, cost: float = 1.0,
 def add_usage(store: Store) -> Callable[..., None]:
     """add_usage(principal_raw, **kw): insert one bedrock_usage row into the `store` fixture."""
     return lambda principal_raw, **kw: insert_usage_row(store, principal_raw, **kw)
+
+
+# --- the fixture org of tests/orgfixture.py, ingested and applied ---
+
+@pytest.fixture(scope="module")
+def org_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """Read-only use: shared by the tests of a module."""
+    from tests.orgfixture import build_store
+
+    s = build_store(tmp_path_factory.mktemp("org"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def fresh_org_store(tmp_path: Path) -> Iterator[Store]:
+    """For tests that write: a store of their own."""
+    from tests.orgfixture import build_store
+
+    s = build_store(tmp_path)
+    yield s
+    s.close()
+
+
+def make_ctx(store: Store, email: str):  # noqa: ANN201 - ToolContext
+    from datetime import datetime
+
+    from tests.orgfixture import TODAY
+    from tools.caller import resolve_caller
+    from tools.context import ToolContext
+
+    return ToolContext(store=store, caller=resolve_caller(store, email), today=TODAY,
+                       clock=datetime(2026, 11, 21, 9, 30))

@@ -1,0 +1,1 @@
+"""The role-scoped governance tools: the one place answers are computed and scope is enforced."""

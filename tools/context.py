@@ -1,0 +1,41 @@
+"""The explicit context every tool receives: the store, the caller and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+
+from ledger.store import Store
+from tools.caller import Caller
+
+
+@dataclass(frozen=True, kw_only=True)
+class Thresholds:
+    cache_hit_healthy: float = 0.30  # cache reads / all input-side tokens
+    soft_quota: float = 0.80         # share of the estimate that warns
+    hard_quota: float = 1.00         # share of the estimate that is exceeded
+    anomaly_window_days: int = 14
+    anomaly_mad_threshold: float = 3.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolContext:
+    store: Store
+    caller: Caller
+    today: date                       # 'now' for every date-relative answer (--as-of)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    clock: datetime | None = None     # fixed timestamp for audit entries (tests); None = real time
+
+    def now(self) -> datetime:
+        if self.clock is not None:
+            return self.clock
+        real = datetime.now(timezone.utc).replace(tzinfo=None)
+        # Keep audit timestamps on the --as-of day when one is set, so replays read sensibly.
+        return real if real.date() == self.today else datetime.combine(self.today, real.time())
+
+    def with_caller(self, caller: Caller) -> ToolContext:
+        return ToolContext(store=self.store, caller=caller, today=self.today,
+                           thresholds=self.thresholds, clock=self.clock)
+
+
+__all__ = ["Thresholds", "ToolContext", "time"]

@@ -1,0 +1,319 @@
+"""Spend against estimates, and spend breakdowns within the caller's scope."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ledger.attribution import ensure_views
+from tools.context import ToolContext
+from tools.errors import ToolError
+from tools.periods import Window, data_through, days_in_month, prev_month, window
+from tools.scope import default_product, product_clause, require_node, require_product
+from tools.toolset import ALL_PERSONAS, tool
+
+SPEND_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
+RUN_RATE_DAYS = 7
+
+
+class TokenFigures(BaseModel):
+    input: float = 0
+    output: float = 0
+    cache_read: float = 0
+    cache_write: float = 0
+
+
+class EstimateStatusArgs(BaseModel):
+    product: str | None = Field(None, description="Product name; default: your only product.")
+    month: str | None = Field(None, description="Month as YYYY-MM; default: the current month.")
+
+
+class EstimateStatus(BaseModel):
+    product: str
+    month: str
+    data_through: date | None
+    days_of_data: int
+    days_in_month: int
+    actual_usd: float = Field(description="Month to date, unblended usage cost in USD.")
+    actual_net_usd: float
+    credits_and_other_usd: float = Field(description="Credits, refunds, taxes: not in actual_usd.")
+    tokens: TokenFigures
+    estimate_usd: float | None
+    estimate_input_tokens: int | None
+    estimate_output_tokens: int | None
+    pct_used: float | None = Field(description="actual_usd / estimate_usd")
+    forecast_usd: float
+    forecast_method: str
+    projected_overrun_usd: float = Field(description="forecast above estimate, 0 if within")
+    projected_headroom_usd: float = Field(description="estimate above forecast, 0 if over")
+    forecast_output_tokens: float
+    output_tokens_vs_estimate: float | None = Field(description="forecast output tokens / estimate")
+    forecast_input_tokens: float
+    input_tokens_vs_estimate: float | None
+    cache_hit_rate: float | None = Field(description="cache reads / (input + cache read + cache write)")
+    cache_hit_healthy: float
+    status: Literal["on_track", "projected_over", "exceeded", "no_estimate", "no_usage"]
+    advice: str
+
+
+def _fmt_usd(v: float) -> str:
+    return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
+
+
+def _advice(s: EstimateStatus) -> str:
+    parts: list[str] = []
+    if s.output_tokens_vs_estimate is not None and s.output_tokens_vs_estimate >= 1.2:
+        parts.append(f"Your output tokens are {s.output_tokens_vs_estimate:.1f}x your estimate")
+    if s.status == "exceeded":
+        parts.append(f"you have already spent {_fmt_usd(s.actual_usd)} of a {_fmt_usd(s.estimate_usd or 0)} "
+                     f"estimate and are on track to exceed it by {_fmt_usd(s.projected_overrun_usd)}")
+    elif s.status == "projected_over":
+        parts.append(f"on track to exceed your estimate by {_fmt_usd(s.projected_overrun_usd)} this month")
+    if s.cache_hit_rate is not None and s.cache_hit_rate < s.cache_hit_healthy and s.status in (
+            "exceeded", "projected_over"):
+        parts.append(f"cache hit rate {s.cache_hit_rate:.0%}, below the healthy {s.cache_hit_healthy:.0%}; "
+                     "tightening your prompt cache could recover part of the overage")
+    if not parts:
+        if s.status == "no_estimate":
+            return "No estimate is set for this month; set one so Steward can track you against it."
+        if s.status == "no_usage":
+            return "No Bedrock usage is attributed to this product in this month yet."
+        return (f"Within estimate: forecast {_fmt_usd(s.forecast_usd)} against {_fmt_usd(s.estimate_usd or 0)}"
+                f" ({_fmt_usd(s.projected_headroom_usd)} headroom).")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+@tool(name="estimate_status", personas=SPEND_PERSONAS, action="read", family="estimate")
+def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatus:
+    """Month-to-date Bedrock spend of one product against its estimate, with a month-end forecast.
+
+    Defaults: the current month; cost is unblended usage cost in USD (Usage, SavingsPlanCoveredUsage,
+    DiscountedUsage); credits, refunds and taxes are reported separately. Spend counts from each
+    claim's date. Forecast = month to date + (average daily spend over the last 7 days of data)
+    x (days left in the month after the last day of data). Token estimates are compared the same way.
+    Cache hit rate = cache-read tokens / (input + cache-read + cache-write tokens).
+    """
+    ensure_views(ctx.store)
+    product = default_product(ctx, args.product)
+    w = window(None, None, args.month, ctx.today)
+    scope_sql, scope_params = product_clause(ctx.caller)
+    through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
+    if through is not None and through < w.start:
+        through = None
+    dim = days_in_month(w.start)
+    days_of_data = (through - w.start).days + 1 if through else 0
+    remaining = dim - days_of_data
+    rate_days = min(RUN_RATE_DAYS, days_of_data)
+    rate_start = (through - timedelta(days=rate_days - 1)) if through else w.start
+    row = ctx.store.dicts(
+        f"""SELECT
+              coalesce(sum(unblended_cost) FILTER (WHERE charge_class = 'usage'), 0) AS usd,
+              coalesce(sum(net_unblended_cost) FILTER (WHERE charge_class = 'usage'), 0) AS net,
+              coalesce(sum(unblended_cost) FILTER (WHERE charge_class <> 'usage'), 0) AS other,
+              coalesce(sum(unblended_cost) FILTER (WHERE charge_class = 'usage' AND usage_date >= ?), 0) AS recent,
+              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'input'), 0) AS input,
+              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'output'), 0) AS output,
+              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'cache_read'), 0) AS cache_read,
+              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'cache_write'), 0) AS cache_write,
+              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'input' AND usage_date >= ?), 0) AS r_in,
+              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'output' AND usage_date >= ?), 0) AS r_out
+            FROM attributed_daily
+            WHERE product = ? AND {scope_sql} AND usage_date >= ? AND usage_date < ?""",
+        [rate_start, rate_start, rate_start, product, *scope_params, w.start, w.end],
+    )[0]
+    est = ctx.store.rows(
+        "SELECT usd, input_tokens, output_tokens FROM estimates WHERE product = ? AND month = ?",
+        [product, f"{w.start:%Y-%m}"],
+    )
+    est_usd, est_in, est_out = est[0] if est else (None, None, None)
+    per_day = (lambda v: v / rate_days if rate_days else 0.0)
+    forecast = row["usd"] + per_day(row["recent"]) * remaining
+    f_out = row["output"] + per_day(row["r_out"]) * remaining
+    f_in = row["input"] + per_day(row["r_in"]) * remaining
+    input_side = row["input"] + row["cache_read"] + row["cache_write"]
+    if est_usd is None:
+        status = "no_estimate" if row["usd"] else "no_usage"
+    elif not row["usd"]:
+        status = "no_usage"
+    elif row["usd"] >= est_usd * ctx.thresholds.hard_quota:
+        status = "exceeded"
+    elif forecast > est_usd:
+        status = "projected_over"
+    else:
+        status = "on_track"
+    method = (f"month to date + average daily spend of the last {rate_days} day(s) of data "
+              f"x {remaining} remaining day(s)") if remaining else "the month is complete: forecast = actual"
+    result = EstimateStatus(
+        product=product, month=f"{w.start:%Y-%m}", data_through=through, days_of_data=days_of_data,
+        days_in_month=dim, actual_usd=round(row["usd"], 2), actual_net_usd=round(row["net"], 2),
+        credits_and_other_usd=round(row["other"], 2),
+        tokens=TokenFigures(input=row["input"], output=row["output"], cache_read=row["cache_read"],
+                            cache_write=row["cache_write"]),
+        estimate_usd=est_usd, estimate_input_tokens=est_in, estimate_output_tokens=est_out,
+        pct_used=round(row["usd"] / est_usd, 4) if est_usd else None,
+        forecast_usd=round(forecast, 2), forecast_method=method,
+        projected_overrun_usd=round(max(forecast - est_usd, 0), 2) if est_usd is not None else 0.0,
+        projected_headroom_usd=round(max(est_usd - forecast, 0), 2) if est_usd is not None else 0.0,
+        forecast_output_tokens=round(f_out), output_tokens_vs_estimate=round(f_out / est_out, 2) if est_out else None,
+        forecast_input_tokens=round(f_in), input_tokens_vs_estimate=round(f_in / est_in, 2) if est_in else None,
+        cache_hit_rate=round(row["cache_read"] / input_side, 4) if input_side else None,
+        cache_hit_healthy=ctx.thresholds.cache_hit_healthy, status=status, advice="",
+    )
+    result.advice = _advice(result)
+    return result
+
+
+# ------------------------------------------------------------------------------ breakdowns
+
+Dimension = Literal["product", "portfolio", "department", "business_unit", "model", "principal",
+                    "account", "region", "kind", "day"]
+_DIM_SQL = {
+    "product": "coalesce(product, '(unattributed)')",
+    "portfolio": "coalesce(portfolio, '(unattributed)')",
+    "department": "coalesce(department, '(unattributed)')",
+    "business_unit": "coalesce(business_unit, '(unattributed)')",
+    "model": "coalesce(model_id, billing_model, '(no model: ' || kind || ')')",
+    "principal": "principal",
+    "account": "account_id",
+    "region": "region",
+    "kind": "kind",
+    "day": "strftime(usage_date, '%Y-%m-%d')",
+}
+
+
+class BreakdownArgs(BaseModel):
+    by: Dimension = Field("product", description="What to group by.")
+    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
+    start: date | None = Field(None, description="Window start (inclusive).")
+    end: date | None = Field(None, description="Window end (exclusive).")
+    top: int = Field(10, ge=1, le=100, description="How many groups to return, largest first.")
+    product: str | None = Field(None, description="Only this product.")
+    portfolio: str | None = Field(None, description="Only this portfolio.")
+    model: str | None = Field(None, description="Only this model id or billing name.")
+    cost: Literal["unblended", "net_unblended"] = Field("unblended", description="Cost metric.")
+
+
+class BreakdownRow(BaseModel):
+    key: str
+    usd: float
+    tokens: float
+    share: float = Field(description="Share of the total in scope.")
+    previous_usd: float
+    change_pct: float | None = Field(description="Change against the previous period; None if it was 0.")
+
+
+class Breakdown(BaseModel):
+    by: str
+    period: str
+    start: date
+    end: date = Field(description="Exclusive.")
+    previous_start: date
+    previous_end: date
+    cost_metric: str
+    total_usd: float
+    previous_total_usd: float
+    rows: list[BreakdownRow]
+    other_groups: int = Field(description="Groups beyond `top`, not listed.")
+    data_through: date | None
+    includes_unattributed: bool
+
+
+def _previous(w: Window, through: date | None) -> Window:
+    """The same span one period earlier: the previous month for a month (to the same day if the
+    current month is partial), else the window of equal length just before."""
+    if w.start.day == 1 and w.end.day == 1 and (w.end - w.start).days in (28, 29, 30, 31):
+        p = prev_month(w.start)
+        if through is not None and w.start <= through < w.end - timedelta(days=1):
+            span = (through - w.start).days + 1
+            return Window(p, min(p + timedelta(days=span), w.start))
+        return Window(p, w.start)
+    return Window(w.start - timedelta(days=w.days), w.start)
+
+
+@tool(name="spend_breakdown", personas=SPEND_PERSONAS, action="read", family="breakdown")
+def spend_breakdown(ctx: ToolContext, args: BreakdownArgs) -> Breakdown:
+    """Bedrock spend within your scope grouped by product, portfolio, department, business_unit, model,
+    principal, account, region, kind (input/output/cache_read/cache_write/...) or day; top N largest,
+    with the change against the previous period (for a partial month: the same days of the previous month).
+
+    Defaults: the current month; unblended usage cost in USD (credits, refunds and taxes excluded);
+    end date exclusive. Product Owners and Portfolio Managers see spend attributed to their products
+    (from each claim's date); a FinOps Lead sees everything, with unclaimed spend as '(unattributed)'.
+    """
+    ensure_views(ctx.store)
+    w = window(args.start, args.end, args.month, ctx.today)
+    through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
+    prev = _previous(w, through)
+    cost_col = "unblended_cost" if args.cost == "unblended" else "net_unblended_cost"
+    scope_sql, params = product_clause(ctx.caller)
+    filters, fparams = [], []
+    if args.product:
+        filters.append("product = ?")
+        fparams.append(require_product(ctx, args.product))
+    if args.portfolio:
+        filters.append("portfolio = ?")
+        fparams.append(require_node(ctx, "portfolio", args.portfolio))
+    if args.model:
+        filters.append("(model_id = ? OR billing_model = ?)")
+        fparams += [args.model, args.model]
+    where = " AND ".join([scope_sql, "charge_class = 'usage'", *filters])
+    key = _DIM_SQL[args.by]
+    rows = ctx.store.rows(
+        f"""WITH scoped AS (SELECT {key} AS k, usage_date, {cost_col} AS usd, tokens
+                            FROM usage_compliance WHERE {where}
+                              AND usage_date >= ? AND usage_date < ?)
+            SELECT k,
+                   coalesce(sum(usd) FILTER (WHERE usage_date >= ?), 0) AS cur,
+                   coalesce(sum(tokens) FILTER (WHERE usage_date >= ?), 0) AS tok,
+                   coalesce(sum(usd) FILTER (WHERE usage_date < ?), 0) AS prev
+            FROM scoped GROUP BY k""",
+        [*params, *fparams, min(prev.start, w.start), w.end, w.start, w.start, prev.end],
+    )
+    # The previous window sits entirely before w.start, so "usage_date < prev.end" selects it.
+    current = [r for r in rows if r[1] or r[2]]
+    total = sum(r[1] for r in current)
+    prev_total = sum(r[3] for r in rows)
+    current.sort(key=lambda r: (-r[1], r[0]))
+    if args.by == "day":
+        current.sort(key=lambda r: r[0])
+    shown = current[: args.top]
+    return Breakdown(
+        by=args.by, period=w.label, start=w.start, end=w.end, previous_start=prev.start,
+        previous_end=prev.end, cost_metric=args.cost, total_usd=round(total, 2),
+        previous_total_usd=round(prev_total, 2),
+        rows=[BreakdownRow(key=k, usd=round(c, 2), tokens=t, share=round(c / total, 4) if total else 0.0,
+                           previous_usd=round(p, 2),
+                           change_pct=round((c - p) / p, 4) if p else None) for k, c, t, p in shown],
+        other_groups=max(len(current) - args.top, 0), data_through=through,
+        includes_unattributed=ctx.caller.all_access,
+    )
+
+
+class ScopeArgs(BaseModel):
+    pass
+
+
+class ScopeView(BaseModel):
+    email: str
+    name: str | None
+    personas: list[str]
+    all_access: bool
+    products: list[str]
+    owned_products: list[str]
+    accounts: list[str]
+    data_through: date | None
+
+
+@tool(name="my_scope", personas=ALL_PERSONAS, action="read", family="scope")
+def my_scope(ctx: ToolContext, args: ScopeArgs) -> ScopeView:
+    """Who you are to Steward: your personas, the products and accounts you can see, and how fresh
+    the CUR data is. Takes no arguments."""
+    c = ctx.caller
+    return ScopeView(email=c.email, name=c.name, personas=sorted(c.personas), all_access=c.all_access,
+                     products=sorted(c.products), owned_products=sorted(c.owned_products),
+                     accounts=sorted(c.accounts), data_through=data_through(ctx.store, ctx.today))
+
+

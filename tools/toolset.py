@@ -1,0 +1,146 @@
+"""The one tool registry: the agent, Slack, MCP and the CLI list and call tools only through it.
+
+A tool is a typed function `fn(ctx, args) -> result`; its docstring is the description a model
+reads. The caller's identity and scope come from `ctx`, never from `args`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from ledger import audit
+from tools.context import ToolContext
+from tools.errors import NotAllowed, ToolError
+
+Action = Literal["read", "write", "agentic"]
+ALL_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"})
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    args_model: type[BaseModel]
+    result_model: type[BaseModel]
+    personas: frozenset[str]
+    action: Action
+    fn: Callable[[ToolContext, Any], BaseModel]
+    family: str
+
+    @property
+    def read_only(self) -> bool:
+        return self.action == "read"
+
+    def input_schema(self) -> dict[str, Any]:
+        return self.args_model.model_json_schema()
+
+    def output_schema(self) -> dict[str, Any]:
+        return self.result_model.model_json_schema()
+
+
+REGISTRY: dict[str, Tool] = {}
+
+
+def tool(*, name: str, personas: frozenset[str] | set[str], action: Action, family: str) -> Callable:
+    """Register `fn(ctx, args: ArgsModel) -> ResultModel` as a tool."""
+
+    def register(fn: Callable[[ToolContext, Any], BaseModel]) -> Callable[[ToolContext, Any], BaseModel]:
+        hints = typing.get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters)
+        args_model, result_model = hints[params[1]], hints["return"]
+        description = inspect.cleandoc(fn.__doc__ or "")
+        if not description:
+            raise TypeError(f"tool {name} needs a docstring: it is the description a model reads")
+        if name in REGISTRY:
+            raise TypeError(f"tool {name} registered twice")
+        REGISTRY[name] = Tool(name=name, description=description, args_model=args_model,
+                              result_model=result_model, personas=frozenset(personas), action=action,
+                              fn=fn, family=family)
+        return fn
+
+    return register
+
+
+def _load_all() -> None:
+    # Importing the modules registers their tools.
+    from tools import (  # noqa: F401
+        anomalies,
+        cards,
+        catalog,
+        drift,
+        recommendations,
+        spend,
+        tasks,
+        unattributed,
+        writes,
+    )
+
+
+def all_tools() -> list[Tool]:
+    _load_all()
+    return list(REGISTRY.values())
+
+
+def tools_for(ctx_or_personas: ToolContext | frozenset[str], *,
+              actions: frozenset[str] = frozenset({"read", "write", "agentic"})) -> list[Tool]:
+    """The tools a caller's personas may call, limited to the given action scopes."""
+    personas = ctx_or_personas.caller.personas if isinstance(ctx_or_personas, ToolContext) else ctx_or_personas
+    return [t for t in all_tools() if t.personas & personas and t.action in actions]
+
+
+def get(name: str) -> Tool | None:
+    _load_all()
+    return REGISTRY.get(name)
+
+
+def _why(args: BaseModel) -> str | None:
+    for key in ("rationale", "reason", "why", "note"):
+        value = getattr(args, key, None)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = None) -> BaseModel:
+    """Validate, check the persona, run. Writes and agentic calls run in one transaction with
+    their audit entry; a refused write is audited as refused."""
+    t = get(name)
+    if t is None:
+        raise NotAllowed(f"there is no tool named '{name}'")
+    try:
+        parsed = args if isinstance(args, t.args_model) else t.args_model.model_validate(
+            args.model_dump() if isinstance(args, BaseModel) else (args or {}))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                             for e in exc.errors())
+        raise ToolError(f"bad arguments for {name}: {problems}") from None
+    caller = ctx.caller
+    if not t.personas & caller.personas:
+        if t.action != "read":
+            audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
+                         subject="", details={"args": parsed.model_dump(mode="json"), "channel": caller.channel},
+                         outcome="refused", why="persona not allowed", at=ctx.now())
+        raise NotAllowed(f"{name} is not available to a {caller.primary_persona.replace('_', ' ')}")
+    if t.action == "read":
+        return t.fn(ctx, parsed)
+    try:
+        with ctx.store.transaction():
+            result = t.fn(ctx, parsed)
+            audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
+                         subject=getattr(result, "subject", "") or "",
+                         details={"args": parsed.model_dump(mode="json"),
+                                  "result": result.model_dump(mode="json"), "channel": caller.channel},
+                         why=_why(parsed), at=ctx.now())
+    except ToolError as exc:
+        audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
+                     subject="", details={"args": parsed.model_dump(mode="json"), "error": str(exc),
+                                          "channel": caller.channel},
+                     outcome="refused", why=_why(parsed), at=ctx.now())
+        raise
+    return result
