@@ -277,7 +277,7 @@ WORKLOADS: list[_W] = [
     _W("docintake-pro", PAYMENTS, "us-east-1", "role:document-intake-bedrock", "NovaPro", 900, out=0.08,
        cache_read=0.3, cache_write=0.05, weekend=0.8, sessions=("doc-intake-",)),
     _W("docintake-titan", PAYMENTS, "us-east-1", "role:document-intake-bedrock", "TitanEmbeddingV2-Text",
-       150, weekend=0.8, sessions=("doc-intake-",)),
+       40, weekend=0.8, sessions=("doc-intake-",)),
     _W("loan-docs-lite", PAYMENTS, "us-east-1", "role:loan-docs-pipeline", "NovaLite", 250, weekend=0.7,
        sessions=("loan-docs-",)),
     _W("loan-docs-haiku", PAYMENTS, "us-east-1", "role:loan-docs-pipeline", "Claude3Haiku", 350,
@@ -295,14 +295,14 @@ WORKLOADS: list[_W] = [
        suffix="-cross-region-geo", item_type="SavingsPlanCoveredUsage", sessions=("portfolio-",)),
     _W("portfolio-pro", DATA_SCIENCE, "us-east-1", "role:portfolio-insights-bedrock", "NovaPro", 900,
        cache_read=0.5, cache_write=0.05, sessions=("portfolio-",)),
-    _W("ci-pro", DATA_SCIENCE, "us-east-1", "role:customer-insights-bedrock", "NovaPro", 7300, out=0.2,
+    _W("ci-pro", DATA_SCIENCE, "us-east-1", "role:customer-insights-bedrock", "NovaPro", 7750, out=0.2,
        cache_read=0.45, cache_write=0.04, weekend=0.7, spike=True, sessions=("ci-worker-",),
        resource_tags=_ANALYTICS_RT),
-    _W("ci-titan", DATA_SCIENCE, "us-east-1", "role:customer-insights-etl", "TitanEmbeddingV2-Text", 600,
+    _W("ci-titan", DATA_SCIENCE, "us-east-1", "role:customer-insights-etl", "TitanEmbeddingV2-Text", 150,
        weekend=0.7, spike=True, sessions=("ci-etl-",), resource_tags=_ANALYTICS_RT),
     _W("ci-micro", DATA_SCIENCE, "us-west-2", "role:customer-insights-bedrock", "NovaMicro", 400,
        weekend=0.7, spike=True, sessions=("ci-worker-",)),
-    _W("ks-titan", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "TitanEmbeddingV2-Text", 350,
+    _W("ks-titan", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "TitanEmbeddingV2-Text", 90,
        sessions=("kb-sync-",), resource_tags=(("user_team", "knowledge"), ("user_cost_center", "CC-3002"))),
     _W("ks-lite", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "NovaLite", 650,
        cache_read=0.5, cache_write=0.05, sessions=("kb-agent-",)),
@@ -324,7 +324,7 @@ WORKLOADS: list[_W] = [
        op="ApplyGuardrail", sessions=("client-chat-",)),
     _W("cc-sonnet", CORP, "us-east-1", "role:client-chat-bedrock", "Claude4.6Sonnet", 1000,
        cache_read=0.6, cache_write=0.05, op=_STREAM, sessions=("client-chat-",)),
-    _W("hr-sonnet", CORP, "us-east-1", "role:hr-portal-bedrock", "Claude4.6Sonnet", 8200, out=0.25,
+    _W("hr-sonnet", CORP, "us-east-1", "role:hr-portal-bedrock", "Claude4.6Sonnet", 8450, out=0.25,
        cache_read=0.62, cache_write=0.05, weekend=0.35, growth=0.0, op=_STREAM,
        sessions=("hr-portal-web-",), principal_tags=_HR_TAGS),
     _W("hr-sonnet-w2", CORP, "us-west-2", "role:hr-portal-bedrock", "Claude4.6Sonnet", 1400,
@@ -335,7 +335,7 @@ WORKLOADS: list[_W] = [
        principal_tags=(("iamPrincipal/team", "platform"),)),
     _W("gw-tm", CORP, "us-east-1", "role:shared-genai-gateway", "NovaLite", 900, weekend=0.35,
        sessions=("talent-match-",), principal_tags=(("iamPrincipal/team", "platform"),)),
-    _W("hr-titan", CORP, "us-east-1", "role:hr-portal-bedrock", "TitanEmbeddingV2-Text", 300, weekend=0.35,
+    _W("hr-titan", CORP, "us-east-1", "role:hr-portal-bedrock", "TitanEmbeddingV2-Text", 60, weekend=0.35,
        growth=0.0, sessions=("hr-portal-index-",), principal_tags=_HR_TAGS),
     _W("tm-lite", CORP, "us-east-1", "role:talent-match-bedrock", "NovaLite", 1100, weekend=0.4,
        sessions=("talent-match-svc-",)),
@@ -425,7 +425,7 @@ class _Stream:
     """One usage type of one caller in one billing period: a row per active day (before splitting)."""
 
     workload: str | None
-    kind: str  # input | output | cache_read | cache_write | units | other | tax | credit
+    kind: str  # input | output | cache_read | cache_write | embedding | units | other | tax | credit
     account: str
     region: str
     principals: list[str]
@@ -467,7 +467,7 @@ def _price_per_1k(w: _W, kind: str) -> float:
     if w.channel == "guardrail":
         return float(prices["guardrail_per_unit"]) * 1000  # per 1K units, scaled back below
     entry = prices["by_name"][w.model]
-    base = float(entry[kind])
+    base = float(entry["input" if kind == "embedding" else kind])
     mods = prices["modifiers"]
     if w.suffix == "-batch":
         base *= mods["batch"]
@@ -535,7 +535,7 @@ def _kinds(w: _W) -> list[tuple[str, float]]:
     if w.channel == "guardrail":
         return [("units", 1.0)]
     if w.model.startswith("TitanEmbedding"):
-        return [("input", 1.0)]
+        return [("embedding", 1.0)]
     out = [("input", 1.0 - w.cache_read - w.cache_write), ("output", w.out)]
     if w.cache_read:
         out.append(("cache_read", w.cache_read))
@@ -568,7 +568,7 @@ def _levels(w: _W, cal: _Calendar, rng: np.random.Generator) -> np.ndarray:
         return w.total_usd * shape / shape.sum()
     level = w.usd / 30.0 / norm * weekly * trend * noise * mask
     if w.spike:
-        level[cal.spike] = w.usd / 30.0 * trend[cal.spike] * SPIKE_FACTOR
+        level[cal.spike] = w.usd / 30.0 * weekly[cal.spike] * trend[cal.spike] * SPIKE_FACTOR
     return level
 
 
@@ -598,10 +598,10 @@ def _principals(w: _W) -> list[str]:
 
 # ------------------------------------------------------------------------------------- streams
 
-_TOKEN_TYPE = {"input": "input-tokens", "output": "output-tokens",
+_TOKEN_TYPE = {"input": "input-tokens", "embedding": "input-tokens", "output": "output-tokens",
                "cache_read": "cache-read-input-token-count", "cache_write": "cache-write-input-token-count"}
 _MKT_TYPE = {"input": "InputTokenCount", "output": "OutputTokenCount", "cache_read": "CacheReadInputTokenCount"}
-_KIND_TEXT = {"input": "input tokens", "output": "output tokens", "cache_read": "cache read input tokens",
+_KIND_TEXT = {"input": "input tokens", "embedding": "input tokens", "output": "output tokens", "cache_read": "cache read input tokens",
               "cache_write": "cache write input tokens"}
 _SUFFIX_TEXT = {"": "", "-cross-region-global": " (cross-region global)", "-cross-region-geo":
                 " (cross-region geo)", "-batch": " (batch)", "-flex": " (flex tier)"}
@@ -623,14 +623,14 @@ def _bedrock_resource(w: _W) -> str:
     return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
 
 
-def _workload_streams(w: _W, period: _Period, is_current: bool, tokens: dict[str, np.ndarray]) -> list[_Stream]:
+def _workload_streams(w: _W, is_current: bool, tokens: dict[str, np.ndarray]) -> list[_Stream]:
     prefix, region_name = REGIONS[w.region]
     prices = load_prices()
     entry = prices["by_name"].get(w.model, {})
     display = "Guardrails" if w.channel == "guardrail" else entry["name"]
     out = []
     for kind, qty in tokens.items():
-        per_1k = _price_per_1k(w, kind if kind != "units" else "input")
+        per_1k = _price_per_1k(w, kind)
         if w.channel == "mkt":
             unit, scale = "Units", 1e6
             usage_type = f"{prefix}-MP:{prefix}_{_MKT_TYPE[kind]}-Units"
@@ -706,7 +706,7 @@ def _build(periods: list[_Period], seed: int) -> list[list[_Stream]]:
     for w in WORKLOADS:
         level = _levels(w, cal, rng)
         kinds = _kinds(w)
-        per_prompt = sum(share * _price_per_1k(w, k if k != "units" else "input") / 1000 for k, share in kinds)
+        per_prompt = sum(share * _price_per_1k(w, k) / 1000 for k, share in kinds)
         prompt = level / per_prompt
         qty = {}
         for k, share in kinds:
@@ -723,7 +723,7 @@ def _build(periods: list[_Period], seed: int) -> list[list[_Stream]]:
         for w, qty in daily:
             part = {k: v[sl] for k, v in qty.items()}
             if any(v.any() for v in part.values()):
-                streams += _workload_streams(w, period, is_current, part)
+                streams += _workload_streams(w, is_current, part)
         streams += _other_streams(period, cal, sl, rng)
         for acct in ACCOUNTS:
             base = sum(float(s.cost.sum()) for s in streams
@@ -766,7 +766,7 @@ def _line_item_ids(keys: np.ndarray, seed: int) -> pa.Array:
     base = _splitmix(keys ^ salt)
     codes = np.empty((len(keys), 52), dtype=np.uint8)
     for word in range(5):
-        h = _splitmix(base + _U(word) * _U(0xD1B54A32D192ED03))
+        h = _splitmix(base + _U((word * 0xD1B54A32D192ED03) % 2**64))
         for c in range(12):
             pos = word * 12 + c
             if pos < 52:
@@ -873,8 +873,7 @@ class _PeriodWriter:
         cols: dict[str, pa.Array] = {
             "bill_billing_period_start_date": pa.array(np.full(n, self.ps_ms), TS),
             "bill_billing_period_end_date": pa.array(np.full(n, self.pe_ms), TS),
-            "bill_payer_account_id": pa.array(np.full(n, PAYER_ID, dtype=object), pa.string())
-            if n < 0 else _repeat_str(PAYER_ID, n),
+            "bill_payer_account_id": _repeat_str(PAYER_ID, n),
             "bill_payer_account_name": _repeat_str(PAYER_NAME, n),
             "identity_line_item_id": _line_item_ids(keys + j.astype(np.uint64), self.seed),
             "identity_time_interval": self.intervals.take(pa.array(interval)),
@@ -897,23 +896,18 @@ def _repeat_str(value: str, n: int) -> pa.Array:
 
 
 def _cuts(rows: np.ndarray, limit: int) -> list[tuple[int, int]]:
-    """Split consecutive stream-days (rows each) into runs of at most `limit` rows (one stream-day
-    always fits), balanced in size."""
+    """Split consecutive stream-days (`rows` rows each) into runs of at most `limit` rows, of about
+    equal size; a stream-day is never split across runs."""
     total = int(rows.sum())
     parts = max(1, -(-total // limit))
-    cum = np.cumsum(rows)
-    bounds = [0]
-    for p in range(1, parts):
-        bounds.append(int(np.searchsorted(cum, total * p / parts, side="right")))
-    bounds.append(len(rows))
-    out = []
-    for a, b in zip(bounds, bounds[1:]):
-        while a < b:  # keep every run under the limit even when rows are uneven
-            c = a + int(np.searchsorted(np.cumsum(rows[a:b]), limit, side="right"))
-            c = max(c, a + 1)
-            out.append((a, min(c, b)))
-            a = min(c, b)
-    return [r for r in out if r[0] < r[1]]
+    cap = min(limit, -(-total // parts) + int(rows.max(initial=0)))
+    cum = np.concatenate([[0], np.cumsum(rows)])
+    out, a = [], 0
+    while a < len(rows):
+        b = max(a + 1, int(np.searchsorted(cum, cum[a] + cap, side="right")) - 1)
+        out.append((a, b))
+        a = b
+    return out
 
 
 # --------------------------------------------------------------------------------------- facts
@@ -938,7 +932,7 @@ def _facts(periods: list[_Period], all_streams: list[list[_Stream]]) -> dict[str
     claims = _claims(periods)
     products = [p for bu in BUSINESS_UNITS.values() for pf in bu.values() for ps in pf.values() for p in ps]
     spend = {p: [0.0, 0.0, 0.0] for p in products}
-    tok = {p: {"input": [0.0] * 3, "output": [0.0] * 3, "cache_read": [0.0] * 3, "cache_write": [0.0] * 3}
+    tok = {p: {k: [0.0] * 3 for k in ("input", "output", "cache_read", "cache_write", "embedding")}
            for p in products}
     unattributed = [0.0, 0.0, 0.0]
     cur = periods[-1]
@@ -1017,7 +1011,8 @@ class _Quoted(str):
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:  # no &id001 anchors: repeated dates stay literal
+        return True
 
 
 _Dumper.add_representer(_Quoted, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style='"'))

@@ -20,6 +20,8 @@ org_app = typer.Typer(no_args_is_help=True, help="The governance registry as cod
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 app.add_typer(org_app, name="org")
 app.add_typer(audit_app, name="audit")
+tools_app = typer.Typer(no_args_is_help=True, help="The governance tools, scoped to who is asking.")
+app.add_typer(tools_app, name="tools")
 
 console = Console()
 err = Console(stderr=True)
@@ -179,6 +181,74 @@ def audit_log(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How m
     for e in rows:
         table.add_row(str(e.seq), str(e.at)[:19], e.actor, e.action, (e.subject or "")[:60], e.outcome, e.why or "")
     console.print(table)
+
+
+def _parse_kv(pairs: list[str]) -> dict:
+    import json
+
+    out: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise typer.BadParameter(f"'{pair}' is not key=value")
+        key, value = pair.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+AsOption = Annotated[str, typer.Option("--as", help="Who is asking (email in the registry)")]
+
+
+@tools_app.command("list")
+def tools_list(ctx: typer.Context, who: Annotated[Optional[str], typer.Option("--as", help="Only the tools this person may call")] = None) -> None:
+    """List the tools (all, or those a person may call) with their action scope."""
+    from steward.wiring import tool_context
+    from tools import toolset
+
+    s = _settings(ctx)
+    if who:
+        try:
+            with Store(s.db) as store:
+                available = toolset.tools_for(tool_context(s, store, who))
+        except StewardError as exc:
+            raise _fail(exc) from None
+    else:
+        available = toolset.all_tools()
+    table = Table(title="Tools", title_justify="left")
+    for col in ("name", "action", "personas", "description"):
+        table.add_column(col, overflow="fold")
+    for t in sorted(available, key=lambda t: (t.action, t.name)):
+        table.add_row(t.name, t.action, ", ".join(sorted(t.personas)), t.description.splitlines()[0])
+    console.print(table)
+
+
+@tools_app.command("call")
+def tools_call(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Tool name (see `steward tools list`)")],
+    args: Annotated[Optional[list[str]], typer.Argument(help="Arguments as key=value (values may be JSON)")] = None,
+    who: AsOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+) -> None:
+    """Call a tool as a person; their scope applies exactly as in Slack, MCP and the agent."""
+    from steward.render import render
+    from steward.wiring import tool_context
+    from tools import toolset
+
+    s = _settings(ctx)
+    if not who:
+        raise typer.BadParameter("say who is asking: --as EMAIL")
+    try:
+        with Store(s.db) as store:
+            result = toolset.call(tool_context(s, store, who), name, _parse_kv(args or []))
+    except StewardError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        console.print(render(result))
 
 
 @app.command()
