@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from ledger import registry
+from ledger.principals import account_of
 from ledger.store import Store
 from tools.errors import UnknownCaller
 
@@ -24,6 +25,7 @@ class Caller(BaseModel):
     owned_products: frozenset[str] = frozenset()  # products this caller is Product Owner of
     nodes: frozenset[str] = frozenset()   # hierarchy nodes at or below the caller's roles
     accounts: frozenset[str] = frozenset()  # accounts whose unattributed spend this caller sees
+    work_accounts: frozenset[str] = frozenset()  # accounts their products' claimed roles run in
     channel: str = "cli"                  # the front door that authenticated the caller
 
     @property
@@ -37,7 +39,8 @@ class Caller(BaseModel):
         return self.all_access or product in self.products
 
     def sees_account(self, account_id: str) -> bool:
-        return self.all_access or account_id in self.accounts
+        """Whether an account id may appear in an answer to this caller."""
+        return self.all_access or account_id in self.accounts or account_id in self.work_accounts
 
     @property
     def primary_persona(self) -> str:
@@ -83,6 +86,8 @@ def resolve_caller(store: Store, email: str, *, channel: str = "cli") -> Caller:
     owned = {p for r in person.roles if r.persona == "product_owner" for p in r.products}
     # Unattributed spend in an account is visible to its owning node's people and those above.
     accounts = {a for a, owner in store.rows("SELECT account_id, owner_node FROM accounts") if owner in nodes}
+    work = {account_of(p) for (p,) in store.rows(
+        "SELECT principal FROM claims WHERE list_contains(?::VARCHAR[], product)", [sorted(products)])}
     return Caller(email=person.email, name=person.name, personas=personas, products=frozenset(products),
                   owned_products=frozenset(owned), nodes=frozenset(nodes), accounts=frozenset(accounts),
-                  channel=channel)
+                  work_accounts=frozenset(a for a in work if a), channel=channel)
