@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ledger.errors import StewardError
 from ledger.store import Store
+from steward import cli_agent, cli_mcp, cli_serve
+from steward.cli_common import console, err
+from steward.cli_common import fail as _fail
+from steward.cli_common import parse_date as _parse_date
+from steward.cli_common import settings_of as _settings
 from steward.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bedrock Steward: names on your Bedrock bill.")
@@ -22,19 +25,6 @@ app.add_typer(org_app, name="org")
 app.add_typer(audit_app, name="audit")
 tools_app = typer.Typer(no_args_is_help=True, help="The governance tools, scoped to who is asking.")
 app.add_typer(tools_app, name="tools")
-
-console = Console()
-err = Console(stderr=True)
-
-
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-11-23") from None
-
 
 @app.callback()
 def main(
@@ -48,15 +38,6 @@ def main(
     if as_of is not None:
         overrides["as_of"] = _parse_date(as_of)
     ctx.obj = Settings(**overrides)
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    return ctx.obj if isinstance(ctx.obj, Settings) else Settings()
-
-
-def _fail(exc: StewardError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _money(v: float) -> str:
@@ -283,6 +264,10 @@ def demo(
         raise _fail(exc) from None
     console.print(f"\nStore: {s.db}. Try: steward --db {s.db} org export | head -40")
 
+
+cli_agent.register(app)
+cli_mcp.register(app)
+cli_serve.register(app)
 
 if __name__ == "__main__":
     app()

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
-from tools.errors import ToolError
 from tools.periods import Window, data_through, days_in_month, prev_month, window
 from tools.scope import default_product, product_clause, require_node, require_product
 from tools.toolset import ALL_PERSONAS, tool

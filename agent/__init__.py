@@ -1,0 +1,1 @@
+"""The conversation: the Bedrock LangGraph agent, the embedded offline planner, answers, grounding."""

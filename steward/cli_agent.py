@@ -1,0 +1,9 @@
+"""`steward ask`, `steward chat`, `steward eval` (the agent issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `steward` app."""

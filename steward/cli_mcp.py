@@ -1,0 +1,9 @@
+"""`steward mcp`, `steward tokens` (the MCP issue)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `steward` app."""
