@@ -112,6 +112,16 @@ class Store:
         if not read_only:
             self.ensure_schema()
 
+    def cursor(self) -> Store:
+        """Another connection to the same open database, for another thread of the one process
+        that owns the file (DuckDB connections are not shared across threads)."""
+        other = Store.__new__(Store)
+        other.path = self.path
+        other.con = self.con.cursor()
+        other.con.execute("SET TimeZone = 'UTC'")
+        other._in_tx = False
+        return other
+
     def ensure_schema(self) -> None:
         # Import here so every table is registered whichever module opened the store first.
         import ledger.audit  # noqa: F401
