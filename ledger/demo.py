@@ -1,14 +1,15 @@
 """Deterministic demo data: CUR 2.0 Parquet in the AWS Data Exports layout, plus the matching org file.
 
 `generate(out_dir, as_of=...)` writes three billing periods of a mid-size bank's Amazon Bedrock spend
-(about $45k a month, plus a few percent of EC2/S3 rows Steward must ignore) ending the day before
+(about $43k a month, plus a few percent of EC2/S3 rows Steward must ignore) ending the day before
 `as_of`, and `org.yaml` (hierarchy, people, claims, estimates, model catalog) that matches it.
 Costs are usage amount x list price from `ledger/data/prices.yaml`; net_unblended_cost is 0.95x
 (EDP), or 0.90x on SavingsPlanCoveredUsage / DiscountedUsage rows.
 
 The story (names in `STORY`; dates and figures for a given as_of in `DemoResult.facts`). "Current
-month" is the latest billing period; spend means unblended cost; a month-end forecast is
-month-to-date spend / days with data x days in the month.
+month" is the latest billing period; spend means unblended usage cost counted from each claim's
+date; a month-end forecast is, as in tools/spend.py estimate_status, month to date + the average
+of the last 7 days of data x the days left in the month.
 
 - Unclaimed roles: github-actions-ci (payments-prod, Claude 3 Haiku), ds-notebook-experiments
   (data-science: Llama 3 70B in 4 days of the current month, 8 line items, ~$45, a blocked model;
@@ -34,6 +35,13 @@ month-to-date spend / days with data x days in the month.
 - Pricing unit change: Nova Lite rows are billed in '1M tokens' in the current month, '1K tokens'
   before. Catalog: Claude Sonnet 4.6 is approved in payments-prod and corp-shared only; Llama 3.1
   405B is restricted to Research Copilot (batch rows); Nova Lite has action_scope agentic_read_only.
+- Other charges: a Tax row (6% of first-party Bedrock usage) per account and month; a -$500 Credit
+  per month in data-science and a -$250 one in corp-shared in the current month; no principal.
+
+For as_of 2026-11-23, seed 7: Checkout Service $5,767.52 month to date, forecast $8,039.70 against
+an estimate of $6,330 (127%), cache hit rate 17%, output tokens 2.0x; Opus $2,337.06; Llama 3 70B
+$43.65 in 8 line items; spike on 2026-11-10 at 5.2x the median day; $1,491.62 unattributed in
+November. Estimates are derived from the data (ESTIMATE_RATIOS), so the ratios hold for any as_of.
 
 `rows=N` splits each stream-day into hourly rows (then application-inference-profile resource ids)
 whose amounts sum to the same daily totals, so every total is the same at any scale.
@@ -44,8 +52,11 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import os
 import shutil
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -57,9 +68,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from ledger.principals import normalise_principal
+
 PRICES_FILE = Path(__file__).parent / "data" / "prices.yaml"
 MAX_ROWS_PER_FILE = 2_000_000
 ROW_GROUP_ROWS = 262_144
+WRITER_THREADS = min(4, os.cpu_count() or 1)
 TEST_OBJECT = "aws-programmatic-access-test-object"
 
 PAYMENTS, DATA_SCIENCE, CORP = "111122223333", "444455556666", "777788889999"
@@ -108,6 +122,11 @@ _COLUMNS: list[tuple[str, pa.DataType, str]] = [
 ]
 SCHEMA = pa.schema([(name, t) for name, t, _ in _COLUMNS])
 _NO_DICTIONARY = {"identity_line_item_id"}
+_DICTIONARY_COLUMNS = [f.name for f in SCHEMA if f.name not in _NO_DICTIONARY and not pa.types.is_floating(f.type)]
+# What the writer is handed: low-cardinality strings as dictionaries (read back as plain strings).
+_WRITE_SCHEMA = pa.schema([
+    (f.name, pa.dictionary(pa.int32(), pa.string())
+     if f.type == pa.string() and f.name not in _NO_DICTIONARY else f.type) for f in SCHEMA])
 
 # ------------------------------------------------------------------------------- the organisation
 
@@ -261,18 +280,18 @@ WORKLOADS: list[_W] = [
     _W("checkout-opus", PAYMENTS, "us-west-2", "role:checkout-service-bedrock", "Claude4.6Opus", 3600,
        out=0.42, cache_read=0.17, cache_write=0.03, weekend=0.6, days="opus", op=_STREAM,
        sessions=("checkout-svc-",), principal_tags=_PAY_TAGS),
-    _W("fraud-micro", PAYMENTS, "us-east-1", "role:fraud-scoring-bedrock", "NovaMicro", 700, out=0.1,
+    _W("fraud-micro", PAYMENTS, "us-east-1", "role:fraud-scoring-bedrock", "NovaMicro", 500, out=0.1,
        weekend=0.9, item_type="DiscountedUsage", sessions=("fraud-scorer-",)),
-    _W("fraud-lite", PAYMENTS, "us-east-1", "role:fraud-scoring-bedrock", "NovaLite", 800, out=0.15,
+    _W("fraud-lite", PAYMENTS, "us-east-1", "role:fraud-scoring-bedrock", "NovaLite", 600, out=0.15,
        weekend=0.9, sessions=("fraud-scorer-",)),
-    _W("mobile-sonnet", PAYMENTS, "us-east-1", "role:mobile-assistant-bedrock", "Claude4.6Sonnet", 1900,
+    _W("mobile-sonnet", PAYMENTS, "us-east-1", "role:mobile-assistant-bedrock", "Claude4.6Sonnet", 1400,
        suffix="-cross-region-global", cache_read=0.55, cache_write=0.05, op=_STREAM,
        sessions=("mobile-api-",)),
-    _W("mobile-haiku", PAYMENTS, "us-east-1", "role:mobile-assistant-bedrock", "Claude3Haiku", 400,
+    _W("mobile-haiku", PAYMENTS, "us-east-1", "role:mobile-assistant-bedrock", "Claude3Haiku", 300,
        sessions=("mobile-api-",)),
     _W("mobile-canary", PAYMENTS, "us-west-2", "role:mobile-assistant-canary", "Claude4.6Sonnet", 250,
        cache_read=0.5, cache_write=0.05, op=_STREAM, sessions=("canary-",)),
-    _W("loan-sonnet", PAYMENTS, "us-west-2", "role:loan-advisor-bedrock", "Claude4.6Sonnet", 2000,
+    _W("loan-sonnet", PAYMENTS, "us-west-2", "role:loan-advisor-bedrock", "Claude4.6Sonnet", 1500,
        suffix="-cross-region-geo", cache_read=0.6, cache_write=0.05, sessions=("loan-advisor-",)),
     _W("docintake-pro", PAYMENTS, "us-east-1", "role:document-intake-bedrock", "NovaPro", 900, out=0.08,
        cache_read=0.3, cache_write=0.05, weekend=0.8, sessions=("doc-intake-",)),
@@ -287,13 +306,13 @@ WORKLOADS: list[_W] = [
     _W("bob-haiku", PAYMENTS, "us-east-1", "user:bob", "Claude3Haiku", 60, weekend=0.2),
     _W("pay-guardrail", PAYMENTS, "us-east-1", "", "guardrail", 150, channel="guardrail", op="ApplyGuardrail"),
     # data-science
-    _W("research-llama", DATA_SCIENCE, "us-east-1", "role:research-copilot-bedrock", "Llama3-1-405B", 1300,
+    _W("research-llama", DATA_SCIENCE, "us-east-1", "role:research-copilot-bedrock", "Llama3-1-405B", 900,
        suffix="-batch", out=0.25, days="tue_thu", weekend=1.0, sessions=("research-batch-",)),
-    _W("research-pro", DATA_SCIENCE, "us-east-1", "role:research-copilot-bedrock", "NovaPro", 1100,
+    _W("research-pro", DATA_SCIENCE, "us-east-1", "role:research-copilot-bedrock", "NovaPro", 800,
        suffix="-cross-region-global", cache_read=0.6, cache_write=0.05, sessions=("research-app-",)),
-    _W("portfolio-lite", DATA_SCIENCE, "us-west-2", "role:portfolio-insights-bedrock", "NovaLite", 700,
+    _W("portfolio-lite", DATA_SCIENCE, "us-west-2", "role:portfolio-insights-bedrock", "NovaLite", 500,
        suffix="-cross-region-geo", item_type="SavingsPlanCoveredUsage", sessions=("portfolio-",)),
-    _W("portfolio-pro", DATA_SCIENCE, "us-east-1", "role:portfolio-insights-bedrock", "NovaPro", 900,
+    _W("portfolio-pro", DATA_SCIENCE, "us-east-1", "role:portfolio-insights-bedrock", "NovaPro", 650,
        cache_read=0.5, cache_write=0.05, sessions=("portfolio-",)),
     _W("ci-pro", DATA_SCIENCE, "us-east-1", "role:customer-insights-bedrock", "NovaPro", 7750, out=0.2,
        cache_read=0.45, cache_write=0.04, weekend=0.7, spike=True, sessions=("ci-worker-",),
@@ -304,9 +323,9 @@ WORKLOADS: list[_W] = [
        weekend=0.7, spike=True, sessions=("ci-worker-",)),
     _W("ks-titan", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "TitanEmbeddingV2-Text", 90,
        sessions=("kb-sync-",), resource_tags=(("user_team", "knowledge"), ("user_cost_center", "CC-3002"))),
-    _W("ks-lite", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "NovaLite", 650,
+    _W("ks-lite", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "NovaLite", 500,
        cache_read=0.5, cache_write=0.05, sessions=("kb-agent-",)),
-    _W("ks-haiku", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "Claude3Haiku", 450,
+    _W("ks-haiku", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "Claude3Haiku", 350,
        sessions=("kb-agent-",)),
     _W("nb-llama70b", DATA_SCIENCE, "us-east-1", "role:ds-notebook-experiments", "Llama3-70B", 0,
        out=0.5, days="llama70b", total_usd=45.0, sessions=("jupyter-",)),
@@ -318,11 +337,11 @@ WORKLOADS: list[_W] = [
     _W("alice-mistral", DATA_SCIENCE, "us-east-1", "user:alice", "Mistral-Large-3", 60, days="sparse"),
     _W("alice-lite", DATA_SCIENCE, "us-east-1", "user:alice", "NovaLite", 40, weekend=0.3),
     # corp-shared
-    _W("cc-mkt-haiku", CORP, "us-east-1", "role:client-chat-bedrock", "Claude3Haiku", 1200, channel="mkt",
+    _W("cc-mkt-haiku", CORP, "us-east-1", "role:client-chat-bedrock", "Claude3Haiku", 900, channel="mkt",
        out=0.25, cache_read=0.3, op=_STREAM, sessions=("client-chat-",)),
-    _W("cc-guardrail", CORP, "us-east-1", "role:client-chat-bedrock", "guardrail", 300, channel="guardrail",
+    _W("cc-guardrail", CORP, "us-east-1", "role:client-chat-bedrock", "guardrail", 200, channel="guardrail",
        op="ApplyGuardrail", sessions=("client-chat-",)),
-    _W("cc-sonnet", CORP, "us-east-1", "role:client-chat-bedrock", "Claude4.6Sonnet", 1000,
+    _W("cc-sonnet", CORP, "us-east-1", "role:client-chat-bedrock", "Claude4.6Sonnet", 700,
        cache_read=0.6, cache_write=0.05, op=_STREAM, sessions=("client-chat-",)),
     _W("hr-sonnet", CORP, "us-east-1", "role:hr-portal-bedrock", "Claude4.6Sonnet", 8450, out=0.25,
        cache_read=0.62, cache_write=0.05, weekend=0.35, growth=0.0, op=_STREAM,
@@ -337,11 +356,11 @@ WORKLOADS: list[_W] = [
        sessions=("talent-match-",), principal_tags=(("iamPrincipal/team", "platform"),)),
     _W("hr-titan", CORP, "us-east-1", "role:hr-portal-bedrock", "TitanEmbeddingV2-Text", 60, weekend=0.35,
        growth=0.0, sessions=("hr-portal-index-",), principal_tags=_HR_TAGS),
-    _W("tm-lite", CORP, "us-east-1", "role:talent-match-bedrock", "NovaLite", 1100, weekend=0.4,
+    _W("tm-lite", CORP, "us-east-1", "role:talent-match-bedrock", "NovaLite", 800, weekend=0.4,
        sessions=("talent-match-svc-",)),
-    _W("tm-micro", CORP, "us-east-1", "role:talent-match-bedrock", "NovaMicro", 400, weekend=0.4,
+    _W("tm-micro", CORP, "us-east-1", "role:talent-match-bedrock", "NovaMicro", 300, weekend=0.4,
        product_code="AmazonBedrockService", sessions=("talent-match-svc-",)),
-    _W("tm-nova2", CORP, "us-east-1", "role:talent-match-bedrock", "Nova2.0Lite", 500, suffix="-flex",
+    _W("tm-nova2", CORP, "us-east-1", "role:talent-match-bedrock", "Nova2.0Lite", 350, suffix="-flex",
        weekend=0.4, sessions=("talent-match-svc-",)),
     _W("helpdesk-haiku", CORP, "us-east-1", "role:corp-it-helpdesk-bot", "Claude3Haiku", 200,
        sessions=("helpdesk-",)),
@@ -373,9 +392,10 @@ OTHER_SERVICES: list[tuple[str, str, str, str, str, str, float, float, str, str,
      "$0.023 per GB - first 50 TB / month of storage used", 1.0),
 ]
 
+RUN_RATE_DAYS = 7  # tools/spend.py estimate_status forecasts with the last 7 days of data
 TAX_RATE = 0.06  # on each account's first-party Bedrock usage
 NET_FACTOR = {"Usage": 0.95, "SavingsPlanCoveredUsage": 0.90, "DiscountedUsage": 0.90}
-# Actual (month-end forecast, for the current month) / estimate, per product, for the three months.
+# Spend (the month-end forecast, for the current month) / estimate, per product, for the three months.
 ESTIMATE_RATIOS: dict[str, tuple[float, float, float]] = {
     "Checkout Service": (0.93, 0.97, 1.27),
     "Fraud Scoring": (0.72, 0.75, 0.70),
@@ -384,10 +404,10 @@ ESTIMATE_RATIOS: dict[str, tuple[float, float, float]] = {
     "Document Intake": (0.60, 0.62, 0.74),
     "Research Copilot": (0.55, 0.60, 0.62),
     "Portfolio Insights": (0.70, 0.72, 0.69),
-    "Client Chat": (0.83, 0.85, 0.86),
-    "HR Portal": (0.86, 0.88, 0.89),
+    "Client Chat": (0.83, 0.85, 0.84),
+    "HR Portal": (0.86, 0.88, 0.85),
     "Talent Match": (0.62, 0.66, 0.70),
-    "Customer Insights": (0.78, 0.80, 0.86),
+    "Customer Insights": (0.78, 0.80, 0.82),
     "Knowledge Search": (0.58, 0.63, 0.67),
 }
 TOKEN_ESTIMATES = ("Checkout Service", "HR Portal", "Customer Insights")
@@ -458,16 +478,17 @@ def load_prices() -> dict[str, Any]:
     """prices.yaml with `by_name`: billing name -> model entry (unmapped names included)."""
     data = yaml.safe_load(PRICES_FILE.read_text(encoding="utf-8"))
     by_name = {m["billing_name"]: m for m in data["models"]}
-    by_name.update({m["billing_name"]: {**m, "unmapped": True} for m in data.get("unmapped", [])})
+    by_name.update({m["billing_name"]: m for m in data.get("unmapped", [])})
     return {**data, "by_name": by_name}
 
 
-def _price_per_1k(w: _W, kind: str) -> float:
+def _unit_price(w: _W, kind: str) -> float:
+    """USD per token (per text unit for guardrails), after the tier and routing modifiers."""
     prices = load_prices()
     if w.channel == "guardrail":
-        return float(prices["guardrail_per_unit"]) * 1000  # per 1K units, scaled back below
+        return float(prices["guardrail_per_unit"])
     entry = prices["by_name"][w.model]
-    base = float(entry["input" if kind == "embedding" else kind])
+    base = float(entry["input" if kind == "embedding" else kind]) / 1000
     mods = prices["modifiers"]
     if w.suffix == "-batch":
         base *= mods["batch"]
@@ -568,7 +589,8 @@ def _levels(w: _W, cal: _Calendar, rng: np.random.Generator) -> np.ndarray:
         return w.total_usd * shape / shape.sum()
     level = w.usd / 30.0 / norm * weekly * trend * noise * mask
     if w.spike:
-        level[cal.spike] = w.usd / 30.0 * weekly[cal.spike] * trend[cal.spike] * SPIKE_FACTOR
+        weekday = 7 / (5 + 2 * w.weekend)  # the spike is 5x a usual weekday, even on a weekend
+        level[cal.spike] = w.usd / 30.0 * weekday * trend[cal.spike] * SPIKE_FACTOR
     return level
 
 
@@ -601,8 +623,8 @@ def _principals(w: _W) -> list[str]:
 _TOKEN_TYPE = {"input": "input-tokens", "embedding": "input-tokens", "output": "output-tokens",
                "cache_read": "cache-read-input-token-count", "cache_write": "cache-write-input-token-count"}
 _MKT_TYPE = {"input": "InputTokenCount", "output": "OutputTokenCount", "cache_read": "CacheReadInputTokenCount"}
-_KIND_TEXT = {"input": "input tokens", "embedding": "input tokens", "output": "output tokens", "cache_read": "cache read input tokens",
-              "cache_write": "cache write input tokens"}
+_KIND_TEXT = {"input": "input tokens", "embedding": "input tokens", "output": "output tokens",
+              "cache_read": "cache read input tokens", "cache_write": "cache write input tokens"}
 _SUFFIX_TEXT = {"": "", "-cross-region-global": " (cross-region global)", "-cross-region-geo":
                 " (cross-region geo)", "-batch": " (batch)", "-flex": " (flex tier)"}
 _UNMAPPED_IDS = {"Mistral-Large-3": "mistral.mistral-large-3-675b-instruct"}
@@ -630,19 +652,19 @@ def _workload_streams(w: _W, is_current: bool, tokens: dict[str, np.ndarray]) ->
     display = "Guardrails" if w.channel == "guardrail" else entry["name"]
     out = []
     for kind, qty in tokens.items():
-        per_1k = _price_per_1k(w, kind)
+        price = _unit_price(w, kind)
         if w.channel == "mkt":
             unit, scale = "Units", 1e6
             usage_type = f"{prefix}-MP:{prefix}_{_MKT_TYPE[kind]}-Units"
             mkt_name = f"{entry['marketplace_name']} (Amazon Bedrock Edition)"
-            rate = per_1k * 1000
+            rate = price * scale
             desc = f"{mkt_name}|{_MKT_TYPE[kind]}|Million Units|${_rate_str(rate)} per Million Units"
             entity, product_code, servicecode, product_name = (
                 "AWS Marketplace", f"prod-bedrock-mkt-{w.model.lower()}", "", mkt_name)
         elif w.channel == "guardrail":
             unit, scale = "Text Units", 1.0
             usage_type = f"{prefix}-Guardrail-ContentPolicyUnitsConsumed"
-            rate = per_1k / 1000
+            rate = price * scale
             desc = f"${_rate_str(rate)} per text unit for Guardrails content policy in {region_name}"
             entity, product_code, servicecode, product_name = ("AWS", w.product_code, w.product_code,
                                                                "Amazon Bedrock")
@@ -650,7 +672,7 @@ def _workload_streams(w: _W, is_current: bool, tokens: dict[str, np.ndarray]) ->
             million = is_current and w.model == STORY["unit_change"]["billing_name"]
             unit, scale = ("1M tokens", 1e6) if million else ("1K tokens", 1e3)
             usage_type = f"{prefix}-{w.model}-{_TOKEN_TYPE[kind]}{w.suffix}"
-            rate = per_1k * scale / 1000
+            rate = price * scale
             desc = (f"${_rate_str(rate)} per {unit[:2]} {_KIND_TEXT[kind]} for {display}"
                     f"{_SUFFIX_TEXT[w.suffix]} in {region_name}")
             entity, product_code, servicecode, product_name = ("AWS", w.product_code, w.product_code,
@@ -667,9 +689,9 @@ def _workload_streams(w: _W, is_current: bool, tokens: dict[str, np.ndarray]) ->
     return out
 
 
-def _other_streams(period: _Period, cal: _Calendar, sl: slice, rng: np.random.Generator) -> list[_Stream]:
+def _other_streams(cal: _Calendar, sl: slice, rng: np.random.Generator) -> list[_Stream]:
     out = []
-    for i, (acct, region, code, ut, op, unit, rate, qty, res, pname, desc, weekend) in enumerate(OTHER_SERVICES):
+    for acct, region, code, ut, op, unit, rate, qty, res, pname, desc, weekend in OTHER_SERVICES:
         dow = cal.dow[sl]
         amount = qty * np.where(dow >= 5, weekend, 1.0) * rng.lognormal(0.0, 0.05, len(dow))
         if unit == "Hrs":
@@ -706,7 +728,7 @@ def _build(periods: list[_Period], seed: int) -> list[list[_Stream]]:
     for w in WORKLOADS:
         level = _levels(w, cal, rng)
         kinds = _kinds(w)
-        per_prompt = sum(share * _price_per_1k(w, k) / 1000 for k, share in kinds)
+        per_prompt = sum(share * _unit_price(w, k) for k, share in kinds)
         prompt = level / per_prompt
         qty = {}
         for k, share in kinds:
@@ -724,7 +746,7 @@ def _build(periods: list[_Period], seed: int) -> list[list[_Stream]]:
             part = {k: v[sl] for k, v in qty.items()}
             if any(v.any() for v in part.values()):
                 streams += _workload_streams(w, is_current, part)
-        streams += _other_streams(period, cal, sl, rng)
+        streams += _other_streams(cal, sl, rng)
         for acct in ACCOUNTS:
             base = sum(float(s.cost.sum()) for s in streams
                        if s.account == acct and s.entity == "AWS" and s.product_code.startswith("AmazonBedrock"))
@@ -764,14 +786,10 @@ def _line_item_ids(keys: np.ndarray, seed: int) -> pa.Array:
     """52-character base32 ids, unique per key (keys are unique per row), deterministic."""
     salt = _splitmix(np.array([seed], dtype=np.uint64))[0]
     base = _splitmix(keys ^ salt)
-    codes = np.empty((len(keys), 52), dtype=np.uint8)
-    for word in range(5):
-        h = _splitmix(base + _U((word * 0xD1B54A32D192ED03) % 2**64))
-        for c in range(12):
-            pos = word * 12 + c
-            if pos < 52:
-                codes[:, pos] = _B32[((h >> _U(5 * c)) & _U(31)).astype(np.intp)]
-    return _fixed_width(codes)
+    words = np.empty((len(keys), 7), dtype=np.uint64)
+    for w in range(7):
+        words[:, w] = _splitmix(base + _U((w * 0xD1B54A32D192ED03) % 2**64))
+    return _fixed_width(_B32[words.view(np.uint8).reshape(len(keys), 56)[:, :52] & 31])
 
 
 def _ms(d: date) -> int:
@@ -793,8 +811,19 @@ def _variant(s: _Stream, v: int) -> str:
     return f"{s.resource}-{v:02d}"
 
 
+def _dictionary(values: list[str]) -> tuple[pa.Array, np.ndarray]:
+    """Distinct values (in first-seen order) and, per input value, its index among them."""
+    index: dict[str, int] = {}
+    codes = np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int32)
+    return pa.array(list(index), pa.string()), codes
+
+
 class _PeriodWriter:
-    """Turns a period's stream-days into Arrow tables, vectorised over rows."""
+    """Turns a period's stream-days into Arrow tables, vectorised over rows.
+
+    String columns are built as dictionary arrays over per-stream values (no per-row Python objects,
+    no hashing in the Parquet writer); the file stores no Arrow schema, so readers see plain strings.
+    """
 
     def __init__(self, period: _Period, pi: int, streams: list[_Stream], hourly: bool, max_k: int,
                  as_of: date, seed: int) -> None:
@@ -805,33 +834,33 @@ class _PeriodWriter:
         self.clip_ms = _ms(min(period.end, as_of))
         self.monthly = np.array([s.monthly for s in streams])
         self.net = np.array([1.0 if s.monthly else NET_FACTOR[s.item_type] for s in streams])
-
-        def col(values: list[str]) -> pa.Array:
-            return pa.array(values, pa.string())
-
-        self.per_stream = {
-            "bill_billing_entity": col([s.entity for s in streams]),
-            "line_item_usage_account_id": col([s.account for s in streams]),
-            "line_item_usage_account_name": col([ACCOUNTS[s.account][0] for s in streams]),
-            "line_item_product_code": col([s.product_code for s in streams]),
-            "line_item_usage_type": col([s.usage_type for s in streams]),
-            "line_item_operation": col([s.operation for s in streams]),
-            "line_item_line_item_type": col([s.item_type for s in streams]),
-            "line_item_line_item_description": col([s.description for s in streams]),
-            "line_item_unblended_rate": col([s.rate for s in streams]),
-            "pricing_unit": col([s.unit for s in streams]),
-            "pricing_term": col([s.term for s in streams]),
-            "product_region_code": col([s.region for s in streams]),
-            "product_servicecode": col([s.servicecode for s in streams]),
+        self.per_stream = {name: _dictionary([get(s) for s in streams]) for name, get in {
+            "bill_billing_entity": lambda s: s.entity,
+            "line_item_usage_account_id": lambda s: s.account,
+            "line_item_usage_account_name": lambda s: ACCOUNTS[s.account][0],
+            "line_item_product_code": lambda s: s.product_code,
+            "line_item_usage_type": lambda s: s.usage_type,
+            "line_item_operation": lambda s: s.operation,
+            "line_item_line_item_type": lambda s: s.item_type,
+            "line_item_line_item_description": lambda s: s.description,
+            "line_item_unblended_rate": lambda s: s.rate,
+            "pricing_unit": lambda s: s.unit,
+            "pricing_term": lambda s: s.term,
+            "product_region_code": lambda s: s.region,
+            "product_servicecode": lambda s: s.servicecode,
+        }.items()}
+        self.maps = {
             "product": pa.array([[("product_name", s.product_name)] for s in streams], MAP),
             "resource_tags": pa.array([sorted(s.resource_tags.items()) for s in streams], MAP),
             "tags": pa.array([sorted(s.tags.items()) for s in streams], MAP),
         }
+        self.payer = {"bill_payer_account_id": _dictionary([PAYER_ID]),
+                      "bill_payer_account_name": _dictionary([PAYER_NAME])}
         counts = np.array([len(s.principals) for s in streams])
         self.p_off, self.p_cnt = np.cumsum(counts) - counts, counts
-        self.principals = col([p for s in streams for p in s.principals])
+        self.principals = _dictionary([p for s in streams for p in s.principals])
         self.n_variants = max(1, -(-max_k // 24)) if hourly else 1
-        self.resources = col([_variant(s, v) for s in streams for v in range(self.n_variants)])
+        self.resources = _dictionary([_variant(s, v) for s in streams for v in range(self.n_variants)])
         slots = 24 if hourly else 1
         intervals = []
         for d in range(n_days):
@@ -840,7 +869,7 @@ class _PeriodWriter:
                 end = (day + timedelta(days=1), 0) if not hourly or h == 23 else (day, h + 1)
                 intervals.append(f"{_iso(day, h)}/{_iso(*end)}")
         intervals.append(f"{_iso(period.start)}/{_iso(min(period.end, as_of))}")
-        self.intervals = col(intervals)
+        self.intervals = _dictionary(intervals)
         self.slots = slots
 
     def table(self, s: np.ndarray, d: np.ndarray, k: np.ndarray, amount: np.ndarray, cost: np.ndarray,
@@ -852,7 +881,7 @@ class _PeriodWriter:
         j = np.arange(n) - starts[rep]
         kr = k[rep]
         if self.hourly:
-            hour = np.where(kr <= 24, (j * 24) // kr, j % 24)
+            hour = np.where(kr <= 24, ((2 * j + 1) * 24) // (2 * kr), j % 24)  # spread over the day
             variant = np.where(kr <= 24, 0, j // 24)
         else:
             hour = variant = np.zeros(n, dtype=np.int64)
@@ -866,33 +895,35 @@ class _PeriodWriter:
         slot_ms = 3_600_000 if self.hourly else 86_400_000
         start_ms = np.where(monthly, self.ps_ms, self.day_ms[dr] + hour * 3_600_000)
         end_ms = np.where(monthly, self.clip_ms, start_ms + slot_ms)
-        interval = np.where(monthly, len(self.intervals) - 1, dr * self.slots + hour)
-        take = pa.array(sr)
+        interval = np.where(monthly, len(self.intervals[1]) - 1, dr * self.slots + hour)
         u_cost = cost[rep] * frac
         keys = ((((_U(self.pi) << _U(16)) + sr.astype(np.uint64)) << _U(6)) + dr.astype(np.uint64)) << _U(24)
+
+        def dictionary(d: tuple[pa.Array, np.ndarray], idx: np.ndarray) -> pa.Array:
+            return pa.DictionaryArray.from_arrays(pa.array(d[1][idx]), d[0])
+
+        zeros = np.zeros(n, dtype=np.int64)
         cols: dict[str, pa.Array] = {
             "bill_billing_period_start_date": pa.array(np.full(n, self.ps_ms), TS),
             "bill_billing_period_end_date": pa.array(np.full(n, self.pe_ms), TS),
-            "bill_payer_account_id": _repeat_str(PAYER_ID, n),
-            "bill_payer_account_name": _repeat_str(PAYER_NAME, n),
             "identity_line_item_id": _line_item_ids(keys + j.astype(np.uint64), self.seed),
-            "identity_time_interval": self.intervals.take(pa.array(interval)),
+            "identity_time_interval": dictionary(self.intervals, interval),
             "line_item_usage_start_date": pa.array(start_ms, TS),
             "line_item_usage_end_date": pa.array(end_ms, TS),
-            "line_item_resource_id": self.resources.take(pa.array(sr * self.n_variants + variant)),
-            "line_item_iam_principal": self.principals.take(
-                pa.array(self.p_off[sr] + (dr + j) % self.p_cnt[sr])),
+            "line_item_resource_id": dictionary(self.resources, sr * self.n_variants + variant),
+            "line_item_iam_principal": dictionary(self.principals, self.p_off[sr] + (dr + j) % self.p_cnt[sr]),
             "line_item_usage_amount": pa.array(amount[rep] * frac),
             "line_item_unblended_cost": pa.array(u_cost),
             "line_item_net_unblended_cost": pa.array(u_cost * self.net[sr]),
         }
-        for name, arr in self.per_stream.items():
+        for name, dic in self.per_stream.items():
+            cols[name] = dictionary(dic, sr)
+        for name, dic in self.payer.items():
+            cols[name] = dictionary(dic, zeros)
+        take = pa.array(sr)
+        for name, arr in self.maps.items():
             cols[name] = arr.take(take)
-        return pa.Table.from_arrays([cols[f.name] for f in SCHEMA], schema=SCHEMA)
-
-
-def _repeat_str(value: str, n: int) -> pa.Array:
-    return pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
+        return pa.Table.from_arrays([cols[f.name] for f in _WRITE_SCHEMA], schema=_WRITE_SCHEMA)
 
 
 def _cuts(rows: np.ndarray, limit: int) -> list[tuple[int, int]]:
@@ -921,22 +952,22 @@ def _claims(periods: list[_Period]) -> dict[str, tuple[str, date]]:
             for r, (_, product, when) in ROLES.items() if product}
 
 
-def _role_of(principal: str) -> str:
-    if ":assumed-role/" in principal:
-        acct = principal.split(":")[4]
-        return f"arn:aws:iam::{acct}:role/{principal.split('/')[1]}"
-    return principal
+def _forecast(daily: np.ndarray, days_in_month: int) -> float:
+    """Month-end forecast as Steward's estimate_status makes it: month to date + the average of the
+    last 7 days of data x the days left."""
+    recent = daily[-RUN_RATE_DAYS:]
+    return float(daily.sum() + recent.mean() * (days_in_month - len(daily)))
 
 
 def _facts(periods: list[_Period], all_streams: list[list[_Stream]]) -> dict[str, Any]:
     claims = _claims(periods)
     products = [p for bu in BUSINESS_UNITS.values() for pf in bu.values() for ps in pf.values() for p in ps]
-    spend = {p: [0.0, 0.0, 0.0] for p in products}
-    tok = {p: {k: [0.0] * 3 for k in ("input", "output", "cache_read", "cache_write", "embedding")}
-           for p in products}
-    unattributed = [0.0, 0.0, 0.0]
-    cur = periods[-1]
-    cur_daily: dict[str, np.ndarray] = {}
+    kinds = ("input", "output", "cache_read", "cache_write", "embedding")
+    n_cur = periods[-1].days
+    # Per product: [cost, tokens by kind] per day of each period, counted from the claim's date.
+    spend = {p: [np.zeros(per.days) for per in periods] for p in products}
+    tok = {p: {k: [np.zeros(per.days) for per in periods] for k in kinds} for p in products}
+    unattributed = [0.0] * len(periods)
     opus = llama = 0.0
     llama_rows = 0
     for pi, (period, streams) in enumerate(zip(periods, all_streams)):
@@ -944,61 +975,63 @@ def _facts(periods: list[_Period], all_streams: list[list[_Stream]]) -> dict[str
         for s in streams:
             if s.workload is None:
                 continue
-            role = _role_of(s.principals[0])
-            product, since = claims.get(role, (None, None))
-            mask = days >= since if product else np.zeros(len(days), dtype=bool)
-            spend_here = float(s.cost[mask].sum())
-            unattributed[pi] += float(s.cost.sum()) - spend_here
+            product, since = claims.get(normalise_principal(s.principals[0]), (None, None))
+            counted = np.where(days >= since, s.cost, 0.0) if product else np.zeros(period.days)
+            unattributed[pi] += float(s.cost.sum() - counted.sum())
             if product:
-                spend[product][pi] += spend_here
+                spend[product][pi] += counted
                 if s.tokens is not None:
-                    tok[product][s.kind][pi] += float(s.tokens[mask].sum())
-                if pi == len(periods) - 1:
-                    cur_daily[product] = cur_daily.get(product, 0) + np.where(mask, s.cost, 0.0)
+                    tok[product][s.kind][pi] += np.where(days >= since, s.tokens, 0.0)
             if s.workload == "checkout-opus":
                 opus += float(s.cost.sum())
             if s.workload == "nb-llama70b":
                 llama += float(s.cost.sum())
                 llama_rows += int((s.cost > 0).sum())
-    scale = calendar.monthrange(cur.start.year, cur.start.month)[1] / cur.last.day
-    forecast = {p: v[2] * scale for p, v in spend.items()}
-    ci = cur_daily["Customer Insights"]
-    spike_idx = min(10, cur.last.day) - 1
+    cur = periods[-1]
+    dim = calendar.monthrange(cur.start.year, cur.start.month)[1]
+
+    def month_figure(daily: list[np.ndarray], pi: int) -> float:
+        return _forecast(daily[pi], dim) if pi == len(periods) - 1 else float(daily[pi].sum())
+
+    ci = spend["Customer Insights"][-1]
+    spike_idx = min(STORY["spike_day_of_month"], cur.last.day) - 1
     others = np.delete(ci, spike_idx)
     ck = tok["Checkout Service"]
-    prompt = sum(sum(ck[k]) for k in ("input", "cache_read", "cache_write"))
+    reads = sum(float(v.sum()) for v in ck["cache_read"])
+    prompt = sum(float(v.sum()) for k in ("input", "cache_read", "cache_write") for v in ck[k])
     return {
-        "spend_usd": {p: [round(x, 2) for x in v] for p, v in spend.items()},
-        "forecast_usd": {p: round(v, 2) for p, v in forecast.items()},
-        "tokens": tok,
-        "forecast_scale": scale,
+        # Unblended usage cost per product and month; the current month is month to date.
+        "spend_usd": {p: [round(float(v.sum()), 2) for v in d] for p, d in spend.items()},
+        # Full months: the spend; current month: the month-end forecast (see _forecast).
+        "month_usd": {p: [round(month_figure(d, i), 2) for i in range(len(periods))] for p, d in spend.items()},
+        "month_tokens": {p: {k: [month_figure(d[k], i) for i in range(len(periods))] for k in kinds}
+                         for p, d in tok.items()},
+        "days_of_data": n_cur,
         "unattributed_usd": [round(x, 2) for x in unattributed],
         "opus_usd": round(opus, 2),
         "llama70b_usd": round(llama, 2),
         "llama70b_line_items": llama_rows,
         "spike_day": date(cur.start.year, cur.start.month, spike_idx + 1).isoformat(),
         "spike_ratio": round(float(ci[spike_idx] / np.median(others)), 2) if len(others) else None,
-        "checkout_cache_hit_rate": round(sum(ck["cache_read"]) / prompt, 4) if prompt else None,
+        "checkout_cache_hit_rate": round(reads / prompt, 4) if prompt else None,
         "mid_month_claim_on": claims[STORY["mid_month_role"]][1].isoformat(),
     }
 
 
 def _estimates(periods: list[_Period], facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Estimates set so that spend (the forecast, this month) / estimate = ESTIMATE_RATIOS."""
     out = []
-    scale = facts["forecast_scale"]
     for product, ratios in ESTIMATE_RATIOS.items():
         for pi, period in enumerate(periods):
-            last = pi == len(periods) - 1
-            actual = facts["spend_usd"][product][pi] * (scale if last else 1.0)
             step = 10 if product == STORY["over_estimate_product"] else 50
+            usd = facts["month_usd"][product][pi] / ratios[pi]
             e: dict[str, Any] = {"product": product, "month": _Quoted(period.label),
-                                 "usd": max(step, int(round(actual / ratios[pi] / step)) * step)}
+                                 "usd": max(step, int(round(usd / step)) * step)}
             if product in TOKEN_ESTIMATES:
-                t = facts["tokens"][product]
-                f = scale if last else 1.0
+                t = facts["month_tokens"][product]
                 out_ratio = STORY["output_over_token_estimate"] if product == "Checkout Service" else ratios[pi]
-                e["input_tokens"] = int(round(t["input"][pi] * f / ratios[pi] / 1e6)) * 1_000_000
-                e["output_tokens"] = int(round(t["output"][pi] * f / out_ratio / 1e6)) * 1_000_000
+                e["input_tokens"] = int(round(t["input"][pi] / ratios[pi] / 1e6)) * 1_000_000
+                e["output_tokens"] = int(round(t["output"][pi] / out_ratio / 1e6)) * 1_000_000
             out.append(e)
     return out
 
@@ -1102,7 +1135,7 @@ def generate(out_dir: Path, *, as_of: date, rows: int | None = None, seed: int =
              export_name: str = "steward-demo", progress: Callable[[int], None] | None = None) -> DemoResult:
     """Write the demo export under out_dir/export_name and the org file out_dir/org.yaml.
 
-    rows=None writes daily rows (about 11k). rows=N writes about N hourly rows (exactly N when N is
+    rows=None writes daily rows (about 9k). rows=N writes about N hourly rows (exactly N when N is
     larger than the daily count) with the same daily totals. `progress` is called with the number
     of rows just written after each row group. An existing out_dir/export_name/{data,metadata} is
     replaced.
@@ -1131,8 +1164,9 @@ def generate(out_dir: Path, *, as_of: date, rows: int | None = None, seed: int =
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / TEST_OBJECT).write_bytes(b"")
 
+    jobs: list[tuple[_PeriodWriter, int, Path, tuple[np.ndarray, ...]]] = []
     files: list[Path] = []
-    total = 0
+    manifests: list[tuple[_Period, list[str]]] = []
     used = 0
     for pi, (period, streams, (s_idx, d_idx, amount, cost, fixed)) in enumerate(zip(periods, all_streams, plans)):
         k = np.ones(len(s_idx), dtype=np.int64)
@@ -1144,20 +1178,28 @@ def generate(out_dir: Path, *, as_of: date, rows: int | None = None, seed: int =
         data_dir.mkdir(parents=True, exist_ok=True)
         names = []
         for fi, (a, b) in enumerate(_cuts(k, MAX_ROWS_PER_FILE)):
-            name = f"{export_name}-{fi + 1:05d}.snappy.parquet"
-            path = data_dir / name
-            with pq.ParquetWriter(path, SCHEMA, compression="snappy",
-                                  use_dictionary=[c for c in SCHEMA.names if c not in _NO_DICTIONARY]) as pw:
-                for ci, (c0, c1) in enumerate(_cuts(k[a:b], ROW_GROUP_ROWS)):
-                    sl = slice(a + c0, a + c1)
-                    rng = np.random.default_rng([seed, pi, fi, ci]) if hourly else None
-                    table = writer.table(s_idx[sl], d_idx[sl], k[sl], amount[sl], cost[sl], rng)
-                    pw.write_table(table, row_group_size=table.num_rows)
-                    total += table.num_rows
-                    if progress:
-                        progress(table.num_rows)
+            path = data_dir / f"{export_name}-{fi + 1:05d}.snappy.parquet"
+            jobs.append((writer, fi, path, (s_idx[a:b], d_idx[a:b], k[a:b], amount[a:b], cost[a:b])))
             files.append(path)
-            names.append(f"{export_name}/data/BILLING_PERIOD={period.label}/{name}")
+            names.append(f"{export_name}/data/BILLING_PERIOD={period.label}/{path.name}")
+        manifests.append((period, names))
+
+    lock = threading.Lock()
+
+    def report(n: int) -> None:
+        if progress:
+            with lock:
+                progress(n)
+
+    def run(job: tuple[_PeriodWriter, int, Path, tuple[np.ndarray, ...]]) -> int:
+        writer, fi, path, arrays = job
+        return _write_file(writer, fi, path, arrays, seed if hourly else None, report)
+
+    # Files are independent (each row group has its own seeded generator), so threads keep the
+    # output byte-identical; pyarrow and numpy release the GIL for the heavy work.
+    with ThreadPoolExecutor(max_workers=min(WRITER_THREADS, len(jobs))) as pool:
+        total = sum(pool.map(run, jobs))
+    for period, names in manifests:  # as AWS does: the manifest only after its data files
         _write_manifest(export_root, export_name, period, names)
 
     facts = _facts(periods, all_streams)
@@ -1169,6 +1211,22 @@ def generate(out_dir: Path, *, as_of: date, rows: int | None = None, seed: int =
     return DemoResult(export_root=export_root, org_file=org_file, files=files, rows=total,
                       periods=[p.label for p in periods], first_day=periods[0].first,
                       last_day=periods[-1].last, facts=facts)
+
+
+def _write_file(writer: _PeriodWriter, fi: int, path: Path, arrays: tuple[np.ndarray, ...],
+                seed: int | None, report: Callable[[int], None]) -> int:
+    """One data file, written one row group at a time; the number of rows written."""
+    s_idx, d_idx, k, amount, cost = arrays
+    written = 0
+    with pq.ParquetWriter(path, _WRITE_SCHEMA, compression="snappy", store_schema=False,
+                          use_dictionary=_DICTIONARY_COLUMNS) as pw:
+        for ci, (c0, c1) in enumerate(_cuts(k, ROW_GROUP_ROWS)):
+            rng = None if seed is None else np.random.default_rng([seed, writer.pi, fi, ci])
+            table = writer.table(s_idx[c0:c1], d_idx[c0:c1], k[c0:c1], amount[c0:c1], cost[c0:c1], rng)
+            pw.write_table(table, row_group_size=table.num_rows)
+            written += table.num_rows
+            report(table.num_rows)
+    return written
 
 
 def _write_manifest(export_root: Path, export_name: str, period: _Period, names: list[str]) -> None:

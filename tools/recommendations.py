@@ -1,1 +1,251 @@
-"""Placeholder until this module is written."""
+"""Savings recommendations per product: right-sizing, batch, prompt caching, provisioned throughput."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+from ledger.attribution import ensure_views
+from ledger.model_names import effective_names
+from tools.context import ToolContext
+from tools.errors import ToolError
+from tools.periods import data_through
+from tools.scope import product_clause, require_product
+from tools.toolset import tool
+
+RECOMMEND_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
+LOOKBACK_DAYS = 30
+HOURS_PER_MONTH = 730  # 24 x 365 / 12
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+PT_PRICE_KEYS = ("provisioned_hourly_usd", "provisioned_hourly")  # per model unit per hour, if ever listed
+
+
+@cache
+def load_prices() -> dict[str, Any]:
+    """ledger/data/prices.yaml (USD per 1K tokens, list, on-demand standard tier)."""
+    return yaml.safe_load(resources.files("ledger").joinpath("data/prices.yaml").read_text(encoding="utf-8"))
+
+
+class RecommendationsArgs(BaseModel):
+    product: str | None = Field(None, description="Only this product; default: every product in your scope.")
+    rightsizing_share: float = Field(0.3, gt=0, le=1, description="Assumed share of a model's traffic that could "
+                                                                  "move to the cheapest model of its family.")
+    batch_share: float = Field(0.2, gt=0, le=1, description="Assumed share of on-demand spend that could run as "
+                                                            "batch inference (an assumption, not measured).")
+    batch_min_monthly_usd: float = Field(100.0, ge=0, description="Only suggest batch for a model with at least "
+                                                                  "this much monthly on-demand input+output spend.")
+    cache_min_monthly_tokens: float = Field(10_000_000, ge=0, description="Only suggest caching for a model with "
+                                                                          "more input-side tokens a month than this.")
+    min_saving_usd: float = Field(1.0, ge=0, description="Leave out recommendations saving less a month.")
+    top: int = Field(25, ge=1, le=200, description="At most this many, largest saving first.")
+
+
+class Recommendation(BaseModel):
+    product: str
+    kind: Literal["right_size", "batch", "cache", "provisioned_throughput"]
+    model: str = Field(description="The model the traffic runs on now.")
+    target_model: str | None = Field(description="For right_size: the cheaper model of the same family.")
+    monthly_saving_usd: float = Field(description="Estimated saving per month (30 days) in USD.")
+    basis_monthly_usd: float = Field(description="Current monthly spend the recommendation concerns.")
+    assumption: str = Field(description="How the saving was estimated and what it assumes.")
+
+
+class Recommendations(BaseModel):
+    start: date
+    end: date = Field(description="Exclusive.")
+    data_through: date | None
+    days_of_data: int = Field(description="Days of data in the window; figures are scaled to 30 days.")
+    prices_as_of: str = Field(description="Date of the list prices in ledger/data/prices.yaml.")
+    notes: list[str]
+    recommendations: list[Recommendation] = Field(description="Largest monthly saving first.")
+    more: int = Field(description="Recommendations beyond `top`, not listed.")
+
+
+class _Usage:
+    """One product's use of one model over the window (tokens and USD by kind and tier)."""
+
+    def __init__(self, product: str, model_id: str | None, billing_model: str | None) -> None:
+        self.product, self.model_id, self.billing_model = product, model_id, billing_model
+        self.tokens: dict[tuple[str, str], float] = {}
+        self.usd: dict[tuple[str, str], float] = {}
+
+    @property
+    def label(self) -> str:
+        return self.model_id or self.billing_model or "(no model)"
+
+    def tok(self, kind: str, tier: str | None = None) -> float:
+        return sum(v for (k, t), v in self.tokens.items() if k == kind and (tier is None or t == tier))
+
+    def spend(self, kinds: tuple[str, ...], tier: str | None = None) -> float:
+        return sum(v for (k, t), v in self.usd.items() if k in kinds and (tier is None or t == tier))
+
+
+def _price(entry: dict, kind: str) -> float | None:
+    """Price per 1K tokens of a kind; a model without a prompt cache bills cache tokens as input."""
+    value = entry.get(kind)
+    if value is None and kind in ("cache_read", "cache_write"):
+        value = entry.get("input")
+    return float(value) if value is not None else None
+
+
+def _mix_cost(u: _Usage, entry: dict, mods: dict) -> float | None:
+    """List cost of u's token mix at this model's prices; None if a used kind has no price."""
+    total = 0.0
+    for (kind, tier), tokens in u.tokens.items():
+        if kind not in TOKEN_KINDS or not tokens:
+            continue
+        price = _price(entry, kind)
+        if price is None:
+            return None
+        total += tokens / 1000 * price * float(mods.get(tier, 1.0) if tier in ("batch", "flex") else 1.0)
+    return total
+
+
+def _usd(v: float) -> str:
+    return f"${v:,.2f}"
+
+
+@tool(name="recommendations", personas=RECOMMEND_PERSONAS, action="read", family="recommendations")
+def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendations:
+    """Ways to spend less on Bedrock, per product in your scope, each with an estimated monthly saving
+    in USD and its assumption spelled out. Based on the last 30 days of CUR data (scaled to 30 days if
+    there is less) and list prices from ledger/data/prices.yaml (their as_of date is in the result).
+
+    - right_size: if 30% (rightsizing_share) of a product's tokens on a model moved to the cheapest
+      priced model of the same family (families from the model-name map), saving = share x sum over
+      token kinds of tokens x (current price - target price).
+    - batch: a model with at least $100/month of on-demand (standard tier) input+output spend that
+      batch inference supports; saving = batch discount (50%) x 20% (batch_share, an assumption) of it.
+    - cache: prompt-cache hit rate (cache reads / input-side tokens) below the healthy 30% with more
+      than 10M input-side tokens a month; saving = (30% - current rate) x input-side tokens x
+      (input price - cache-read price). Ignores the extra cost of cache writes: an upper bound.
+    - provisioned_throughput: only if prices.yaml lists a model-unit hourly price; otherwise not assessed.
+
+    Costs are unblended usage cost; spend counts from each claim's date; unclaimed spend is not included.
+    """
+    ensure_views(ctx.store)
+    prices = load_prices()
+    mods = prices.get("modifiers") or {}
+    as_of = str(prices.get("as_of", "unknown"))
+    by_id = {m["model_id"]: m for m in prices.get("models", []) if m.get("model_id")}
+    by_name = {m["billing_name"]: m for m in prices.get("models", []) if m.get("billing_name")}
+    family_of = {n.model_id: n.family for n in effective_names(ctx.store)}
+
+    through = data_through(ctx.store, ctx.today)
+    if through is None:
+        raise ToolError("there is no Bedrock usage in the store yet")
+    start = through - timedelta(days=LOOKBACK_DAYS - 1)
+    end = through + timedelta(days=1)
+    first = ctx.store.scalar("SELECT min(usage_date) FROM usage_daily WHERE charge_class = 'usage'")
+    days = (end - max(start, first)).days
+    scale = LOOKBACK_DAYS / days
+
+    scope_sql, params = product_clause(ctx.caller)
+    where = f"{scope_sql} AND product IS NOT NULL AND charge_class = 'usage'"
+    if args.product:
+        where += " AND product = ?"
+        params = [*params, require_product(ctx, args.product)]
+    rows = ctx.store.rows(
+        f"""SELECT product, model_id, billing_model, kind, tier, coalesce(sum(tokens), 0), sum(unblended_cost)
+            FROM attributed_daily WHERE {where} AND usage_date >= ? AND usage_date < ?
+              AND (model_id IS NOT NULL OR billing_model IS NOT NULL)
+            GROUP BY ALL""",
+        [*params, start, end])
+    usages: dict[tuple, _Usage] = {}
+    for product, model_id, billing, kind, tier, tokens, usd in rows:
+        u = usages.setdefault((product, model_id, billing), _Usage(product, model_id, billing))
+        u.tokens[(kind, tier)] = u.tokens.get((kind, tier), 0.0) + tokens * scale
+        u.usd[(kind, tier)] = u.usd.get((kind, tier), 0.0) + usd * scale
+
+    healthy = ctx.thresholds.cache_hit_healthy
+    batch_discount = 1 - float(mods["batch"]) if "batch" in mods else None
+    found: list[Recommendation] = []
+    notes: list[str] = []
+    unpriced: set[str] = set()
+    pt_priced = False
+    for u in sorted(usages.values(), key=lambda u: (u.product, u.label)):
+        entry = by_id.get(u.model_id) or by_name.get(u.billing_model)  # type: ignore[arg-type]
+        if entry is None:
+            unpriced.add(u.label)
+            continue
+        family = family_of.get(u.model_id or "") or entry.get("family")
+        token_usd = u.spend(TOKEN_KINDS)
+
+        # Right-sizing: the cheapest priced model of the same family for this token mix.
+        current = _mix_cost(u, entry, mods)
+        if family and current:
+            options = [(cost, m) for m in prices.get("models", [])
+                       if m.get("model_id") != entry.get("model_id")
+                       and (family_of.get(m.get("model_id") or "") or m.get("family")) == family
+                       and (cost := _mix_cost(u, m, mods)) is not None]
+            if options:
+                cost, target = min(options, key=lambda o: o[0])
+                saving = args.rightsizing_share * (current - cost)
+                if saving > 0:
+                    found.append(Recommendation(
+                        product=u.product, kind="right_size", model=u.label, target_model=target["model_id"],
+                        monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(token_usd, 2),
+                        assumption=(f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
+                                    f"{target.get('name', target['model_id'])}, the cheapest priced model of "
+                                    f"the {family} family: {args.rightsizing_share:.0%} x "
+                                    f"({_usd(current)} - {_usd(cost)}) a month at list prices as of {as_of}. "
+                                    "Assumes the smaller model handles that traffic at the same token counts.")))
+
+        # Batch: on-demand input/output spend that could tolerate asynchronous processing.
+        on_demand = u.spend(("input", "output"), tier="standard")
+        if batch_discount and entry.get("batch", True) is not False and on_demand >= args.batch_min_monthly_usd:
+            saving = batch_discount * args.batch_share * on_demand
+            found.append(Recommendation(
+                product=u.product, kind="batch", model=u.label, target_model=None,
+                monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(on_demand, 2),
+                assumption=(f"Assumes {args.batch_share:.0%} of {_usd(on_demand)} monthly on-demand input+output "
+                            f"spend could run as batch inference at a {batch_discount:.0%} discount "
+                            f"(prices.yaml modifiers.batch): {batch_discount:.0%} x {args.batch_share:.0%} x "
+                            f"{_usd(on_demand)}. The {args.batch_share:.0%} share is an assumption, not measured; "
+                            "batch suits work that can wait up to 24 hours.")))
+
+        # Prompt caching: move input tokens to cache reads up to the healthy hit rate.
+        side = u.tok("input") + u.tok("cache_read") + u.tok("cache_write")
+        p_in, p_read = entry.get("input"), entry.get("cache_read")
+        if side > args.cache_min_monthly_tokens and p_in is not None and p_read is not None:
+            rate = u.tok("cache_read") / side
+            if rate < healthy:
+                saving = (healthy - rate) * side / 1000 * (float(p_in) - float(p_read))
+                found.append(Recommendation(
+                    product=u.product, kind="cache", model=u.label, target_model=None,
+                    monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(u.spend(("input",)), 2),
+                    assumption=(f"Cache hit rate {rate:.1%} (cache reads / input-side tokens) against a healthy "
+                                f"{healthy:.0%}: ({healthy:.0%} - {rate:.1%}) x {side / 1e6:,.1f}M input-side "
+                                f"tokens a month x (input ${float(p_in) * 1000:g} - cache read "
+                                f"${float(p_read) * 1000:g} per 1M) at list prices as of {as_of}. Ignores the "
+                                "extra cost of cache writes, so it is an upper bound.")))
+
+        # Provisioned throughput break-even, only with a listed model-unit price.
+        hourly = next((entry[k] for k in PT_PRICE_KEYS if entry.get(k) is not None), None)
+        if hourly is not None:
+            pt_priced = True
+            pt_month = float(hourly) * HOURS_PER_MONTH
+            if token_usd > pt_month:
+                found.append(Recommendation(
+                    product=u.product, kind="provisioned_throughput", model=u.label, target_model=None,
+                    monthly_saving_usd=round(token_usd - pt_month, 2), basis_monthly_usd=round(token_usd, 2),
+                    assumption=(f"On-demand spend {_usd(token_usd)} a month exceeds one model unit at "
+                                f"${float(hourly):g}/hour x {HOURS_PER_MONTH} hours = {_usd(pt_month)} "
+                                f"(prices.yaml as of {as_of}). Assumes one model unit carries the traffic; check "
+                                "the throughput and the commitment term before buying.")))
+
+    if not pt_priced:
+        notes.append(f"Provisioned throughput not assessed: no PT price data in prices.yaml (as of {as_of}).")
+    if unpriced:
+        notes.append("No list price for: " + ", ".join(sorted(unpriced)) + "; not assessed.")
+    if days < LOOKBACK_DAYS:
+        notes.append(f"Only {days} day(s) of data; monthly figures are scaled to 30 days.")
+    found = [r for r in found if r.monthly_saving_usd >= args.min_saving_usd]
+    found.sort(key=lambda r: (-r.monthly_saving_usd, r.product, r.kind, r.model))
+    return Recommendations(start=start, end=end, data_through=through, days_of_data=days, prices_as_of=as_of,
+                           notes=notes, recommendations=found[: args.top], more=max(len(found) - args.top, 0))

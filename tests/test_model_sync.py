@@ -1,0 +1,168 @@
+"""Model discovery through bedrock:ListFoundationModels, stubbed with botocore's Stubber on real
+boto3 clients (moto does not implement ListFoundationModels)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ledger import audit
+from ledger.model_sync import sync_models
+from tests.orgfixture import HAIKU, OPUS, SONNET
+
+T1 = datetime(2026, 11, 20, 6, 0)
+T2 = datetime(2026, 11, 21, 6, 0)
+NOVA = "amazon.nova-pro-v1:0"
+
+
+def summary(model_id: str, provider: str, name: str, region: str) -> dict:
+    return {"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}", "modelId": model_id,
+            "modelName": name, "providerName": provider, "inputModalities": ["TEXT"],
+            "outputModalities": ["TEXT"], "responseStreamingSupported": True,
+            "inferenceTypesSupported": ["ON_DEMAND"], "modelLifecycle": {"status": "ACTIVE"}}
+
+
+LISTINGS = {
+    "us-east-1": [(HAIKU, "Anthropic", "Claude 3 Haiku"), (SONNET, "Anthropic", "Claude Sonnet 4.6"),
+                  (OPUS, "Anthropic", "Claude Opus 4.6")],
+    "us-west-2": [(HAIKU, "Anthropic", "Claude 3 Haiku"), (NOVA, "Amazon", "Nova Pro")],
+}
+
+
+@pytest.fixture(autouse=True)
+def _dummy_credentials(monkeypatch):
+    for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
+        monkeypatch.setenv(k, v)
+
+
+class StubbedBedrock:
+    """A real boto3 bedrock client per region, each answering from a queue of stubbed responses."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, object] = {}
+        self.stubbers: dict[str, Stubber] = {}
+
+    def client(self, region: str) -> Stubber:
+        if region not in self.clients:
+            c = boto3.client("bedrock", region_name=region)
+            self.clients[region] = c
+            self.stubbers[region] = Stubber(c)
+            self.stubbers[region].activate()
+        return self.stubbers[region]
+
+    def listing(self, region: str, models: list[tuple[str, str, str]]) -> None:
+        self.client(region).add_response(
+            "list_foundation_models",
+            {"modelSummaries": [summary(m, p, n, region) for m, p, n in models]}, {})
+
+    def failure(self, region: str) -> None:
+        self.client(region).add_client_error("list_foundation_models", "AccessDeniedException",
+                                             "not authorized to perform bedrock:ListFoundationModels",
+                                             http_status_code=403)
+
+    def factory(self, region: str) -> object:
+        self.client(region)
+        return self.clients[region]
+
+    def done(self) -> None:
+        for s in self.stubbers.values():
+            s.assert_no_pending_responses()
+
+
+def run(store, bedrock: StubbedBedrock, at: datetime = T1, regions=("us-east-1", "us-west-2")):
+    result = sync_models(store, client_factory=bedrock.factory, regions=list(regions),
+                         actor="system:model-sync", now=at)
+    bedrock.done()
+    return result
+
+
+def both_regions(bedrock: StubbedBedrock) -> None:
+    for region, models in LISTINGS.items():
+        bedrock.listing(region, models)
+
+
+def discovered(store) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in store.rows(
+        "SELECT model_id, provider, name, regions, first_seen, last_seen FROM discovered_models")}
+
+
+def test_sync_records_every_listed_model_with_its_regions(fresh_org_store):
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    run(fresh_org_store, bedrock)
+    rows = discovered(fresh_org_store)
+    assert set(rows) == {HAIKU, SONNET, OPUS, NOVA}
+    assert rows[HAIKU] == ("Anthropic", "Claude 3 Haiku", ["us-east-1", "us-west-2"], T1, T1)
+    assert rows[NOVA][2] == ["us-west-2"]
+
+
+def test_first_sync_reports_every_model_as_new(fresh_org_store):
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    result = run(fresh_org_store, bedrock)
+    assert result.new == sorted([HAIKU, SONNET, OPUS, NOVA]) and result.discovered == 4
+
+
+def test_models_without_catalog_entry_are_unreviewed_and_not_cataloged(fresh_org_store):
+    before = fresh_org_store.rows("SELECT * FROM model_catalog ORDER BY ALL")
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    result = run(fresh_org_store, bedrock)
+    assert result.unreviewed == sorted([OPUS, NOVA])  # Haiku and Sonnet have entries
+    assert fresh_org_store.rows("SELECT * FROM model_catalog ORDER BY ALL") == before
+
+
+def test_second_sync_keeps_first_seen_and_reports_nothing_new(fresh_org_store):
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    run(fresh_org_store, bedrock, T1)
+    both_regions(bedrock)
+    result = run(fresh_org_store, bedrock, T2)
+    assert result.new == []
+    first, last = discovered(fresh_org_store)[SONNET][3:]
+    assert (first, last) == (T1, T2)
+
+
+def test_model_no_longer_listed_loses_that_region(fresh_org_store):
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    run(fresh_org_store, bedrock, T1)
+    bedrock.listing("us-east-1", LISTINGS["us-east-1"])
+    bedrock.listing("us-west-2", [(NOVA, "Amazon", "Nova Pro")])
+    run(fresh_org_store, bedrock, T2)
+    assert discovered(fresh_org_store)[HAIKU][2] == ["us-east-1"]
+
+
+def test_failed_region_is_reported_and_keeps_its_models(fresh_org_store):
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    run(fresh_org_store, bedrock, T1)
+    bedrock.listing("us-east-1", LISTINGS["us-east-1"])
+    bedrock.failure("us-west-2")
+    result = run(fresh_org_store, bedrock, T2)
+    assert list(result.regions_failed) == ["us-west-2"]
+    assert "AccessDenied" in result.regions_failed["us-west-2"]
+    rows = discovered(fresh_org_store)
+    assert rows[NOVA][2] == ["us-west-2"] and rows[NOVA][4] == T1
+
+
+def test_sync_is_audited(fresh_org_store):
+    bedrock = StubbedBedrock()
+    both_regions(bedrock)
+    result = run(fresh_org_store, bedrock)
+    entry = audit.entries(fresh_org_store, limit=1)[0]
+    assert (entry.seq, entry.action, entry.actor, entry.outcome) == (
+        result.audit_seq, "models.sync", "system:model-sync", "ok")
+    assert entry.details["unreviewed"] == sorted([OPUS, NOVA])
+    assert entry.details["new"] == result.new
+
+
+def test_sync_where_every_region_fails_is_audited_as_error(store):
+    bedrock = StubbedBedrock()
+    bedrock.failure("us-east-1")
+    result = run(store, bedrock, regions=["us-east-1"])
+    assert result.discovered == 0
+    assert audit.entries(store, limit=1)[0].outcome == "error"

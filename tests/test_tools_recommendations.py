@@ -1,0 +1,136 @@
+"""recommendations: the arithmetic of each kind against independent sums over the fixture CUR."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import make_ctx
+from tests.orgfixture import ROWS, SONNET, product_of
+from tools import toolset
+
+WINDOW = (date(2026, 10, 22), date(2026, 11, 21))  # the last 30 days of data (through 20 Nov)
+PRICES = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "prices.yaml").read_text())
+PRICE = {m["model_id"]: m for m in PRICES["models"]}
+CHEAP_SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # claude-sonnet in model_names.yaml
+
+
+def day(r: dict) -> date:
+    return r["line_item_usage_start_date"].date()
+
+
+def kind(r: dict) -> str:
+    ut = r["line_item_usage_type"]
+    for marker, k in (("cache-read", "cache_read"), ("cache-write", "cache_write"), ("input", "input"),
+                      ("output", "output")):
+        if marker in ut:
+            return k
+    return "other"
+
+
+def rows(product: str, billing: str) -> list[dict]:
+    return [r for r in ROWS if r["line_item_line_item_type"] == "Usage" and WINDOW[0] <= day(r) < WINDOW[1]
+            and product_of(r) == product and f"-{billing}-" in r["line_item_usage_type"]]
+
+
+def tokens(rs: list[dict], k: str) -> float:
+    return sum(r["line_item_usage_amount"] * 1000 for r in rs if kind(r) == k)
+
+
+def usd(rs: list[dict], *kinds: str) -> float:
+    return sum(r["line_item_unblended_cost"] for r in rs if kind(r) in kinds)
+
+
+def recs(store, email: str = "maria@example.com", **args):  # noqa: ANN201
+    return toolset.call(make_ctx(store, email), "recommendations", args)
+
+
+def one(result, product: str, k: str, model: str):  # noqa: ANN201
+    [found] = [r for r in result.recommendations if (r.product, r.kind, r.model) == (product, k, model)]
+    return found
+
+
+def test_checkout_sonnet_cache_opportunity(org_store) -> None:
+    rs = rows("Checkout", "Claude4.6Sonnet")
+    side = tokens(rs, "input") + tokens(rs, "cache_read") + tokens(rs, "cache_write")
+    rate = tokens(rs, "cache_read") / side
+    p = PRICE[SONNET]
+    expected = (0.30 - rate) * side / 1000 * (p["input"] - p["cache_read"])
+    r = one(recs(org_store), "Checkout", "cache", SONNET)
+    assert r.monthly_saving_usd == pytest.approx(expected, abs=0.01)
+    assert f"{rate:.1%}" in r.assumption and "upper bound" in r.assumption
+
+
+def test_checkout_sonnet_batch_candidate(org_store) -> None:
+    on_demand = usd(rows("Checkout", "Claude4.6Sonnet"), "input", "output")
+    r = one(recs(org_store), "Checkout", "batch", SONNET)
+    assert r.basis_monthly_usd == pytest.approx(on_demand, abs=0.01)
+    assert r.monthly_saving_usd == pytest.approx(0.5 * 0.2 * on_demand, abs=0.01)
+    assert "assumption" in r.assumption
+
+
+def test_batch_share_is_an_argument(org_store) -> None:
+    on_demand = usd(rows("Checkout", "Claude4.6Sonnet"), "input", "output")
+    r = one(recs(org_store, batch_share=0.5), "Checkout", "batch", SONNET)
+    assert r.monthly_saving_usd == pytest.approx(0.5 * 0.5 * on_demand, abs=0.01)
+
+
+def test_small_on_demand_spend_is_no_batch_candidate(org_store) -> None:
+    assert usd(rows("Fraud", "Claude3Haiku"), "input", "output") < 100
+    assert not [r for r in recs(org_store).recommendations if r.product == "Fraud" and r.kind == "batch"]
+
+
+def test_right_sizing_moves_a_share_to_the_cheapest_model_of_the_family(org_store, monkeypatch) -> None:
+    prices = copy.deepcopy(PRICES)
+    cheap = {"model_id": CHEAP_SONNET, "billing_name": "Claude3.5Sonnet", "name": "Cheap Sonnet",
+             "family": "claude-sonnet", "input": 0.001, "output": 0.005, "cache_read": 0.0001,
+             "cache_write": 0.00125}
+    prices["models"].append(cheap)
+    monkeypatch.setattr("tools.recommendations.load_prices", lambda: prices)
+    rs = rows("Checkout", "Claude4.6Sonnet")
+    diff = sum(tokens(rs, k) / 1000 * (PRICE[SONNET][k] - cheap[k])
+               for k in ("input", "output", "cache_read", "cache_write"))
+    r = one(recs(org_store), "Checkout", "right_size", SONNET)
+    assert r.target_model == CHEAP_SONNET
+    assert r.monthly_saving_usd == pytest.approx(0.3 * diff, abs=0.01)
+
+
+def test_no_right_sizing_when_the_model_is_the_cheapest_of_its_family(org_store) -> None:
+    # prices.yaml lists one Sonnet, one Opus and one Haiku; Llama 3.1 405B is cheaper than Llama 3 70B.
+    assert not [r for r in recs(org_store, email="lead@example.com").recommendations if r.kind == "right_size"]
+
+
+def test_provisioned_throughput_is_not_assessed_without_a_price(org_store) -> None:
+    r = recs(org_store)
+    assert not [x for x in r.recommendations if x.kind == "provisioned_throughput"]
+    assert any("no PT price data" in n for n in r.notes)
+
+
+def test_provisioned_throughput_break_even_with_a_listed_price(org_store, monkeypatch) -> None:
+    prices = copy.deepcopy(PRICES)
+    next(m for m in prices["models"] if m["model_id"] == SONNET)["provisioned_hourly_usd"] = 0.5
+    monkeypatch.setattr("tools.recommendations.load_prices", lambda: prices)
+    spend = usd(rows("Checkout", "Claude4.6Sonnet"), "input", "output", "cache_read", "cache_write")
+    r = one(recs(org_store), "Checkout", "provisioned_throughput", SONNET)
+    assert r.monthly_saving_usd == pytest.approx(spend - 0.5 * 730, abs=0.01)
+
+
+def test_recommendations_are_sorted_by_saving(org_store) -> None:
+    savings = [r.monthly_saving_usd for r in recs(org_store, email="lead@example.com").recommendations]
+    assert savings and savings == sorted(savings, reverse=True)
+
+
+def test_recommendations_stay_within_the_callers_products(org_store) -> None:
+    r = recs(org_store)
+    assert {x.product for x in r.recommendations} <= {"Checkout", "Fraud"}
+    assert not [x for x in r.recommendations if x.product == "HR Portal"]
+
+
+def test_the_window_is_the_last_thirty_days_of_data(org_store) -> None:
+    r = recs(org_store)
+    assert (r.start, r.end, r.days_of_data) == (*WINDOW, 30)
+    assert r.prices_as_of == str(PRICES["as_of"])
