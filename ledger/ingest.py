@@ -329,7 +329,8 @@ def ingest(
             return ingest(store, sources, actor=actor, s3_client=s3_client, workdir=Path(tmp),
                           progress=progress, now=now)
     started = time.perf_counter()
-    files = resolve(sources, s3_client=s3_client, workdir=workdir)
+    ignored: list[str] = []
+    files = resolve(sources, s3_client=s3_client, workdir=workdir, ignored=ignored)
     plans = [_check_parquet(f) for f in files]
     for plan in plans:
         _scan_periods(store, plan)
@@ -345,6 +346,9 @@ def ingest(
         for p in plans
         if "line_item_iam_principal" not in p.columns
     ]
+    if ignored:
+        warnings.append(f"ignored {len(ignored)} non-Parquet file(s): {', '.join(ignored[:5])}"
+                        + (" ..." if len(ignored) > 5 else ""))
     _prepare_lookups(store)
     done = 0
     summaries: list[PeriodSummary] = []

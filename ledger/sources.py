@@ -64,7 +64,11 @@ def _apply_manifests(keys: list[str], manifests: dict[str, dict[str, Any]]) -> l
     return kept
 
 
-def _local(source: str) -> list[DataFile]:
+def _is_parquet_name(key: str) -> bool:
+    return key.lower().endswith(".parquet")
+
+
+def _local(source: str, ignored: list[str]) -> list[DataFile]:
     root = Path(source).expanduser()
     if not root.exists():
         raise IngestError(source, "no such file or folder")
@@ -82,14 +86,15 @@ def _local(source: str) -> list[DataFile]:
         str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()
     )
     keys = [k for k in keys if not is_skipped(k)]
-    keys = _apply_manifests(keys, manifests)
+    ignored += [str(root / k) for k in keys if not _is_parquet_name(k)]
+    keys = _apply_manifests([k for k in keys if _is_parquet_name(k)], manifests)
     files = [DataFile(root / k, str(root / k), folder_period(k)) for k in keys]
     if not files:
         raise IngestError(source, "no Parquet data files found under this folder")
     return files
 
 
-def _s3(source: str, client: Any, workdir: Path) -> list[DataFile]:
+def _s3(source: str, client: Any, workdir: Path, ignored: list[str]) -> list[DataFile]:
     m = re.match(r"^s3://([^/]+)/?(.*)$", source)
     if not m:
         raise IngestError(source, "not an s3://bucket/prefix URI")
@@ -108,7 +113,9 @@ def _s3(source: str, client: Any, workdir: Path) -> list[DataFile]:
                 manifests[period] = json.loads(body)
             except json.JSONDecodeError as exc:
                 raise IngestError(f"s3://{bucket}/{key}", f"manifest is not valid JSON ({exc})") from exc
-    data_keys = _apply_manifests([k for k in keys if not is_skipped(k)], manifests)
+    candidates = [k for k in keys if not is_skipped(k)]
+    ignored += [f"s3://{bucket}/{k}" for k in candidates if not _is_parquet_name(k)]
+    data_keys = _apply_manifests([k for k in candidates if _is_parquet_name(k)], manifests)
     if not data_keys:
         raise IngestError(source, "no Parquet data files found under this prefix")
     workdir.mkdir(parents=True, exist_ok=True)
@@ -120,8 +127,12 @@ def _s3(source: str, client: Any, workdir: Path) -> list[DataFile]:
     return files
 
 
-def resolve(sources: list[str], *, s3_client: Any = None, workdir: Path | None = None) -> list[DataFile]:
-    """All data files of all sources; S3 objects are downloaded into `workdir`."""
+def resolve(sources: list[str], *, s3_client: Any = None, workdir: Path | None = None,
+            ignored: list[str] | None = None) -> list[DataFile]:
+    """All data files of all sources; S3 objects are downloaded into `workdir`. Inside a folder or
+    prefix only *.parquet files are data; others are appended to `ignored`. A file named
+    explicitly is always read (and must be Parquet)."""
+    ignored = [] if ignored is None else ignored
     files: list[DataFile] = []
     for source in sources:
         if source.startswith("s3://"):
@@ -131,9 +142,9 @@ def resolve(sources: list[str], *, s3_client: Any = None, workdir: Path | None =
                 s3_client = boto3.client("s3")
             if workdir is None:
                 workdir = Path(tempfile.mkdtemp(prefix="steward-s3-"))
-            files += _s3(source, s3_client, workdir)
+            files += _s3(source, s3_client, workdir, ignored)
         else:
-            files += _local(source)
+            files += _local(source, ignored)
     seen: set[Path] = set()
     unique = []
     for f in files:

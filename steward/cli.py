@@ -46,17 +46,20 @@ def _money(v: float) -> str:
 
 def print_ingest(result) -> None:  # noqa: ANN001 - IngestResult
     table = Table(title="Ingested billing periods", title_justify="left")
-    for col in ("period", "files", "rows", "Bedrock rows", "Bedrock usage cost", "credits/tax/other",
-                "principals", "models", "unmapped names", "unknown usage types", "data through"):
-        table.add_column(col, justify="right" if col not in ("period", "unmapped names", "unknown usage types") else "left")
+    for col in ("period", "rows", "Bedrock rows", "usage cost", "credits/tax/other", "principals", "models",
+                "through"):
+        table.add_column(col, justify="left" if col == "period" else "right")
     for s in result.periods:
-        table.add_row(
-            s.billing_period, str(s.files), f"{s.rows:,}", f"{s.bedrock_rows:,}", _money(s.usage_cost),
-            _money(s.other_charges), str(s.principals), str(s.models),
-            ", ".join(s.unmapped_billing_names) or "-", ", ".join(s.unknown_usage_types) or "-",
-            s.data_through or "-",
-        )
+        table.add_row(s.billing_period, f"{s.rows:,}", f"{s.bedrock_rows:,}", _money(s.usage_cost),
+                      _money(s.other_charges), str(s.principals), str(s.models), s.data_through or "-")
     console.print(table)
+    for s in result.periods:
+        if s.unmapped_billing_names:
+            console.print(f"[yellow]{s.billing_period} unmapped billing names[/] (kept, treated as unreviewed): "
+                          + ", ".join(s.unmapped_billing_names))
+        if s.unknown_usage_types:
+            console.print(f"[yellow]{s.billing_period} unknown usage types[/] (kept as 'other'): "
+                          + ", ".join(s.unknown_usage_types))
     console.print(
         f"{result.rows_read:,} rows from {result.files} file(s) in {result.seconds:.2f}s "
         f"({result.rows_per_second:,.0f} rows/s). Usage cost counts Usage, SavingsPlanCoveredUsage "
