@@ -1056,6 +1056,11 @@ def claim_for_principal(store: Store, principal: str) -> Claim | None:
     return _claim(rows[0]) if rows else None
 
 
+def model_entries(store: Store) -> list[ModelEntry]:
+    """Every catalog entry, in file order."""
+    return [_model_from_row(r) for r in store.rows(_MODEL_SELECT + " ORDER BY position")]
+
+
 def model_entry(store: Store, model_id: str) -> ModelEntry | None:
     rows = store.rows(_MODEL_SELECT + " WHERE model_id = ?", [model_id])
     return _model_from_row(rows[0]) if rows else None

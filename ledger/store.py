@@ -125,6 +125,7 @@ class Store:
     def ensure_schema(self) -> None:
         # Import here so every table is registered whichever module opened the store first.
         import ledger.audit  # noqa: F401
+        import ledger.model_sync  # noqa: F401
         import ledger.registry  # noqa: F401
 
         for ddl in (USAGE_DDL, ROLLUP_DDL, META_DDL, *_extra_ddl):

@@ -23,6 +23,8 @@ org_app = typer.Typer(no_args_is_help=True, help="The governance registry as cod
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log.")
 app.add_typer(org_app, name="org")
 app.add_typer(audit_app, name="audit")
+models_app = typer.Typer(no_args_is_help=True, help="Bedrock model discovery.")
+app.add_typer(models_app, name="models")
 tools_app = typer.Typer(no_args_is_help=True, help="The governance tools, scoped to who is asking.")
 app.add_typer(tools_app, name="tools")
 
@@ -165,6 +167,34 @@ def audit_log(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How m
     for e in rows:
         table.add_row(str(e.seq), str(e.at)[:19], e.actor, e.action, (e.subject or "")[:60], e.outcome, e.why or "")
     console.print(table)
+
+
+@models_app.command("sync")
+def models_sync(
+    ctx: typer.Context,
+    region: Annotated[Optional[list[str]], typer.Option("--region", help="Region to list (repeatable) [default: settings.bedrock_regions]")] = None,
+) -> None:
+    """Discover models with bedrock:ListFoundationModels; new ones without a catalog entry are unreviewed."""
+    import boto3
+
+    from ledger.model_sync import sync_models
+
+    s = _settings(ctx)
+    regions = region or s.bedrock_regions
+    try:
+        with Store(s.db) as store:
+            result = sync_models(store, client_factory=lambda r: boto3.client("bedrock", region_name=r),
+                                 regions=regions, actor=s.operator())
+    except StewardError as exc:
+        raise _fail(exc) from None
+    console.print(f"{result.discovered} model(s) listed in {', '.join(result.regions)}; "
+                  f"{len(result.new)} new; {len(result.unreviewed)} without a catalog entry (unreviewed).")
+    for name in result.unreviewed:
+        console.print(f"  unreviewed: {name}")
+    for r, msg in result.regions_failed.items():
+        err.print(f"[yellow]{r}: {msg}[/]")
+    if result.regions_failed and len(result.regions_failed) == len(regions):
+        raise typer.Exit(code=1)
 
 
 def _parse_kv(pairs: list[str]) -> dict:

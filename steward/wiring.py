@@ -16,4 +16,5 @@ def thresholds(settings: Settings) -> Thresholds:
 def tool_context(settings: Settings, store: Store, email: str, *, channel: str = "cli") -> ToolContext:
     """The caller is resolved here, once, from an identity the front door authenticated."""
     caller = resolve_caller(store, email, channel=channel)
-    return ToolContext(store=store, caller=caller, today=settings.today(), thresholds=thresholds(settings))
+    return ToolContext(store=store, caller=caller, today=settings.today(), thresholds=thresholds(settings),
+                       bedrock_regions=tuple(settings.bedrock_regions))

@@ -24,6 +24,7 @@ class ToolContext:
     caller: Caller
     today: date                       # 'now' for every date-relative answer (--as-of)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    bedrock_regions: tuple[str, ...] = ("us-east-1", "us-west-2")  # what "all regions" means in policies
     clock: datetime | None = None     # fixed timestamp for audit entries (tests); None = real time
 
     def now(self) -> datetime:
@@ -34,8 +35,8 @@ class ToolContext:
         return real if real.date() == self.today else datetime.combine(self.today, real.time())
 
     def with_caller(self, caller: Caller) -> ToolContext:
-        return ToolContext(store=self.store, caller=caller, today=self.today,
-                           thresholds=self.thresholds, clock=self.clock)
+        return ToolContext(store=self.store, caller=caller, today=self.today, thresholds=self.thresholds,
+                           bedrock_regions=self.bedrock_regions, clock=self.clock)
 
 
 __all__ = ["Thresholds", "ToolContext", "time"]

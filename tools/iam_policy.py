@@ -102,8 +102,7 @@ def denied_for(entry: ModelEntry, account: str, product: str) -> bool:
 
 def catalog(store: Store) -> list[ModelEntry]:
     """Every model_catalog entry, in file order."""
-    return [registry._model_from_row(r)
-            for r in store.rows(registry._MODEL_SELECT + " ORDER BY position")]
+    return registry.model_entries(store)
 
 
 def build_policy(*, account: str, product: str, entries: list[ModelEntry],
@@ -201,7 +200,7 @@ def delete_role_policy_command(role: str, policy_name: str) -> str:
 
 def configured_regions(ctx: ToolContext) -> list[str]:
     """The Bedrock regions an entry with no regions stands for (ctx.bedrock_regions if wired)."""
-    return list(getattr(ctx, "bedrock_regions", None) or DEFAULT_REGIONS)
+    return list(ctx.bedrock_regions or DEFAULT_REGIONS)
 
 
 def claimed_roles(store: Store, product: str | None = None) -> list[tuple[str, str]]:

@@ -74,6 +74,7 @@ def _load_all() -> None:
         cards,
         catalog,
         drift,
+        iam_policy,
         recommendations,
         spend,
         tasks,
