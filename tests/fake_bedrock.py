@@ -20,7 +20,7 @@ import itertools
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -111,18 +111,32 @@ def check_conversation(body: dict[str, Any]) -> str | None:
     return None
 
 
-@dataclass
 class FakeBedrock:
-    """Scripted Converse server. `requests` records every request in arrival order."""
+    """Scripted Converse server. `requests` records every request in arrival order.
 
-    script: Script
-    validate: bool = True
-    requests: list[Recorded] = field(default_factory=list)
+    Assigning `script` starts it from its first entry again (the callable gets the index within
+    the current script), so one server can serve several scripted questions in turn."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, script: Script = (), *, validate: bool = True) -> None:
+        self.validate = validate
+        self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.script = script
+
+    @property
+    def script(self) -> Script:
+        return self._script
+
+    @script.setter
+    def script(self, script: Script) -> None:
+        with self._lock:
+            self._script = script
+            self._cursor = 0
+
+    def __repr__(self) -> str:
+        return f"FakeBedrock(url={self.url if self._server else None!r}, requests={len(self.requests)})"
 
     # --- lifecycle ---
     def start(self) -> FakeBedrock:
@@ -182,12 +196,13 @@ class FakeBedrock:
         except json.JSONDecodeError:
             return self._error("ValidationException", "request body is not JSON")
         with self._lock:
-            index = len(self.requests)
             self.requests.append(Recorded(path=path, model_id=unquote(parts[2]), headers=headers, body=body))
-        if self.validate and (problem := check_conversation(body)):
-            return self._error("ValidationException", problem)
-        if callable(self.script):
-            return 200, self.script(body, index), {}
-        if index >= len(self.script):
+            if self.validate and (problem := check_conversation(body)):
+                return self._error("ValidationException", problem)
+            script, index = self._script, self._cursor
+            self._cursor += 1
+        if callable(script):
+            return 200, script(body, index), {}
+        if index >= len(script):
             return self._error("ValidationException", f"fake Bedrock script exhausted after {index} responses")
-        return 200, json.loads(json.dumps(self.script[index])), {}
+        return 200, json.loads(json.dumps(script[index])), {}

@@ -183,3 +183,19 @@ def build_store(tmp: Path):
     org_file.write_text(ORG_YAML)
     registry.apply_org(store, registry.load_org_file(org_file), actor="test")
     return store
+
+
+# --- independent helpers over ROWS (plain Python; tests compare the tools with these) ---
+
+def day(r: dict) -> date:
+    return r["line_item_usage_start_date"].date()
+
+
+def kind(r: dict) -> str:
+    """Token kind from the usage type, read independently of the ingester's grammar."""
+    ut = r["line_item_usage_type"]
+    for marker, k in (("cache-read", "cache_read"), ("cache-write", "cache_write"), ("input", "input"),
+                      ("output", "output")):
+        if marker in ut:
+            return k
+    return "other"

@@ -36,7 +36,7 @@ def dummy_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake() -> Iterator[FakeBedrock]:
-    f = FakeBedrock([])
+    f = FakeBedrock()
     with f:
         yield f
 
@@ -91,9 +91,10 @@ def test_tool_specs_carry_no_identity(org_store, fake) -> None:  # noqa: ANN001
         assert not props & {"ctx", "caller", "as_user", "persona", "personas", "identity"}, spec
 
 
-def test_a_tool_not_offered_is_refused_when_called_anyway(org_store, fake) -> None:  # noqa: ANN001
-    a = ask(org_store, "maria@example.com", fake,
-            [tool_use("pause_product", {"product": "Checkout", "reason": "test"}), text("I can't do that.")])
+def test_a_tool_not_offered_is_refused_when_called_anyway(fresh_org_store, fake) -> None:  # noqa: ANN001
+    # The refusal of a write is audited, so this test gets a store of its own.
+    a = ask(fresh_org_store, "maria@example.com", fake,
+            [tool_use("pause_product", {"product": "Checkout", "rationale": "test"}), text("I can't do that.")])
     assert a.facts[0].error and "not available" in a.facts[0].error
     result = fake.requests[1].tool_results[0]
     assert result["status"] == "error"

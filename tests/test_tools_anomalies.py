@@ -9,13 +9,18 @@ from statistics import median
 import pytest
 
 from tests.conftest import make_ctx
-from tests.orgfixture import CHECKOUT, FRAUD, HAIKU, ROWS, SPIKE_DAY, principal_of, product_of
+from tests.orgfixture import (
+    CHECKOUT,
+    FRAUD,
+    HAIKU,
+    ROWS,
+    SPIKE_DAY,
+    day,
+    principal_of,
+    product_of,
+)
 from tools import toolset
 from tools.errors import ScopeError
-
-
-def day(r: dict) -> date:
-    return r["line_item_usage_start_date"].date()
 
 
 def daily(product: str) -> dict[date, float]:

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tests.conftest import make_ctx
-from tests.orgfixture import DRIFT_STREAMS, ROWS, STREAMS, product_of
+from tests.orgfixture import DRIFT_STREAMS, ROWS, STREAMS, day, kind, product_of
 from tools import toolset
 from tools.context import Thresholds
 from tools.errors import NotAllowed, ScopeError, ToolError
@@ -19,17 +19,6 @@ NOV = (date(2026, 11, 1), date(2026, 12, 1))
 MODEL_OF_BILLING = {s[3]: s[4] for s in STREAMS + DRIFT_STREAMS}
 
 
-def day(r: dict) -> date:
-    return r["line_item_usage_start_date"].date()
-
-
-def kind(r: dict) -> str:
-    ut = r["line_item_usage_type"]
-    for marker, k in (("cache-read", "cache_read"), ("cache-write", "cache_write"), ("input", "input"),
-                      ("output", "output")):
-        if marker in ut:
-            return k
-    return "other"
 
 
 def model(r: dict) -> str:

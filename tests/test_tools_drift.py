@@ -7,16 +7,29 @@ from datetime import date
 import pytest
 
 from tests.conftest import make_ctx
-from tests.orgfixture import A1, A2, A3, APP, CHECKOUT, FRAUD, HR, LAB, LLAMA70, LLAMA405, OPUS, ROWS, SONNET, \
-    principal_of, product_of
+from tests.orgfixture import (
+    A1,
+    A2,
+    A3,
+    APP,
+    CHECKOUT,
+    FRAUD,
+    HR,
+    LAB,
+    LLAMA70,
+    LLAMA405,
+    OPUS,
+    ROWS,
+    SONNET,
+    day,
+    principal_of,
+    product_of,
+)
 from tools import toolset
 from tools.errors import NotAllowed, ScopeError
 
 NOV = (date(2026, 11, 1), date(2026, 12, 1))
 
-
-def day(r: dict) -> date:
-    return r["line_item_usage_start_date"].date()
 
 
 def stream(principal: str, prefix: str, billing: str, *, attributed: bool | None = None) -> list[dict]:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import make_ctx
-from tests.orgfixture import ROWS, SONNET, product_of
+from tests.orgfixture import ROWS, SONNET, day, kind, product_of
 from tools import toolset
 
 WINDOW = (date(2026, 10, 22), date(2026, 11, 21))  # the last 30 days of data (through 20 Nov)
@@ -19,17 +19,6 @@ PRICE = {m["model_id"]: m for m in PRICES["models"]}
 CHEAP_SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # claude-sonnet in model_names.yaml
 
 
-def day(r: dict) -> date:
-    return r["line_item_usage_start_date"].date()
-
-
-def kind(r: dict) -> str:
-    ut = r["line_item_usage_type"]
-    for marker, k in (("cache-read", "cache_read"), ("cache-write", "cache_write"), ("input", "input"),
-                      ("output", "output")):
-        if marker in ut:
-            return k
-    return "other"
 
 
 def rows(product: str, billing: str) -> list[dict]:

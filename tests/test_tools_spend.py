@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import make_ctx
-from tests.orgfixture import ROWS, principal_of, product_of
+from tests.orgfixture import ROWS, day, kind, principal_of, product_of
 from tools import toolset
 from tools.errors import NotAllowed, ScopeError, ToolError
 
@@ -16,17 +16,6 @@ NOV = (date(2026, 11, 1), date(2026, 12, 1))
 THROUGH = date(2026, 11, 20)
 
 
-def day(r: dict) -> date:
-    return r["line_item_usage_start_date"].date()
-
-
-def kind(r: dict) -> str:
-    ut = r["line_item_usage_type"]
-    for marker, k in (("cache-read", "cache_read"), ("cache-write", "cache_write"), ("input", "input"),
-                      ("output", "output")):
-        if marker in ut:
-            return k
-    return "other"
 
 
 def usage(start: date, end: date, **match) -> list[dict]:

@@ -8,15 +8,25 @@ import pytest
 
 from ledger import registry
 from tests.conftest import make_ctx
-from tests.orgfixture import A1, A2, A3, ALICE, APP, LAB, ORG_YAML, ROWS, STRAY, principal_of, product_of
+from tests.orgfixture import (
+    A1,
+    A2,
+    A3,
+    ALICE,
+    APP,
+    LAB,
+    ORG_YAML,
+    ROWS,
+    STRAY,
+    day,
+    principal_of,
+    product_of,
+)
 from tools import toolset
 
 NOV = (date(2026, 11, 1), date(2026, 12, 1))
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
 
-
-def day(r: dict) -> date:
-    return r["line_item_usage_start_date"].date()
 
 
 def unattributed(principal: str, start: date, end: date) -> list[dict]:
