@@ -51,6 +51,7 @@ from ledger.ingest import REQUIRED, OPTIONAL
 files = json.loads(sys.argv[1])
 cols = ", ".join(list(REQUIRED) + list(OPTIONAL))
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t = time.perf_counter()
 rows = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM read_parquet({files!r}))").fetchall()
 # Materialise the same columns so the floor also pays for reading every value.

@@ -231,7 +231,7 @@ SELECT s.billing_period, s.usage_start, CAST(s.usage_start AS DATE), s.payer_acc
        s.pricing_unit, s.usage_amount, s.usage_amount * d.token_scale,
        s.unblended_cost, coalesce(s.net_unblended_cost, s.unblended_cost),
        s.resource_id, s.resource_tags, s.principal_tags, ?
-FROM stage s
+FROM {source} s
 JOIN ut_dim d ON d.ut IS NOT DISTINCT FROM s.ut AND d.product_name IS NOT DISTINCT FROM s.product_name
     AND d.entity IS NOT DISTINCT FROM s.entity AND d.pricing_unit IS NOT DISTINCT FROM s.pricing_unit
     AND d.product_region IS NOT DISTINCT FROM s.product_region
@@ -240,16 +240,15 @@ JOIN principal_dim pr ON pr.principal_raw IS NOT DISTINCT FROM s.principal_raw
 
 
 def _load_file(store: Store, plan: _FilePlan, period: str) -> int:
+    """One pass over the file for the small dimensions (distinct usage types and principals, parsed
+    once each), then one pass that inserts every Bedrock row joined to them."""
     f = plan.file
     con = store.con
+    source = (f"(SELECT * FROM (SELECT {_projection(plan.columns)} FROM read_parquet({_sql_str(str(f.path))}))"
+              f" WHERE billing_period = {_sql_str(period)} AND {BEDROCK_FILTER_SQL})")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE stage AS
-            SELECT * FROM (SELECT {_projection(plan.columns)} FROM read_parquet({_sql_str(str(f.path))}))
-            WHERE billing_period = {_sql_str(period)} AND {BEDROCK_FILTER_SQL}"""
-    )
-    con.execute(
-        """INSERT INTO ut_keys SELECT DISTINCT ut, product_name, entity, pricing_unit, product_region
-           FROM stage EXCEPT SELECT * FROM ut_keys"""
+        f"""INSERT INTO ut_keys SELECT DISTINCT ut, product_name, entity, pricing_unit, product_region
+            FROM {source} EXCEPT SELECT * FROM ut_keys"""
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE ut_dim AS {dim_select_sql('ut_keys')}")
     norm = SQL_NORMALISE.format(col="principal_raw")
@@ -257,12 +256,11 @@ def _load_file(store: Store, plan: _FilePlan, period: str) -> int:
         f"""CREATE OR REPLACE TEMP TABLE principal_dim AS
             SELECT principal_raw, principal, {SQL_TYPE.format(norm='principal')} AS principal_type
             FROM (SELECT principal_raw, {norm} AS principal
-                  FROM (SELECT DISTINCT principal_raw FROM stage))"""
+                  FROM (SELECT DISTINCT principal_raw FROM {source}))"""
     )
     n = con.execute(
-        _INSERT.format(charge_class=CHARGE_CLASS_SQL.format(t="s.line_item_type")), [f.name]
+        _INSERT.format(source=source, charge_class=CHARGE_CLASS_SQL.format(t="s.line_item_type")), [f.name]
     ).fetchall()
-    con.execute("DROP TABLE stage")
     return n[0][0] if n else 0
 
 

@@ -108,6 +108,7 @@ class Store:
                 "(e.g. `steward serve`) may hold it; stop it or point --db elsewhere."
             ) from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET enable_progress_bar = false")  # it writes to stdout, under our own output
         self._in_tx = False
         if not read_only:
             self.ensure_schema()
