@@ -58,6 +58,28 @@ def _table(title: str, rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _cards(title: str, rows: list[dict[str, Any]]) -> RenderableType:
+    """Wide items (long commands, many fields) as one key/value block each."""
+    from rich.panel import Panel
+
+    blocks: list[RenderableType] = [Text(title.replace("_", " "), style="bold")]
+    for r in rows:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for k, v in r.items():
+            if v not in (None, "", [], {}):
+                grid.add_row(k.replace("_", " "), fmt(k, v))
+        blocks.append(Panel(grid, expand=True))
+    return Group(*blocks)
+
+
+def _is_wide(rows: list[dict[str, Any]]) -> bool:
+    cols = {k for r in rows for k in r}
+    longest = max((len(str(v)) for r in rows for v in r.values()), default=0)
+    return len(cols) > 8 or longest > 80
+
+
 def render(result: BaseModel) -> RenderableType:
     data = result.model_dump(mode="python")
     fields = Table.grid(padding=(0, 2))
@@ -66,7 +88,7 @@ def render(result: BaseModel) -> RenderableType:
     tables: list[RenderableType] = []
     for key, value in data.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            tables.append(_table(key, value))
+            tables.append(_cards(key, value) if _is_wide(value) else _table(key, value))
         elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
             tables.append(_table(key, [{"key": k, **v} for k, v in value.items()]))
         elif isinstance(value, list) and not value:
