@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ledger.errors import StewardError
 from ledger.store import Store
-from steward import cli_agent, cli_mcp, cli_serve
+from steward import cli_agent, cli_eval, cli_mcp, cli_serve
 from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
@@ -275,6 +275,7 @@ def demo(
     """Generate demo CUR, ingest it, apply the demo org, and show what each persona is told."""
     from ledger import demo as demo_gen
     from ledger import model_names, registry
+    from steward.cli_agent import agent_config
     from steward.demo_report import print_report
 
     s = _settings(ctx)
@@ -292,13 +293,17 @@ def demo(
                                          why="steward demo")
             model_names.remap(store)
             console.print(summary.describe() if hasattr(summary, "describe") else summary)
-            print_report(console, store, today)
+            print_report(console, store, s, agent_config(s, offline=True))
     except StewardError as exc:
         raise _fail(exc) from None
-    console.print(f"\nStore: {s.db}. Try: steward --db {s.db} org export | head -40")
+    console.print(f"\nStore: {s.db}. Try, as any person in {result.org_file}:\n"
+                  f"  steward ask --as maria@example.com \"how can I save on Bedrock?\"\n"
+                  f"  steward chat --as lead@example.com\n"
+                  f"  steward tools list --as priya@example.com")
 
 
 cli_agent.register(app)
+cli_eval.register_eval(app)
 cli_mcp.register(app)
 cli_serve.register(app)
 

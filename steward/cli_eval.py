@@ -1,0 +1,64 @@
+"""`steward eval`: run the eval cases through the agent and print accuracy, leaks, latency, cost."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from steward.cli_common import console, err, settings_of
+
+
+def register_eval(app: typer.Typer) -> None:
+    """Add `steward eval` to the `steward` app."""
+
+    @app.command("eval")
+    def eval_command(
+        ctx: typer.Context,
+        mode: Annotated[str, typer.Option(help="offline (the embedded planner) or bedrock")] = "offline",
+        dataset: Annotated[Optional[Path], typer.Option(
+            help="Eval cases (YAML) [default evals/datasets/demo.yaml]")] = None,
+        family: Annotated[Optional[str], typer.Option(help="Only this question family")] = None,
+        persona: Annotated[Optional[str], typer.Option(help="Only this persona")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
+        min_accuracy: Annotated[float, typer.Option(help="Exit non-zero below this accuracy")] = 0.95,
+        model_id: Annotated[Optional[str], typer.Option(help="Bedrock model id (bedrock mode)")] = None,
+        region: Annotated[Optional[str], typer.Option(help="Bedrock region (bedrock mode)")] = None,
+        endpoint_url: Annotated[Optional[str], typer.Option(help="Bedrock endpoint URL (bedrock mode)")] = None,
+        failures: Annotated[int, typer.Option(help="How many failing cases to list")] = 40,
+    ) -> None:
+        """Score the agent on the eval cases over the demo org (built once and cached). Exits 1 on
+        any leak or when accuracy is below --min-accuracy."""
+        from evals import run as evals_run
+        from steward.cli_agent import agent_config
+
+        if mode not in ("offline", "bedrock"):
+            raise typer.BadParameter("--mode is offline or bedrock")
+        # The same settings as `steward ask` (STEWARD_BEDROCK_* ...), with the mode asked for here.
+        overrides = {k: v for k, v in {"model_id": model_id, "region": region,
+                                        "endpoint_url": endpoint_url}.items() if v is not None}
+        config = replace(agent_config(settings_of(ctx), offline=mode == "offline"), mode=mode, **overrides)
+        try:
+            with console.status("building the eval store and running the cases...") if not as_json else _nothing():
+                report = evals_run.evaluate(dataset=dataset or evals_run.DATASET, mode=mode, family=family,
+                                            persona=persona, config=config)
+        except (ValueError, FileNotFoundError) as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+        if as_json:
+            typer.echo(json.dumps(report, indent=2, default=str))
+        else:
+            typer.echo(evals_run.format_report(report, failures=failures))
+        if report["leaks"] > 0 or report["accuracy"] < min_accuracy:
+            raise typer.Exit(code=1)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
