@@ -42,3 +42,5 @@ class Answer(BaseModel):
     usage: AgentUsage = AgentUsage()
     latency_ms: float = 0.0
     refused: str | None = Field(None, description="Why the question was refused before any model call.")
+    fallback: str | None = Field(None, description="Bedrock was configured but not reachable: why the "
+                                                   "offline planner answered instead.")

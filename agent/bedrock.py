@@ -22,7 +22,6 @@ nothing is kept. Tokens and cost of the agent's own model calls are returned in 
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import threading
 import time
@@ -31,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+from botocore.exceptions import BotoCoreError, ClientError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -51,12 +51,11 @@ from pydantic import BaseModel
 from agent.answer import AgentUsage, Answer, Fact
 from agent.config import AgentConfig
 from agent.prompts import load_prompt
+from agent.render import View, render_facts
 from ledger.errors import StewardError
 from tools import toolset
 from tools.context import ToolContext
 from tools.errors import ToolError
-
-log = logging.getLogger(__name__)
 
 CACHE_POINT: dict[str, Any] = {"cachePoint": {"type": "default"}}
 NOT_RUN = "Not run: the step limit for this question was reached."
@@ -222,9 +221,7 @@ def _agent(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     model = run.llm.bind_tools(tool_specs(run.ctx))
     try:
         ai = model.invoke([system_message(run.ctx), *history])
-    except StewardError:
-        raise
-    except Exception as exc:  # botocore ClientError, NoCredentialsError, EndpointConnectionError ...
+    except (ClientError, BotoCoreError) as exc:  # service errors, no credentials, no network
         raise BedrockUnavailable(f"the Bedrock model call failed: {exc}") from exc
     _record_usage(run, ai)
     return {"messages": [ai]}
@@ -256,11 +253,8 @@ def _tools(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
         except ToolError as exc:  # ScopeError, NotAllowed, bad arguments: text the model can act on
             run.facts.append(Fact(tool=name, args=args, error=str(exc)))
             out.append(ToolMessage(content=f"Error: {exc}", tool_call_id=call["id"], name=name, status="error"))
-        except Exception:
-            log.exception("tool %s failed", name)
-            msg = f"the tool {name} failed with an internal error"
-            run.facts.append(Fact(tool=name, args=args, error=msg))
-            out.append(ToolMessage(content=f"Error: {msg}.", tool_call_id=call["id"], name=name, status="error"))
+        # Anything else is a bug: it propagates. The thread stays valid (prepare drops the
+        # incomplete turn on the next question).
     return {"messages": out, "rounds": state.get("rounds", 0) + 1}
 
 
@@ -269,19 +263,18 @@ def could_not_finish(run: Run) -> str:
     n = run.config.max_tool_rounds
     text = (f"I could not finish answering this within {n} tool step{'s' if n != 1 else ''}. "
             "Try a narrower question, for example one product, one month or one model.")
-    done = [f for f in run.facts if f.result is not None]
+    seen: set[str] = set()
+    done = []
+    for f in run.facts:  # each distinct successful call once
+        key = json.dumps([f.tool, f.args], sort_keys=True, default=str)
+        if f.result is not None and key not in seen:
+            seen.add(key)
+            done.append(f)
     if done:
-        try:  # the offline renderer, when present, turns the gathered results into text
-            from agent import render  # noqa: PLC0415
-
-            partial = render.render_facts(done)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - the renderer is optional here
-            partial = ""
+        c = run.ctx.caller
+        partial = render_facts(done, view=View(persona=c.primary_persona, owned=tuple(sorted(c.owned_products))))
         if partial:
-            text += "\nWhat I found so far:\n" + partial
-        else:
-            looked = sorted({f.tool for f in done})
-            text += f" I did get results from: {', '.join(looked)}."
+            text += "\n\nWhat I found so far:\n" + partial
     return text
 
 
@@ -295,7 +288,7 @@ def _give_up(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
     return {"messages": [*pending, AIMessage(content=could_not_finish(run))]}
 
 
-def build_graph(checkpointer: BaseCheckpointSaver | None = None):  # noqa: ANN201 - CompiledStateGraph
+def build_graph(checkpointer: BaseCheckpointSaver | None = None):
     g = StateGraph(AgentState, context_schema=Run)
     g.add_node("prepare", _prepare)
     g.add_node("agent", _agent)
@@ -326,7 +319,7 @@ def chat_model(config: AgentConfig, client: Any = None) -> BaseChatModel:
            config.max_output_tokens, id(client) if client is not None else None)
     with _lock:
         if key not in _models:
-            from langchain_aws import ChatBedrockConverse  # noqa: PLC0415 - slow import, Bedrock mode only
+            from langchain_aws import ChatBedrockConverse
 
             kwargs: dict[str, Any] = {}
             if client is not None:
@@ -340,7 +333,7 @@ def chat_model(config: AgentConfig, client: Any = None) -> BaseChatModel:
         return _models[key]
 
 
-def graph_for(checkpoint_path: Path | None, *, persistent: bool = True):  # noqa: ANN201
+def graph_for(checkpoint_path: Path | None, *, persistent: bool = True):
     """The compiled graph: no checkpointer, the in-process memory, or SqliteSaver on a file."""
     key = None if not persistent else str(Path(checkpoint_path).resolve()) if checkpoint_path else ":memory:"
     with _lock:
@@ -350,7 +343,7 @@ def graph_for(checkpoint_path: Path | None, *, persistent: bool = True):  # noqa
             elif key == ":memory:":
                 saver = _memory
             else:
-                from langgraph.checkpoint.sqlite import SqliteSaver  # noqa: PLC0415
+                from langgraph.checkpoint.sqlite import SqliteSaver
 
                 Path(key).parent.mkdir(parents=True, exist_ok=True)
                 saver = SqliteSaver(sqlite3.connect(key, check_same_thread=False))

@@ -19,7 +19,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 from pydantic import Field
@@ -41,20 +41,20 @@ class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STEWARD_", extra="ignore")
 
     agent_mode: Literal["auto", "offline", "bedrock"] = Field("auto", description="auto | offline | bedrock")
-    bedrock_model_id: Optional[str] = Field(None, description="Bedrock model id; enables 'auto' to use Bedrock.")
-    bedrock_region: Optional[str] = Field(None, description="Region of the Bedrock runtime; default aws_region.")
-    bedrock_endpoint_url: Optional[str] = Field(None, description="Bedrock runtime endpoint override.")
+    bedrock_model_id: str | None = Field(None, description="Bedrock model id; enables 'auto' to use Bedrock.")
+    bedrock_region: str | None = Field(None, description="Region of the Bedrock runtime; default aws_region.")
+    bedrock_endpoint_url: str | None = Field(None, description="Bedrock runtime endpoint override.")
     max_question_chars: int = Field(AgentConfig.max_question_chars, gt=0)
     agent_max_tool_rounds: int = Field(AgentConfig.max_tool_rounds, ge=1)
     agent_history_turns: int = Field(AgentConfig.history_turns, ge=0)
-    agent_checkpoint: Optional[Path] = Field(None, description="SQLite file for per-thread history.")
+    agent_checkpoint: Path | None = Field(None, description="SQLite file for per-thread history.")
 
 
 def agent_config(settings: Settings, *, offline: bool = False, agent_settings: AgentSettings | None = None,
                  credentials: Callable[[], bool] | None = None) -> AgentConfig:
     """The AgentConfig for this process, with 'auto' resolved to 'offline' or 'bedrock'
     (`credentials` replaces the boto3 credential lookup, for tests)."""
-    from agent.service import aws_credentials_available, choose_mode  # noqa: PLC0415
+    from agent.service import aws_credentials_available, choose_mode
 
     a = agent_settings or AgentSettings()
     model_id = (a.bedrock_model_id or "").strip()
@@ -91,8 +91,8 @@ def ask_command(
     offline: OfflineOption = False,
 ) -> None:
     """Ask Steward one question as a person; the answer is scoped to them and audited."""
-    from agent import service  # noqa: PLC0415
-    from steward.wiring import tool_context  # noqa: PLC0415
+    from agent import service
+    from steward.wiring import tool_context
 
     s = settings_of(ctx)
     if not who:
@@ -113,8 +113,8 @@ def ask_command(
 
 def chat_command(ctx: typer.Context, who: WhoOption = "", offline: OfflineOption = False) -> None:
     """Talk to Steward: one question per line until 'exit' or end of input (history is kept)."""
-    from agent import service  # noqa: PLC0415
-    from steward.wiring import tool_context  # noqa: PLC0415
+    from agent import service
+    from steward.wiring import tool_context
 
     s = settings_of(ctx)
     if not who:

@@ -112,6 +112,8 @@ def mcp_serve_http(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free port, printed)")] = 8765,
     public_url: Annotated[Optional[str], typer.Option(help="External URL of the endpoint, if proxied")] = None,
+    cache_seconds: Annotated[float, typer.Option(help="Reuse a read result this long while the store is "
+                                                      "unchanged (0: off)")] = 300.0,
 ) -> None:
     """Serve MCP over streamable HTTP at /mcp (bearer tokens: `steward tokens create`).
     `steward serve` hosts the same endpoint next to Slack; run one or the other."""
@@ -123,7 +125,8 @@ def mcp_serve_http(
     except StewardError as exc:
         raise fail(exc) from None
     try:
-        serve(build_http_app(store, s, host=host, public_url=public_url), host=host, port=port)
+        serve(build_http_app(store, s, host=host, public_url=public_url, result_cache_ttl=cache_seconds),
+              host=host, port=port)
     finally:
         store.close()
 

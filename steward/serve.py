@@ -65,6 +65,12 @@ class ServeSettings(BaseSettings):
                                  description="mon..sun, or * for every day.")
     spend_cards_at: str = Field("09:00", validation_alias=_env("STEWARD_SPEND_CARDS_AT", "spend_cards_at"))
     tick_seconds: float = Field(30.0, validation_alias=_env("STEWARD_SCHEDULER_TICK_SECONDS", "tick_seconds"))
+    slack_workers: int = Field(4, validation_alias=_env("STEWARD_SLACK_WORKERS", "slack_workers"),
+                               description="Threads that prepare Slack answers (acknowledgements never wait "
+                                           "for them; fewer threads leave the acknowledgement path more CPU).")
+    switch_interval_ms: float = Field(1.0, validation_alias=_env("STEWARD_SWITCH_INTERVAL_MS", "switch_interval_ms"),
+                                      description="Python thread switch interval: shorter keeps acknowledgements "
+                                                  "quick while answers are being computed.")
     public_url: str | None = Field(None, validation_alias=_env("STEWARD_PUBLIC_URL", "public_url"),
                                    description="External URL of /mcp (for MCP auth metadata).")
 
@@ -346,7 +352,8 @@ class StewardServer:
         if not s.bot_token and client is None:
             log.warning("Slack is off: SLACK_BOT_TOKEN is not set")
             return None
-        self.listener_executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="steward-slack")
+        self.listener_executor = ThreadPoolExecutor(max_workers=max(1, self.serve_settings.slack_workers),
+                                                    thread_name_prefix="steward-slack")
         app = build_app(self.settings, self.locked, client=client, slack=s, answerer=answerer, stores=self.stores,
                         write_lock=self.write_lock, socket_mode=self.socket_mode,
                         listener_executor=self.listener_executor)
@@ -445,6 +452,7 @@ class StewardServer:
 
     def run(self) -> None:
         """Serve in the foreground until SIGTERM / SIGINT; then shut down cleanly and return."""
+        sys.setswitchinterval(self.serve_settings.switch_interval_ms / 1000)  # this process is ours
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         server = self._uvicorn()

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote
 
 Response = dict[str, Any]
@@ -99,8 +99,8 @@ def check_conversation(body: dict[str, Any]) -> str | None:
             return f"messages.{i}.content must not be empty"
         results = {b["toolResult"]["toolUseId"] for b in blocks if "toolResult" in b}
         if pending and results != pending:
-            return ("The number of toolResult blocks at messages.%d.content exceeds or is less than the "
-                    "number of toolUse blocks of previous turn." % i)
+            return (f"The number of toolResult blocks at messages.{i}.content exceeds or is less than the "
+                    "number of toolUse blocks of previous turn.")
         if results and not pending:
             return f"messages.{i} has toolResult blocks without a preceding toolUse"
         pending = {b["toolUse"]["toolUseId"] for b in blocks if "toolUse" in b}
@@ -135,18 +135,24 @@ class FakeBedrock:
             self._script = script
             self._cursor = 0
 
+    def reset(self, script: Script = ()) -> None:
+        """Forget the recorded requests and load a new script (one server, many tests)."""
+        with self._lock:
+            self.requests.clear()
+        self.script = script
+
     def __repr__(self) -> str:
         return f"FakeBedrock(url={self.url if self._server else None!r}, requests={len(self.requests)})"
 
     # --- lifecycle ---
-    def start(self) -> FakeBedrock:
+    def start(self) -> Self:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: Any) -> None:  # keep pytest output clean
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 status, payload, headers = fake._answer(self.path, dict(self.headers), raw)
@@ -161,7 +167,8 @@ class FakeBedrock:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -171,7 +178,7 @@ class FakeBedrock:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeBedrock:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,338 @@
+"""Block Kit rendering of Steward answers, spend cards, digests and the App Home.
+
+Everything rendered comes from tool results, which the tools have already scoped to the caller;
+this module only lays them out. Buttons depend on the caller's personas, and every click is
+re-checked on the server (slack_app.actions), so a button is a convenience, never a permission.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from agent.answer import Answer, Fact
+from steward.render import fmt
+from tools.caller import Caller
+
+MAX_ROWS = 10
+MAX_BUTTON_GROUPS = 5
+
+# action ids (slack_app.actions listens for these)
+DECIDE = {"approved": "steward_decide_approved", "restricted": "steward_decide_restricted",
+          "blocked": "steward_decide_blocked"}
+REQUEST_ACCESS = "steward_request_access"
+APPROVE_CARD = "steward_approve_card"
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+def money(v: float | None) -> str:
+    return "-" if v is None else f"${v:,.2f}"
+
+
+def pct(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
+
+
+def _day(v: Any) -> str:
+    if isinstance(v, str):
+        try:
+            v = date.fromisoformat(v[:10])
+        except ValueError:
+            return v
+    return f"{v:%d %b %Y}" if isinstance(v, date) else "-"
+
+
+def _words(s: str | None) -> str:
+    return (s or "-").replace("_", " ")
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, 150), "emoji": True}}
+
+
+def section(text: str, **extra: Any) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, 3000)}, **extra}
+
+
+def fields(pairs: list[tuple[str, str]]) -> dict:
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": _clip(f"*{k}*\n{v}", 2000)}
+                                          for k, v in pairs[:10]]}
+
+
+def context(*parts: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(p, 3000)} for p in parts if p][:10]}
+
+
+def button(text: str, action_id: str, value: dict, *, style: str | None = None) -> dict:
+    b = {"type": "button", "text": {"type": "plain_text", "text": _clip(text, 75)}, "action_id": action_id,
+         "value": _clip(json.dumps(value, separators=(",", ":")), 2000)}
+    if style:
+        b["style"] = style
+    return b
+
+
+def table(headers: list[str], rows: list[list[str]], *, right: set[int] | None = None, more: int = 0) -> dict:
+    """A small monospaced table in a section (Block Kit has no table element for every client)."""
+    right = right or set()
+    cells = [headers, *rows]
+    widths = [min(max(len(r[i]) for r in cells), 28) for i in range(len(headers))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(_clip(c, widths[i]).rjust(widths[i]) if i in right else _clip(c, widths[i]).ljust(widths[i])
+                         for i, c in enumerate(r)).rstrip()
+
+    text = "```\n" + "\n".join(line(r) for r in cells) + "\n```"
+    if more:
+        text += f"\n…and {more} more"
+    return section(text)
+
+
+def freshness_line(answer_freshness: str = "", data_through: Any = None) -> str:
+    if answer_freshness:
+        return answer_freshness
+    return f"CUR data through {_day(data_through)}" if data_through else "No CUR data yet"
+
+
+# ----------------------------------------------------------------------------- per-tool bodies
+
+def _estimate(r: dict) -> tuple[str, list[dict]]:
+    est = r.get("estimate_usd")
+    head = f"{r['product']}: {money(r['actual_usd'])} month to date"
+    head += f" of {money(est)} estimate ({pct(r.get('pct_used'))})" if est is not None else " (no estimate)"
+    over = r.get("projected_overrun_usd") or 0
+    pairs = [("Forecast (month end)", money(r.get("forecast_usd"))),
+             ("Status", _words(r.get("status"))),
+             ("Projected overrun" if over else "Headroom",
+              money(over if over else r.get("projected_headroom_usd"))),
+             ("Month", f"{r.get('month')} ({r.get('days_of_data')} of {r.get('days_in_month')} days)"),
+             ("Cache hit rate", pct(r.get("cache_hit_rate"))),
+             ("Credits and other", money(r.get("credits_and_other_usd")))]
+    return head, [fields(pairs)]
+
+
+def _breakdown(r: dict) -> tuple[str, list[dict]]:
+    head = f"{money(r['total_usd'])} by {_words(r['by'])}, {r.get('period', '')}".rstrip(", ")
+    rows = r.get("rows") or []
+    body = [table([_words(r["by"]), "USD", "share", "vs prev"],
+                  [[x["key"], money(x["usd"]), pct(x["share"]),
+                    "-" if x.get("change_pct") is None else f"{x['change_pct']:+.0%}"] for x in rows[:MAX_ROWS]],
+                  right={1, 2, 3}, more=max(len(rows) - MAX_ROWS, 0) + (r.get("other_groups") or 0))]
+    return head, body
+
+
+def _quota(r: dict) -> tuple[str, list[dict]]:
+    counts = r.get("counts") or {}
+    head = (f"Quota {r['month']}: {counts.get('exceeded', 0)} exceeded, {counts.get('warning', 0)} warning, "
+            f"{counts.get('ok', 0)} ok")
+    rows = r.get("products") or []
+    body = [table(["product", "actual", "estimate", "used", "state"],
+                  [[p["product"], money(p["actual_usd"]), money(p.get("estimate_usd")), pct(p.get("share_used")),
+                    _words(p["state"])] for p in rows[:MAX_ROWS]],
+                  right={1, 2, 3}, more=max(len(rows) - MAX_ROWS, 0))]
+    return head, body
+
+
+def _drift(r: dict) -> tuple[str, list[dict]]:
+    lines = [*(r.get("claimed") or []), *(r.get("unattributed") or [])]
+    head = (f"Model drift {r.get('period', '')}: {r.get('models', 0)} model(s) outside the catalog, "
+            f"{money(r.get('total_usd'))}")
+    body = []
+    for x in sorted(lines, key=lambda x: -x["usd"])[:MAX_ROWS]:
+        who = x.get("product") or _words(x.get("attribution"))
+        body.append(section(f"*{x['model_name']}* · {who} · {x['account_id']} {x['region']} · {money(x['usd'])}\n"
+                            f"_{x['reason']}_"))
+    if len(lines) > MAX_ROWS:
+        body.append(context(f"…and {len(lines) - MAX_ROWS} more"))
+    return head, body
+
+
+def _card(r: dict) -> tuple[str, list[dict]]:
+    head = f"{r['product']} · week of {_day(r['week_start'])}: {money(r['actual_usd'])}"
+    if r.get("estimate_usd") is not None:
+        head += f" vs {money(r['estimate_usd'])} estimate"
+    variance = r.get("variance_usd")
+    pairs = [("Actual", money(r["actual_usd"])), ("Pro-rated estimate", money(r.get("estimate_usd"))),
+             ("Variance", "-" if variance is None else f"{money(abs(variance))} {'over' if variance >= 0 else 'under'}"),
+             ("Approval", r.get("approval", "-") + (f" by {r['approved_by']}" if r.get("approved_by") else ""))]
+    lines = r.get("lines") or []
+    body = [fields(pairs),
+            table(["model", "kind", "USD", "share"],
+                  [[x["model"], x["kind"], money(x["usd"]), pct(x["share"])] for x in lines[:MAX_ROWS]],
+                  right={2, 3}, more=max(len(lines) - MAX_ROWS, 0))]
+    return head, body
+
+
+def _generic(r: dict) -> tuple[str, list[dict]]:
+    pairs, body = [], []
+    for k, v in r.items():
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            if not body:
+                cols = [c for c in v[0] if not isinstance(v[0][c], (list, dict))][:5]
+                body.append(table([_words(c) for c in cols], [[fmt(c, x.get(c)) for c in cols] for x in v[:MAX_ROWS]],
+                                  more=max(len(v) - MAX_ROWS, 0)))
+        elif not isinstance(v, (dict, list)) and k not in ("summary", "message", "advice"):
+            pairs.append((_words(k).capitalize(), fmt(k, v)))
+    return "", ([fields(pairs)] if pairs else []) + body
+
+
+_BODIES = {"estimate_status": _estimate, "spend_breakdown": _breakdown, "quota_status": _quota,
+           "model_drift": _drift, "spend_card": _card}
+
+
+def primary_fact(answer: Answer) -> Fact | None:
+    return next((f for f in answer.facts if f.result is not None), None)
+
+
+# ----------------------------------------------------------------------------- buttons by persona
+
+def drift_buttons(result: dict, caller: Caller) -> list[dict]:
+    """FinOps Lead: Approve / Restrict / Block per model. Product Owner: Request access per own product."""
+    lines = [*(result.get("claimed") or []), *(result.get("unattributed") or [])]
+    blocks: list[dict] = []
+    if caller.has("finops_lead"):
+        by_model: dict[str, dict] = {}
+        for x in lines:
+            if not x.get("model_id"):
+                continue  # an unmapped billing name has no model id to decide on
+            m = by_model.setdefault(x["model_id"], {"m": x["model_id"], "a": [], "r": [], "p": [],
+                                                     "n": x["model_name"]})
+            for key, val in (("a", x["account_id"]), ("r", x["region"]), ("p", x.get("product"))):
+                if val and val not in m[key]:
+                    m[key].append(val)
+        for i, m in enumerate(list(by_model.values())[:MAX_BUTTON_GROUPS]):
+            name = m.pop("n")
+            blocks.append({"type": "actions", "block_id": f"decide_{i}", "elements": [
+                button(f"Approve {name}", DECIDE["approved"], m, style="primary"),
+                button("Restrict", DECIDE["restricted"], m),
+                button("Block", DECIDE["blocked"], m, style="danger")]})
+    if caller.has("product_owner"):
+        wanted: dict[tuple[str, str], dict] = {}
+        for x in result.get("claimed") or []:
+            if x.get("product") in caller.owned_products and x.get("model_id"):
+                w = wanted.setdefault((x["product"], x["model_id"]),
+                                      {"p": x["product"], "m": x["model_id"], "a": [], "r": [], "n": x["model_name"]})
+                for key, val in (("a", x["account_id"]), ("r", x["region"])):
+                    if val not in w[key]:
+                        w[key].append(val)
+        for i, w in enumerate(list(wanted.values())[:MAX_BUTTON_GROUPS]):
+            name = w.pop("n")
+            blocks.append({"type": "actions", "block_id": f"request_{i}", "elements": [
+                button(f"Request access: {name} for {w['p']}", REQUEST_ACCESS, w)]})
+    return blocks
+
+
+def card_button(result: dict, caller: Caller, index: int = 0) -> list[dict]:
+    """Approve, for the card's Product Owner while the card awaits approval of a complete week."""
+    if (caller.has("product_owner") and result.get("product") in caller.owned_products
+            and result.get("approval") == "awaiting approval" and result.get("complete")):
+        return [{"type": "actions", "block_id": f"card_actions_{index}", "elements": [
+            button(f"Approve {result['product']}", APPROVE_CARD, {"p": result["product"], "w": str(result["week_start"])[:10]},
+                   style="primary")]}]
+    return []
+
+
+# ----------------------------------------------------------------------------- answers
+
+_TITLES = {"estimate_status": "Month to date against estimate", "spend_card": "Weekly spend cards"}
+
+
+def answer_blocks(answer: Answer, caller: Caller) -> list[dict]:
+    """Headline figure, the answer text, key fields, a small table, buttons, and a freshness line.
+    An answer resting on several results of the same tool (one per product) shows each in turn."""
+    facts = [f for f in answer.facts if f.result is not None] if not answer.refused else []
+    head, body, buttons = "", [], []
+    if facts:
+        same = [f for f in facts if f.tool == facts[0].tool]
+        render = _BODIES.get(facts[0].tool, _generic)
+        if len(same) == 1:
+            head, body = render(same[0].result or {})
+        else:
+            head = _TITLES.get(facts[0].tool, "")
+            for f in same:
+                h, b = render(f.result or {})
+                body += [{"type": "divider"}, *([section(f"*{h}*")] if h else []), *b]
+        for i, f in enumerate(same):
+            if f.tool == "model_drift":
+                buttons += drift_buttons(f.result or {}, caller)
+            elif f.tool == "spend_card":
+                buttons += card_button(f.result or {}, caller, i)
+    blocks: list[dict] = []
+    if head:
+        blocks.append(header(head))
+    blocks.append(section(answer.text or "I have no answer to that."))
+    blocks += body
+    blocks += buttons
+    tools = ", ".join(dict.fromkeys(f.tool for f in answer.facts))
+    through = answer.data_through or ((facts[0].result or {}).get("data_through") if facts else None)
+    footer = context(freshness_line(answer.freshness, through), f"from {tools}" if tools else "",
+                     "USD, unblended usage cost")
+    return [*blocks[:49], footer]
+
+
+def fallback_text(answer: Answer) -> str:
+    return _clip(answer.text or "Steward answer", 3000)
+
+
+# ----------------------------------------------------------------------------- scheduled posts
+
+def spend_card_blocks(card: dict, caller: Caller) -> list[dict]:
+    head, body = _card(card)
+    return [header(head), section(card.get("summary", "")), *body, *card_button(card, caller),
+            context(freshness_line(data_through=card.get("data_through")), "Weekly spend card",
+                    "USD, unblended usage cost; credits, refunds and taxes excluded")]
+
+
+def drift_digest_blocks(drift: dict, caller: Caller) -> list[dict]:
+    head, body = _drift(drift)
+    return [header(f"Nightly drift digest · {head}"), section(drift.get("summary", "")), *body,
+            *drift_buttons(drift, caller), context(freshness_line(data_through=drift.get("data_through")))][:50]
+
+
+def quota_alert_blocks(q: dict, month: str, data_through: Any) -> list[dict]:
+    level = "hard" if q["state"] == "exceeded" else "soft"
+    icon = ":red_circle:" if q["state"] == "exceeded" else ":large_orange_circle:"
+    text = (f"{icon} *{q['product']}* has {'exceeded' if q['state'] == 'exceeded' else 'passed the warning level of'} "
+            f"its {month} estimate ({level} threshold): {money(q['actual_usd'])} of {money(q.get('estimate_usd'))} "
+            f"({pct(q.get('share_used'))}); month-end forecast {money(q['forecast_usd'])}.")
+    return [section(text), context(freshness_line(data_through=data_through))]
+
+
+# ----------------------------------------------------------------------------- App Home
+
+def home_view(caller: Caller, scope: dict, standings: list[dict], quota: dict | None, tasks: int | None) -> dict:
+    personas = ", ".join(_words(p) for p in sorted(caller.personas))
+    blocks: list[dict] = [
+        header(f"Bedrock Steward · {caller.display}"),
+        section(f"*You are:* {personas}\n*You see:* "
+                + ("every product (FinOps Lead)" if caller.all_access
+                   else (", ".join(scope.get("products") or []) or "no products yet"))),
+    ]
+    for s in standings:
+        head, body = _estimate(s)
+        blocks += [{"type": "divider"}, section(f"*{head}*\n{s.get('advice', '')}"), *body]
+    if quota is not None and quota.get("products"):
+        qhead, qbody = _quota(quota)
+        blocks += [{"type": "divider"}, section(f"*{qhead}*"), *qbody]
+    if tasks is not None:
+        blocks += [{"type": "divider"}, section(f"*Engineer task queue:* {tasks} open task(s)")]
+    blocks += [{"type": "divider"},
+               section("Ask me in a DM, mention me in a channel, or use `/steward <question>`, e.g. "
+                       "_how are we doing against estimate?_"),
+               context(freshness_line(data_through=scope.get("data_through")))]
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def unknown_user_text(user_id: str) -> str:
+    """Says how to be added and nothing else: no product, person or figure."""
+    return (f"Hello! I don't know you yet, so I can't answer questions for you. To be added, ask a FinOps Lead "
+            f"to add your Slack member id ({user_id}) to the Steward org file (people: slack_id) and apply it.")
+
+
+def unknown_home(user_id: str) -> dict:
+    return {"type": "home", "blocks": [header("Bedrock Steward"), section(unknown_user_text(user_id))]}

@@ -1,0 +1,189 @@
+"""Scheduled Slack posts. Each job is a plain function `job(store, settings, client, today)`.
+
+- weekly_spend_cards: each Product Owner gets a DM per product: last complete week's actual against
+  the pro-rated estimate, with an Approve button.
+- drift_digest: the FinOps Leads' channel gets the night's model drift, with decision buttons.
+- quota_alerts: a product's Product Owners (and the FinOps channel) are told when it crosses the
+  soft (80%) or hard (100%) threshold of its month's estimate.
+
+Figures come from the tools (spend_card, model_drift, quota_status) called as the recipient, so a
+Product Owner's card holds only what they may see. Every post is recorded in the audit log
+(actor system:scheduler); a post already recorded is not sent again, so a job can run twice (or
+after a restart) without repeating itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from ledger import audit, registry
+from ledger.org_schema import Person
+from ledger.store import Store
+from slack_app import blocks as kit
+from slack_app.config import SlackSettings
+from steward.settings import Settings
+from steward.wiring import thresholds
+from tools import toolset
+from tools.caller import Caller, resolve_caller
+from tools.context import ToolContext
+from tools.errors import ToolError, UnknownCaller
+
+log = logging.getLogger("steward.schedule")
+ACTOR = "system:scheduler"
+
+
+@dataclass(frozen=True)
+class Post:
+    kind: str          # spend_card | drift_digest | quota_alert
+    channel: str       # a Slack user id (DM) or channel id
+    subject: str       # what the audit entry records
+    to: str | None = None  # recipient email for a DM
+
+
+class Posts(list):
+    """The posts a job sent; `failed` counts the ones Slack did not take (they are retried next run)."""
+
+    failed = 0
+
+
+def _ctx(store: Store, settings: Settings, email: str, today: date) -> ToolContext:
+    return ToolContext(store=store, caller=resolve_caller(store, email, channel="slack"), today=today,
+                       thresholds=thresholds(settings))
+
+
+def _sent(store: Store, action: str, subject: str) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM audit_log WHERE action = ? AND subject = ? AND actor = ?",
+                             [action, subject, ACTOR]))
+
+
+def _record(store: Store, lock: Any, action: str, subject: str, details: dict) -> None:
+    with lock or contextlib.nullcontext():
+        audit.append(store, actor=ACTOR, action=action, subject=subject, details=details)
+
+
+def _post(client: WebClient, channel: str, text: str, blocks: list[dict], posts: Posts) -> bool:
+    try:
+        client.chat_postMessage(channel=channel, text=text[:3000], blocks=blocks)
+        return True
+    except SlackApiError as exc:
+        log.warning("could not post to %s: %s", channel, exc.response.get("error"))
+    except (SlackClientError, OSError) as exc:  # Slack unreachable: the post is retried next run
+        log.warning("could not post to %s: %s", channel, exc)
+    posts.failed += 1
+    return False
+
+
+def _lead(store: Store) -> Person | None:
+    leads = registry.people_with_persona(store, "finops_lead")
+    return leads[0] if leads else None
+
+
+def _caller_or_none(store: Store, email: str) -> Caller | None:
+    try:
+        return resolve_caller(store, email, channel="slack")
+    except UnknownCaller:
+        return None
+
+
+# ============================================================================ jobs
+
+def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, today: date, *,
+                       lock: threading.RLock | None = None) -> Posts:
+    """Each Product Owner with a Slack id: one DM per owned product with last week's card."""
+    posts = Posts()
+    for person in registry.people_with_persona(store, "product_owner"):
+        if not person.slack_id:
+            log.info("spend cards: %s has no slack_id in the org file; skipped", person.email)
+            continue
+        ctx = _ctx(store, settings, person.email, today)
+        for product in sorted(ctx.caller.owned_products):
+            try:
+                card = toolset.call(ctx, "spend_card", {"product": product}).model_dump(mode="json")
+            except ToolError as exc:
+                log.info("spend card for %s: %s", product, exc)
+                continue
+            subject = f"{product} week of {card['week_start']} to {person.email}"
+            if _sent(store, "slack.spend_card", subject):
+                continue
+            if _post(client, person.slack_id, card["summary"], kit.spend_card_blocks(card, ctx.caller), posts):
+                _record(store, lock, "slack.spend_card", subject,
+                        {"to": person.email, "product": product, "week_start": card["week_start"],
+                         "actual_usd": card["actual_usd"], "estimate_usd": card["estimate_usd"]})
+                posts.append(Post("spend_card", person.slack_id, subject, person.email))
+    return posts
+
+
+def drift_digest(store: Store, settings: Settings, client: WebClient, today: date, *,
+                 lock: threading.RLock | None = None, slack: SlackSettings | None = None) -> Posts:
+    """The month's model drift, as a FinOps Lead sees it, to the FinOps Leads' channel; once a day."""
+    slack = slack or SlackSettings()
+    channel, lead = slack.finops_channel, _lead(store)
+    if not channel or lead is None:
+        log.info("drift digest skipped: %s", "STEWARD_SLACK_FINOPS_CHANNEL is not set" if not channel
+                 else "no FinOps Lead in the registry")
+        return Posts()
+    posts = Posts()
+    subject = f"drift digest {today}"
+    if _sent(store, "slack.drift_digest", subject):
+        return posts
+    ctx = _ctx(store, settings, lead.email, today)
+    drift = toolset.call(ctx, "model_drift", {}).model_dump(mode="json")
+    if _post(client, channel, drift["summary"], kit.drift_digest_blocks(drift, ctx.caller), posts):
+        _record(store, lock, "slack.drift_digest", subject,
+                {"channel": channel, "models": drift["models"], "total_usd": drift["total_usd"]})
+        posts.append(Post("drift_digest", channel, subject))
+    return posts
+
+
+def _owners(store: Store) -> dict[str, list[Person]]:
+    out: dict[str, list[Person]] = {}
+    for person in registry.people_with_persona(store, "product_owner"):
+        for role in person.roles:
+            if role.persona == "product_owner":
+                for product in role.products:
+                    out.setdefault(product, []).append(person)
+    return out
+
+
+def quota_alerts(store: Store, settings: Settings, client: WebClient, today: date, *,
+                 lock: threading.RLock | None = None, slack: SlackSettings | None = None) -> Posts:
+    """Alert each product's Product Owners (and the FinOps channel) once per month and level when
+    its month to date reaches the soft (warning) or hard (exceeded) share of its estimate."""
+    slack = slack or SlackSettings()
+    lead = _lead(store)
+    if lead is None:
+        log.info("quota alerts skipped: no FinOps Lead in the registry")
+        return Posts()
+    quota = toolset.call(_ctx(store, settings, lead.email, today), "quota_status", {}).model_dump(mode="json")
+    owners = _owners(store)
+    posts = Posts()
+    for q in quota["products"]:
+        if q["state"] not in ("warning", "exceeded"):
+            continue
+        subject = f"{q['product']} {quota['month']} {q['state']}"
+        if _sent(store, "slack.quota_alert", subject):
+            continue
+        blocks = kit.quota_alert_blocks(q, quota["month"], quota["data_through"])
+        text = f"{q['product']}: {q['state']} ({kit.pct(q['share_used'])} of the {quota['month']} estimate)"
+        sent_to = []
+        for person in owners.get(q["product"], []):
+            if person.slack_id and _caller_or_none(store, person.email) is not None:
+                if _post(client, person.slack_id, text, blocks, posts):
+                    sent_to.append(person.email)
+                    posts.append(Post("quota_alert", person.slack_id, subject, person.email))
+        if slack.finops_channel and _post(client, slack.finops_channel, text, blocks, posts):
+            posts.append(Post("quota_alert", slack.finops_channel, subject))
+            sent_to.append(slack.finops_channel)
+        if sent_to:
+            _record(store, lock, "slack.quota_alert", subject,
+                    {"to": sent_to, "actual_usd": q["actual_usd"], "estimate_usd": q["estimate_usd"],
+                     "share_used": q["share_used"]})
+    return posts

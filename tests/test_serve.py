@@ -1,0 +1,190 @@
+"""`steward serve`: one process hosting /healthz, /slack/events (signed), /mcp and the scheduler;
+it shuts down cleanly on SIGTERM and leaves a store that opens and verifies."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+from ledger import audit
+from ledger.store import Store
+from slack_app.config import SlackSettings
+from slack_app.loopback import SECRET, FakeSlack, ScriptedAnswerer, event_body, mention, signed_headers
+from steward.serve import Job, Scheduler, ServeSettings, StewardServer, source_fingerprint
+from steward.settings import Settings
+from tests.orgfixture import TODAY, build_store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def http(url: str, body: str | None = None, headers: dict | None = None) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=body.encode() if body is not None else None, headers=headers or {},
+                                 method="POST" if body is not None else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def totals(store: Store) -> tuple:
+    return tuple(store.rows("SELECT count(*), round(sum(unblended_cost), 6) FROM usage_daily")[0])
+
+
+# ------------------------------------------------------------------ in process (a thread)
+
+@pytest.fixture
+def org_db(tmp_path: Path) -> Path:
+    build_store(tmp_path).close()
+    return tmp_path / "steward.duckdb"
+
+
+def test_serve_in_a_thread_hosts_health_slack_and_mcp_then_closes_the_store(org_db, tmp_path) -> None:
+    with FakeSlack() as fake:
+        server = StewardServer(
+            Settings(db=org_db, as_of=TODAY), port=0,
+            slack=SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", api_url=fake.api_url),
+            serve=ServeSettings(tick_seconds=3600, nightly_at="23:59", spend_cards_day="sun"),
+            answerer=ScriptedAnswerer()).start()
+        try:
+            status, body = http(server.url + "/healthz")
+            assert status == 200
+            health = json.loads(body)
+            assert health["ok"] and health["slack"] == "http" and health["data_through"] == "2026-11-20"
+            assert health["scheduler"]["running"]
+
+            event = event_body(mention("U0MARIA01", "estimate for Checkout"))
+            status, _ = http(server.url + "/slack/events", event, signed_headers(event))
+            assert status == 200
+            post = fake.wait_for("chat.postMessage")[0].args
+            assert post["blocks"][0]["text"]["text"].startswith("Checkout: $")
+            assert http(server.url + "/slack/events", event, {"content-type": "application/json"})[0] == 401
+            stale = signed_headers(event, timestamp=int(time.time()) - 3600)
+            assert http(server.url + "/slack/events", event, stale)[0] == 401
+
+            if health["mcp"]:  # the MCP endpoint wants a bearer token
+                assert http(server.url + "/mcp", "{}", {"content-type": "application/json"})[0] == 401
+        finally:
+            server.stop()
+    with Store(org_db) as again:
+        assert audit.verify(again).ok and totals(again)[0] > 0
+
+
+# ------------------------------------------------------------------ the scheduler
+
+def test_the_scheduler_stops_between_jobs_and_waits_for_the_one_in_flight(tmp_path) -> None:
+    started, release, ran = threading.Event(), threading.Event(), []
+
+    def slow(store, now):  # noqa: ANN001
+        started.set()
+        release.wait(5)
+        ran.append("slow")
+
+    jobs = [Job("slow", lambda s, n: True, slow), Job("next", lambda s, n: True, lambda s, n: ran.append("next"))]
+    sched = Scheduler(lambda: None, jobs, tick_seconds=0.01)  # type: ignore[arg-type, return-value]
+    sched.start()
+    assert started.wait(5)
+    stopper = threading.Thread(target=sched.stop)
+    stopper.start()
+    time.sleep(0.1)
+    assert stopper.is_alive()          # stop() waits for the job in flight ...
+    release.set()
+    stopper.join(5)
+    assert ran == ["slow"]             # ... which finishes, and the next job never starts
+    assert not sched.running
+
+
+def test_a_failing_job_does_not_stop_the_others() -> None:
+    def boom(store, now):  # noqa: ANN001
+        raise RuntimeError("boom")
+
+    ran = []
+    sched = Scheduler(lambda: None, [Job("bad", lambda s, n: True, boom),  # type: ignore[arg-type, return-value]
+                                     Job("good", lambda s, n: True, lambda s, n: ran.append(1))])
+    assert sched.run_due(datetime(2026, 11, 21, 3)) == ["good"] and ran == [1]
+    assert sched.last["bad"].startswith("error")
+
+
+def test_the_source_fingerprint_changes_when_a_file_arrives(tmp_path) -> None:
+    (tmp_path / "a.parquet").write_bytes(b"x")
+    before = source_fingerprint(str(tmp_path))
+    assert source_fingerprint(str(tmp_path)) == before
+    (tmp_path / "b.parquet").write_bytes(b"y")
+    assert source_fingerprint(str(tmp_path)) != before
+
+
+# ------------------------------------------------------------------ the real command, SIGTERM
+
+def test_steward_serve_subprocess_serves_schedules_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    store = build_store(tmp_path)
+    before = totals(store)
+    store.close()
+    db = tmp_path / "steward.duckdb"
+    with FakeSlack() as fake:
+        env = {**os.environ, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-test-serve",
+               "STEWARD_SLACK_API_URL": fake.api_url, "STEWARD_SLACK_FINOPS_CHANNEL": "C0FINOPS01",
+               "STEWARD_CUR_SOURCE": str(tmp_path / "cur"), "STEWARD_NIGHTLY_AT": "00:00",
+               "STEWARD_SPEND_CARDS_DAY": "*", "STEWARD_SPEND_CARDS_AT": "00:00",
+               "STEWARD_SCHEDULER_TICK_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "steward.cli", "--db", str(db), "--as-of", "2026-11-21",
+                                 "serve", "--port", "0"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        lines: list[str] = []
+        ready = threading.Event()
+
+        def drain() -> None:
+            for line in proc.stderr:  # type: ignore[union-attr]
+                lines.append(line)
+                if "Steward serving on" in line:
+                    ready.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        try:
+            assert ready.wait(60), "".join(lines)
+            url = re.search(r"http://127\.0\.0\.1:\d+", next(x for x in lines if "serving on" in x)).group(0)
+            status, body = http(url + "/healthz")
+            assert status == 200 and json.loads(body)["ok"]
+
+            event = event_body(mention("U0MARIA01", "how are we doing against estimate?"))
+            t0 = time.perf_counter()
+            status, _ = http(url + "/slack/events", event, signed_headers(event))
+            assert status == 200 and time.perf_counter() - t0 < 3.0  # acknowledged well within 3 s
+            answers = [c for c in fake.wait_for("chat.postMessage", 1, timeout=60)
+                       if c.args.get("channel") == "C0TEST001"]
+            deadline = time.monotonic() + 60
+            while not answers and time.monotonic() < deadline:
+                time.sleep(0.1)
+                answers = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "C0TEST001"]
+            assert answers and answers[0].args["thread_ts"] == "1700000001.000100"
+
+            # the scheduler: ingest from STEWARD_CUR_SOURCE, nightly digest, spend cards
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                channels = {c.args.get("channel") for c in fake.of("chat.postMessage")}
+                if {"C0FINOPS01", "U0MARIA01", "U0HANA001"} <= channels:
+                    break
+                time.sleep(0.2)
+            assert {"C0FINOPS01", "U0MARIA01", "U0HANA001"} <= channels, "".join(lines)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=60)
+        assert code == 0, "".join(lines)
+    assert "xoxb-test-serve" not in "".join(lines) and SECRET not in "".join(lines)
+    with Store(db) as again:  # opens: the process released the file
+        assert audit.verify(again).ok
+        assert totals(again) == before       # re-ingesting the same files changed nothing
+        actions = {e.action for e in audit.entries(again, limit=None)}
+        assert {"serve.ingest", "serve.rollup", "serve.nightly", "serve.spend_cards", "slack.spend_card",
+                "slack.drift_digest"} <= actions
