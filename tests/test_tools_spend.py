@@ -183,3 +183,18 @@ def test_my_scope_describes_the_caller(org_store) -> None:
     assert v.products == ["App", "Checkout", "Fraud"]
     assert v.accounts == ["111111111111"]
     assert v.data_through == THROUGH
+
+
+def test_as_of_caps_month_to_date_even_when_later_data_is_stored(org_store) -> None:
+    from datetime import datetime
+
+    from tools.caller import resolve_caller
+    from tools.context import ToolContext
+
+    ctx = ToolContext(store=org_store, caller=resolve_caller(org_store, "maria@example.com"),
+                      today=date(2026, 10, 15), clock=datetime(2026, 10, 15, 9))
+    s = toolset.call(ctx, "estimate_status", {"product": "Checkout"})
+    assert s.data_through == date(2026, 10, 15)
+    assert s.actual_usd == pytest.approx(cost(usage(date(2026, 10, 1), date(2026, 10, 16), product="Checkout")), abs=0.01)
+    b = toolset.call(ctx, "spend_breakdown", {"by": "product"})
+    assert {r.key: r.usd for r in b.rows}["Checkout"] == pytest.approx(s.actual_usd, abs=0.01)

@@ -13,7 +13,7 @@ from ledger.attribution import ensure_views
 from ledger.principals import principal_type, role_name
 from tools.catalog import Redactor, model_labels, names_text, resolve_model, where_text
 from tools.context import ToolContext
-from tools.periods import data_through, window
+from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.spend import SPEND_PERSONAS, _fmt_usd
 from tools.toolset import tool
@@ -102,7 +102,7 @@ def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
     through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
     base = "d.charge_class = 'usage' AND list_contains(?::VARCHAR[], d.compliance) AND d.usage_date >= ? " \
            "AND d.usage_date < ?"
-    base_params: list = [list(DRIFT), w.start, w.end]
+    base_params: list = [list(DRIFT), w.start, upto(w, ctx.today)]
     labels = model_labels(ctx.store)
     if args.model:
         model_id, _ = resolve_model(ctx, args.model, labels)

@@ -71,5 +71,10 @@ def data_through(store: Store, before: date | None = None) -> date | None:
         "SELECT max(usage_date) FROM usage_daily WHERE charge_class = 'usage' AND usage_date <= ?", [before])
 
 
+def upto(w: Window, today: date) -> date:
+    """The exclusive end of what has happened in the window as of `today` (today included)."""
+    return min(w.end, today + timedelta(days=1))
+
+
 def days_in_month(d: date) -> int:
     return (next_month(d) - d.replace(day=1)).days

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
-from tools.periods import Window, data_through, days_in_month, prev_month, window
+from tools.periods import Window, data_through, days_in_month, prev_month, upto, window
 from tools.scope import default_product, product_clause, require_node, require_product
 from tools.toolset import ALL_PERSONAS, tool
 
@@ -121,7 +121,7 @@ def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatu
               coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'output' AND usage_date >= ?), 0) AS r_out
             FROM attributed_daily
             WHERE product = ? AND {scope_sql} AND usage_date >= ? AND usage_date < ?""",
-        [rate_start, rate_start, rate_start, product, *scope_params, w.start, w.end],
+        [rate_start, rate_start, rate_start, product, *scope_params, w.start, upto(w, ctx.today)],
     )[0]
     est = ctx.store.rows(
         "SELECT usd, input_tokens, output_tokens FROM estimates WHERE product = ? AND month = ?",
@@ -269,7 +269,7 @@ def spend_breakdown(ctx: ToolContext, args: BreakdownArgs) -> Breakdown:
                    coalesce(sum(tokens) FILTER (WHERE usage_date >= ?), 0) AS tok,
                    coalesce(sum(usd) FILTER (WHERE usage_date < ?), 0) AS prev
             FROM scoped GROUP BY k""",
-        [*params, *fparams, min(prev.start, w.start), w.end, w.start, w.start, prev.end],
+        [*params, *fparams, min(prev.start, w.start), upto(w, ctx.today), w.start, w.start, prev.end],
     )
     # The previous window sits entirely before w.start, so "usage_date < prev.end" selects it.
     current = [r for r in rows if r[1] or r[2]]

@@ -13,7 +13,7 @@ from ledger.attribution import ensure_views
 from ledger.principals import principal_type
 from tools.catalog import model_labels, plural
 from tools.context import ToolContext
-from tools.periods import data_through, window
+from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause
 from tools.spend import SPEND_PERSONAS, _fmt_usd
 from tools.toolset import tool
@@ -95,7 +95,7 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
     acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
     where = f"d.attribution <> 'claimed' AND d.charge_class = 'usage' AND {acct_sql} " \
             "AND d.usage_date >= ? AND d.usage_date < ?"
-    params = [*acct_params, w.start, w.end]
+    params = [*acct_params, w.start, upto(w, ctx.today)]
     rows = ctx.store.dicts(
         f"""SELECT d.account_owner AS owner, a.owner_kind, d.account_id, d.account_name, d.principal,
                    d.attribution, d.claimed_on, CASE WHEN {claimed_sql} THEN d.claimed_product END AS claimed_for,
