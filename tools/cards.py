@@ -12,7 +12,7 @@ from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.periods import data_through, days_in_month, month_window
 from tools.scope import default_product, product_clause, require_product
-from tools.spend import EstimateStatusArgs, estimate_status
+from tools.spend import estimate_statuses
 from tools.toolset import tool
 
 CARD_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
@@ -232,8 +232,9 @@ def quota_status(ctx: ToolContext, args: QuotaStatusArgs) -> QuotaStatus:
         [*scope_params, *only_params]))
     out: list[ProductQuota] = []
     method = ""
+    statuses = estimate_statuses(ctx, list(portfolios), month)
     for product in portfolios:
-        s = estimate_status(ctx, EstimateStatusArgs(product=product, month=month))
+        s = statuses[product]
         method = s.forecast_method
         est = s.estimate_usd
         out.append(ProductQuota(

@@ -85,6 +85,85 @@ def _advice(s: EstimateStatus) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) -> dict[str, EstimateStatus]:
+    """EstimateStatus of several products in one scoped query (estimate_status and quota_status)."""
+    ensure_views(ctx.store)
+    w = window(None, None, month, ctx.today)
+    scope_sql, scope_params = product_clause(ctx.caller)
+    through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
+    if through is not None and through < w.start:
+        through = None
+    dim = days_in_month(w.start)
+    days_of_data = (through - w.start).days + 1 if through else 0
+    remaining = dim - days_of_data
+    rate_days = min(RUN_RATE_DAYS, days_of_data)
+    rate_start = (through - timedelta(days=rate_days - 1)) if through else w.start
+    usage = "charge_class = 'usage'"
+    rows = {r["product"]: r for r in ctx.store.dicts(
+        f"""SELECT product,
+              coalesce(sum(unblended_cost) FILTER (WHERE {usage}), 0) AS usd,
+              coalesce(sum(net_unblended_cost) FILTER (WHERE {usage}), 0) AS net,
+              coalesce(sum(unblended_cost) FILTER (WHERE charge_class <> 'usage'), 0) AS other,
+              coalesce(sum(unblended_cost) FILTER (WHERE {usage} AND usage_date >= ?), 0) AS recent,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'input'), 0) AS input,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'output'), 0) AS output,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'cache_read'), 0) AS cache_read,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'cache_write'), 0) AS cache_write,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'input' AND usage_date >= ?), 0) AS r_in,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'output' AND usage_date >= ?), 0) AS r_out
+            FROM attributed_daily
+            WHERE list_contains(?::VARCHAR[], product) AND {scope_sql} AND usage_date >= ? AND usage_date < ?
+            GROUP BY product""",
+        [rate_start, rate_start, rate_start, products, *scope_params, w.start, upto(w, ctx.today)],
+    )}
+    estimates = {r[0]: r[1:] for r in ctx.store.rows(
+        """SELECT product, usd, input_tokens, output_tokens FROM estimates
+           WHERE month = ? AND list_contains(?::VARCHAR[], product)""", [f"{w.start:%Y-%m}", products])}
+    zero = dict.fromkeys(("usd", "net", "other", "recent", "input", "output", "cache_read", "cache_write",
+                          "r_in", "r_out"), 0.0)
+    method = (f"month to date + average daily spend of the last {rate_days} day(s) of data "
+              f"x {remaining} remaining day(s)") if remaining else "the month is complete: forecast = actual"
+    out: dict[str, EstimateStatus] = {}
+    for product in products:
+        row = rows.get(product, zero)
+        est_usd, est_in, est_out = estimates.get(product, (None, None, None))
+        per_day = (lambda v: v / rate_days if rate_days else 0.0)
+        forecast = row["usd"] + per_day(row["recent"]) * remaining
+        f_out = row["output"] + per_day(row["r_out"]) * remaining
+        f_in = row["input"] + per_day(row["r_in"]) * remaining
+        input_side = row["input"] + row["cache_read"] + row["cache_write"]
+        if est_usd is None:
+            status = "no_estimate" if row["usd"] else "no_usage"
+        elif not row["usd"]:
+            status = "no_usage"
+        elif row["usd"] >= est_usd * ctx.thresholds.hard_quota:
+            status = "exceeded"
+        elif forecast > est_usd:
+            status = "projected_over"
+        else:
+            status = "on_track"
+        result = EstimateStatus(
+            product=product, month=f"{w.start:%Y-%m}", data_through=through, days_of_data=days_of_data,
+            days_in_month=dim, actual_usd=round(row["usd"], 2), actual_net_usd=round(row["net"], 2),
+            credits_and_other_usd=round(row["other"], 2),
+            tokens=TokenFigures(input=row["input"], output=row["output"], cache_read=row["cache_read"],
+                                cache_write=row["cache_write"]),
+            estimate_usd=est_usd, estimate_input_tokens=est_in, estimate_output_tokens=est_out,
+            pct_used=round(row["usd"] / est_usd, 4) if est_usd else None,
+            forecast_usd=round(forecast, 2), forecast_method=method,
+            projected_overrun_usd=round(max(forecast - est_usd, 0), 2) if est_usd is not None else 0.0,
+            projected_headroom_usd=round(max(est_usd - forecast, 0), 2) if est_usd is not None else 0.0,
+            forecast_output_tokens=round(f_out),
+            output_tokens_vs_estimate=round(f_out / est_out, 2) if est_out else None,
+            forecast_input_tokens=round(f_in), input_tokens_vs_estimate=round(f_in / est_in, 2) if est_in else None,
+            cache_hit_rate=round(row["cache_read"] / input_side, 4) if input_side else None,
+            cache_hit_healthy=ctx.thresholds.cache_hit_healthy, status=status, advice="",
+        )
+        result.advice = _advice(result)
+        out[product] = result
+    return out
+
+
 @tool(name="estimate_status", personas=SPEND_PERSONAS, action="read", family="estimate")
 def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatus:
     """Month-to-date Bedrock spend of one product against its estimate, with a month-end forecast.
@@ -95,74 +174,8 @@ def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatu
     x (days left in the month after the last day of data). Token estimates are compared the same way.
     Cache hit rate = cache-read tokens / (input + cache-read + cache-write tokens).
     """
-    ensure_views(ctx.store)
     product = default_product(ctx, args.product)
-    w = window(None, None, args.month, ctx.today)
-    scope_sql, scope_params = product_clause(ctx.caller)
-    through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
-    if through is not None and through < w.start:
-        through = None
-    dim = days_in_month(w.start)
-    days_of_data = (through - w.start).days + 1 if through else 0
-    remaining = dim - days_of_data
-    rate_days = min(RUN_RATE_DAYS, days_of_data)
-    rate_start = (through - timedelta(days=rate_days - 1)) if through else w.start
-    row = ctx.store.dicts(
-        f"""SELECT
-              coalesce(sum(unblended_cost) FILTER (WHERE charge_class = 'usage'), 0) AS usd,
-              coalesce(sum(net_unblended_cost) FILTER (WHERE charge_class = 'usage'), 0) AS net,
-              coalesce(sum(unblended_cost) FILTER (WHERE charge_class <> 'usage'), 0) AS other,
-              coalesce(sum(unblended_cost) FILTER (WHERE charge_class = 'usage' AND usage_date >= ?), 0) AS recent,
-              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'input'), 0) AS input,
-              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'output'), 0) AS output,
-              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'cache_read'), 0) AS cache_read,
-              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'cache_write'), 0) AS cache_write,
-              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'input' AND usage_date >= ?), 0) AS r_in,
-              coalesce(sum(tokens) FILTER (WHERE charge_class = 'usage' AND kind = 'output' AND usage_date >= ?), 0) AS r_out
-            FROM attributed_daily
-            WHERE product = ? AND {scope_sql} AND usage_date >= ? AND usage_date < ?""",
-        [rate_start, rate_start, rate_start, product, *scope_params, w.start, upto(w, ctx.today)],
-    )[0]
-    est = ctx.store.rows(
-        "SELECT usd, input_tokens, output_tokens FROM estimates WHERE product = ? AND month = ?",
-        [product, f"{w.start:%Y-%m}"],
-    )
-    est_usd, est_in, est_out = est[0] if est else (None, None, None)
-    per_day = (lambda v: v / rate_days if rate_days else 0.0)
-    forecast = row["usd"] + per_day(row["recent"]) * remaining
-    f_out = row["output"] + per_day(row["r_out"]) * remaining
-    f_in = row["input"] + per_day(row["r_in"]) * remaining
-    input_side = row["input"] + row["cache_read"] + row["cache_write"]
-    if est_usd is None:
-        status = "no_estimate" if row["usd"] else "no_usage"
-    elif not row["usd"]:
-        status = "no_usage"
-    elif row["usd"] >= est_usd * ctx.thresholds.hard_quota:
-        status = "exceeded"
-    elif forecast > est_usd:
-        status = "projected_over"
-    else:
-        status = "on_track"
-    method = (f"month to date + average daily spend of the last {rate_days} day(s) of data "
-              f"x {remaining} remaining day(s)") if remaining else "the month is complete: forecast = actual"
-    result = EstimateStatus(
-        product=product, month=f"{w.start:%Y-%m}", data_through=through, days_of_data=days_of_data,
-        days_in_month=dim, actual_usd=round(row["usd"], 2), actual_net_usd=round(row["net"], 2),
-        credits_and_other_usd=round(row["other"], 2),
-        tokens=TokenFigures(input=row["input"], output=row["output"], cache_read=row["cache_read"],
-                            cache_write=row["cache_write"]),
-        estimate_usd=est_usd, estimate_input_tokens=est_in, estimate_output_tokens=est_out,
-        pct_used=round(row["usd"] / est_usd, 4) if est_usd else None,
-        forecast_usd=round(forecast, 2), forecast_method=method,
-        projected_overrun_usd=round(max(forecast - est_usd, 0), 2) if est_usd is not None else 0.0,
-        projected_headroom_usd=round(max(est_usd - forecast, 0), 2) if est_usd is not None else 0.0,
-        forecast_output_tokens=round(f_out), output_tokens_vs_estimate=round(f_out / est_out, 2) if est_out else None,
-        forecast_input_tokens=round(f_in), input_tokens_vs_estimate=round(f_in / est_in, 2) if est_in else None,
-        cache_hit_rate=round(row["cache_read"] / input_side, 4) if input_side else None,
-        cache_hit_healthy=ctx.thresholds.cache_hit_healthy, status=status, advice="",
-    )
-    result.advice = _advice(result)
-    return result
+    return estimate_statuses(ctx, [product], args.month)[product]
 
 
 # ------------------------------------------------------------------------------ breakdowns
