@@ -198,3 +198,8 @@ def test_as_of_caps_month_to_date_even_when_later_data_is_stored(org_store) -> N
     assert s.actual_usd == pytest.approx(cost(usage(date(2026, 10, 1), date(2026, 10, 16), product="Checkout")), abs=0.01)
     b = toolset.call(ctx, "spend_breakdown", {"by": "product"})
     assert {r.key: r.usd for r in b.rows}["Checkout"] == pytest.approx(s.actual_usd, abs=0.01)
+
+
+def test_a_forbidden_tool_is_refused_before_its_arguments_are_read(org_store) -> None:
+    with pytest.raises(NotAllowed):
+        toolset.call(make_ctx(org_store, "eng@example.com"), "estimate_status", {"month": "not-a-month", "x": 1})

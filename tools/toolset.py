@@ -7,6 +7,7 @@ reads. The caller's identity and scope come from `ctx`, never from `args`.
 from __future__ import annotations
 
 import inspect
+import json
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,26 +109,32 @@ def _why(args: BaseModel) -> str | None:
     return None
 
 
+def _jsonable(value: Any) -> Any:
+    """Arguments as given, made safe for the audit log's JSON."""
+    return json.loads(json.dumps(value, default=str))
+
+
 def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = None) -> BaseModel:
     """Validate, check the persona, run. Writes and agentic calls run in one transaction with
     their audit entry; a refused write is audited as refused."""
     t = get(name)
     if t is None:
         raise NotAllowed(f"there is no tool named '{name}'")
+    caller = ctx.caller
+    raw = args.model_dump(mode="json") if isinstance(args, BaseModel) else dict(args or {})
+    # The persona decides before the arguments are even read: a forbidden call is refused as such.
+    if not t.personas & caller.personas:
+        if t.action != "read":
+            audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
+                         subject="", details={"args": _jsonable(raw), "channel": caller.channel},
+                         outcome="refused", why="persona not allowed", at=ctx.now())
+        raise NotAllowed(f"{name} is not available to a {caller.primary_persona.replace('_', ' ')}")
     try:
-        parsed = args if isinstance(args, t.args_model) else t.args_model.model_validate(
-            args.model_dump() if isinstance(args, BaseModel) else (args or {}))
+        parsed = args if isinstance(args, t.args_model) else t.args_model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
                              for e in exc.errors())
         raise ToolError(f"bad arguments for {name}: {problems}") from None
-    caller = ctx.caller
-    if not t.personas & caller.personas:
-        if t.action != "read":
-            audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
-                         subject="", details={"args": parsed.model_dump(mode="json"), "channel": caller.channel},
-                         outcome="refused", why="persona not allowed", at=ctx.now())
-        raise NotAllowed(f"{name} is not available to a {caller.primary_persona.replace('_', ' ')}")
     if t.action == "read":
         return t.fn(ctx, parsed)
     try:
