@@ -246,9 +246,14 @@ def _load_file(store: Store, plan: _FilePlan, period: str) -> int:
     con = store.con
     source = (f"(SELECT * FROM (SELECT {_projection(plan.columns)} FROM read_parquet({_sql_str(str(f.path))}))"
               f" WHERE billing_period = {_sql_str(period)} AND {BEDROCK_FILTER_SQL})")
+    # One scan finds both small dimensions: the distinct usage-type keys and the distinct principals.
     con.execute(
-        f"""INSERT INTO ut_keys SELECT DISTINCT ut, product_name, entity, pricing_unit, product_region
-            FROM {source} EXCEPT SELECT * FROM ut_keys"""
+        f"""CREATE OR REPLACE TEMP TABLE file_keys AS
+            SELECT DISTINCT ut, product_name, entity, pricing_unit, product_region, principal_raw FROM {source}"""
+    )
+    con.execute(
+        """INSERT INTO ut_keys SELECT DISTINCT ut, product_name, entity, pricing_unit, product_region
+           FROM file_keys EXCEPT SELECT * FROM ut_keys"""
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE ut_dim AS {dim_select_sql('ut_keys')}")
     norm = SQL_NORMALISE.format(col="principal_raw")
@@ -256,7 +261,7 @@ def _load_file(store: Store, plan: _FilePlan, period: str) -> int:
         f"""CREATE OR REPLACE TEMP TABLE principal_dim AS
             SELECT principal_raw, principal, {SQL_TYPE.format(norm='principal')} AS principal_type
             FROM (SELECT principal_raw, {norm} AS principal
-                  FROM (SELECT DISTINCT principal_raw FROM {source}))"""
+                  FROM (SELECT DISTINCT principal_raw FROM file_keys))"""
     )
     n = con.execute(
         _INSERT.format(source=source, charge_class=CHARGE_CLASS_SQL.format(t="s.line_item_type")), [f.name]
