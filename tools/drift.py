@@ -110,21 +110,22 @@ def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
         base_params += [model_id or args.model.strip(), args.model.strip()]
     product = require_product(ctx, args.product) if args.product else None
     scope_sql, scope_params = product_clause(ctx.caller, "d.product")
-    claimed_rows = ctx.store.dicts(
-        f"""SELECT d.product, {_COLUMNS} FROM usage_compliance d
-            WHERE d.attribution = 'claimed' AND {scope_sql} AND {base}
-              {"AND d.product = ?" if product else ""}
-            GROUP BY ALL ORDER BY usd DESC, d.principal, model""",
-        [*scope_params, *base_params, *([product] if product else [])])
     acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
     later_sql, later_params = product_clause(ctx.caller, "d.claimed_product")
-    loose_rows = ctx.store.dicts(
-        f"""SELECT d.attribution, d.claimed_on, CASE WHEN {later_sql} THEN d.claimed_product END AS claimed_for,
+    # One scan for both lists: claimed use within the caller's products, and unattributed use in the
+    # accounts the caller can see (each list scoped by its own clause).
+    rows = ctx.store.dicts(
+        f"""SELECT d.attribution, d.product, d.claimed_on,
+                   CASE WHEN d.attribution <> 'claimed' AND {later_sql} THEN d.claimed_product END AS claimed_for,
                    {_COLUMNS} FROM usage_compliance d
-            WHERE d.attribution <> 'claimed' AND {acct_sql} AND {base}
-              {"AND d.claimed_product = ?" if product else ""}
+            WHERE {base}
+              AND ((d.attribution = 'claimed' AND {scope_sql} {"AND d.product = ?" if product else ""})
+                OR (d.attribution <> 'claimed' AND {acct_sql} {"AND d.claimed_product = ?" if product else ""}))
             GROUP BY ALL ORDER BY usd DESC, d.principal, model""",
-        [*later_params, *acct_params, *base_params, *([product] if product else [])])
+        [*later_params, *base_params, *scope_params, *([product] if product else []),
+         *acct_params, *([product] if product else [])])
+    claimed_rows = [r for r in rows if r["attribution"] == "claimed"]
+    loose_rows = [r for r in rows if r["attribution"] != "claimed"]
 
     redactor = Redactor.for_caller(ctx)
     catalog = {r[0]: r[1:] for r in ctx.store.rows(
