@@ -18,10 +18,12 @@ Reading a question
   ('Claude Opus 4.6', 'opus 4.6', 'Sonnet', 'llama 3 70b'); a version that matches no known model
   ('Opus 4.7') is passed on as written, never rounded to a neighbour.
 - Periods: 'this month', 'last month', month names ('November', 'Nov 2026': for questions, the
-  latest such month up to now; for estimates being set, the next), '2026-10', 'this week',
-  'last week', 'last 7 days', 'yesterday', 'this year'. Top N ('top 3', 'five biggest'). Accounts
-  (12 digits or names), regions (us-east-1, 'virginia', 'oregon'), role ARNs, task and request ids,
-  amounts ($1,500, 2k USD) and the reason after 'because'.
+  latest such month up to now; for estimates being set, the next), '2026-10', days ('2 November',
+  'Nov 12th', 2026-11-12; 'since 1 Nov', 'between 1 Nov and Nov 10th', 'the week of 2 November'),
+  'this week', 'last week', 'last 7 days', 'yesterday', 'this year'. Top N ('top 3', 'five
+  biggest'). Accounts (12 digits or names), regions (us-east-1, 'virginia', 'oregon'), role ARNs,
+  task and request ids, amounts ($1,500, 2k USD), token estimates ('5M output tokens') and the
+  reason after 'because' / 'note:'.
 - Writes need their parameters in the question (a product only when the caller owns exactly one;
   a reason where the tool requires one; accounts and regions for an approval): otherwise the
   planner asks for them and writes nothing.
@@ -276,7 +278,9 @@ def _model_index(store: Store) -> _ModelIndex:
 def _visible_nodes(ctx: ToolContext) -> list[tuple[str, str]]:
     rows = ctx.store.rows("SELECT name, kind FROM org_nodes ORDER BY name")
     c = ctx.caller
-    return [(n, k) for n, k in rows if c.all_access or n in c.nodes or n in c.products]
+    # Cloud Engineers implement for every product (task queue, IAM policies): they may name any.
+    everything = c.all_access or c.has("cloud_engineer")
+    return [(n, k) for n, k in rows if everything or n in c.nodes or n in c.products]
 
 
 def _visible_accounts(ctx: ToolContext) -> list[tuple[str, str]]:
@@ -758,7 +762,7 @@ def family(q: Question) -> str:
     if q.has(ESTIMATE) or q.phrase("on track", "how am i doing", "how are we doing", "am i over", "are we over",
                                    "how am i", "how are we", "how are my", "how is my"):
         return "estimate_status"
-    if q.has(BREAKDOWN) or q.phrase("how much") or q.top() is not None or _dimension(q, explicit=True):
+    if q.has(BREAKDOWN) or q.phrase("how much") or q.top() is not None or _dimension(q):
         return "breakdown"
     if q.has(SOFT_STATUS) and (q.name_targets or q.portfolios):
         return "estimate_status"
@@ -782,7 +786,7 @@ _DIMENSIONS = [
 ]
 
 
-def _dimension(q: Question, *, explicit: bool = False) -> str | None:
+def _dimension(q: Question) -> str | None:
     """What to group spend by, from the words ('by region', 'top 3 models', 'which of my products')."""
     if q.phrase("business unit", "business units", "bu"):
         return "business_unit"
@@ -800,11 +804,7 @@ def _dimension(q: Question, *, explicit: bool = False) -> str | None:
                     or _number(before) else 1
                 if best is None or weight > best[0]:
                     best = (weight, -i, dim)
-    if best:
-        return best[2]
-    if explicit:
-        return None
-    return None
+    return best[2] if best else None
 
 
 # ------------------------------------------------------------------------------ builders
@@ -1202,6 +1202,10 @@ def help_text(ctx: ToolContext, *, intro: bool = True) -> str:
 
 def _not_allowed(ctx: ToolContext, tool: str) -> str:
     t = toolset.get(tool)
+    if t is not None and t.personas & ctx.caller.personas and t.action not in ctx.actions:
+        return (f"That is a {t.action} action, and here (over {ctx.caller.channel}) you have read access only: "
+                f"a FinOps Lead can grant the {t.action} scope with `steward mcp grant`.\n"
+                + help_text(ctx, intro=False))
     who = " or ".join(render.PERSONA_NAMES.get(p, p) for p in sorted(t.personas)) if t else "someone else"
     me = " and ".join(render.PERSONA_NAMES.get(p, p) for p in sorted(ctx.caller.personas))
     return f"That is for a {who}, not a {me}.\n" + help_text(ctx, intro=False)
@@ -1250,7 +1254,11 @@ def view(ctx: ToolContext, labels: dict[str, str] | None = None) -> render.View:
 
 def answer(ctx: ToolContext, question: str) -> Answer:
     """Answer offline: plan, call the tools, render. Never raises for a question it cannot place."""
-    p = plan(ctx, question)
+    try:
+        p = plan(ctx, question)
+    except Exception:  # a reading bug must not crash the conversation: say what can be asked
+        log.exception("planning failed for %r", question[:200])
+        p = Plan("unknown", reply=help_text(ctx))
     facts = [call(ctx, step) for step in p.steps]
     parts = [p.reply] if p.reply else []
     if facts:

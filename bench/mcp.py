@@ -1,11 +1,20 @@
-"""MCP benchmark: python bench/mcp.py [--db STORE] [--as-of DATE] [--clients 20] [--calls 20].
+"""MCP benchmark: python bench/mcp.py [--db STORE] [--as-of DATE] [--clients 20] [--calls 10] [--runs ...].
 
 Tool-call latency over streamable HTTP on loopback: `steward mcp serve-http --port 0` runs in its
-own process (it owns the DuckDB file, as `steward serve` would) and N concurrent MCP clients (one
-session and one bearer token each, people of several personas) call read tools in a loop. Reports
-p50 / p95 / max per tool and overall (target: p95 <= 30 ms for read tools with 20 clients), the
-throughput, and, measured in-process before the server starts, what each tool costs on its own
-(one caller, no transport), so the transport and concurrency overhead can be read off.
+own process (it owns the DuckDB file, as `steward serve` would) and N concurrent clients (one bearer
+token each, people of several personas; the load generator runs on the same machine) call five read
+tools in turn. Runs (target: p95 <= 30 ms for read tools with 20 clients):
+
+  warm-*  the server's read-result cache on: after each person's first call of a tool, results are
+          reused until the store changes (what repeated questions from IDE agents cost);
+  cold-*  the cache off: every call runs the tool;
+  *-sdk   mcp SDK Client sessions calling back to back (closed loop: saturation and throughput);
+  *-raw   plain JSON-RPC POSTs back to back (the server's share without the client SDK's work);
+  *-sdk-paced  mcp Clients at 1 call/s each (20 calls/s in all; an IDE agent's pace).
+
+Reports p50 / p95 / max per tool and overall, throughput, and what each tool costs in-process on
+its own ('alone': one caller, no transport), so the transport and concurrency overhead can be read
+off; and the machine and its load average (other work on the box skews the figures).
 
 Without --db the demo store is built in a temporary folder (`steward demo`: about 9k daily CUR rows,
 the demo org). Run `steward --db big.duckdb demo --rows 10000000` first for the large figures.
@@ -223,7 +232,8 @@ def report(title: str, samples: dict[str, list[float]], seconds: float, alone: d
                   f"{max(values):8.1f} {alone[tool]:9.1f}")
     print(f"{'all read tools':18} {len(every):6d} {statistics.median(every):8.1f} {pct(every, 95):8.1f} "
           f"{max(every):8.1f}")
-    print(f"throughput {len(every) / seconds:,.0f} calls/s; p95 <= 30 ms: {'met' if pct(every, 95) <= 30 else 'NOT met'}")
+    verdict = "met" if pct(every, 95) <= 30 else "NOT met"
+    print(f"throughput {len(every) / seconds:,.0f} calls/s; p95 <= 30 ms: {verdict}")
 
 
 RUNS = {  # name: (server result cache seconds, client kind, calls per second per client; 0 = back to back)
@@ -286,7 +296,8 @@ def main() -> None:
                 server.wait(timeout=10)
 
     print(f"machine: {machine()}")
-    print(f"load average before the run: {LOAD_BEFORE}; after: {os.getloadavg()[0]:.2f} (other work on the box skews figures)")
+    print(f"load average before the run: {LOAD_BEFORE}; after: {os.getloadavg()[0]:.2f} "
+          "(other work on the box skews the figures)")
     print(f"store: {db if opts.db else 'demo store (steward demo, daily rows)'}; as of {as_of}")
     print(f"{opts.clients} concurrent clients over streamable HTTP on loopback, bearer tokens ({len(PEOPLE)} people), "
           f"{opts.calls} rounds each over {len(TOOLS)} read tools; `steward mcp serve-http` in its own process")

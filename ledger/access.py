@@ -76,11 +76,11 @@ _GRANT_COLS = "email, scope, granted_by, granted_at, rationale, revoked_at, revo
 
 
 def _token(r: tuple) -> TokenRow:
-    return TokenRow(**dict(zip(_TOKEN_COLS.split(", "), r)))
+    return TokenRow(**dict(zip(_TOKEN_COLS.split(", "), r, strict=True)))
 
 
 def _grant(r: tuple) -> GrantRow:
-    return GrantRow(**dict(zip(_GRANT_COLS.split(", "), r)))
+    return GrantRow(**dict(zip(_GRANT_COLS.split(", "), r, strict=True)))
 
 
 # ------------------------------------------------------------------------------------------ tokens
@@ -158,8 +158,9 @@ def grants(store: Store, *, include_revoked: bool = False) -> list[GrantRow]:
 
 
 def registry_version(store: Store) -> int:
-    """A number that changes whenever the registry may have: every registry change (org apply,
-    claims, estimates, catalog decisions, grants, tokens) appends to the audit log in its own
-    transaction, so the audit log's head sequence number versions it. Lets a server cache a
-    caller's resolved scope safely."""
-    return store.scalar("SELECT coalesce(max(seq), 0) FROM audit_log")
+    """A number that moves whenever the store's content may have: every change (org apply, claims,
+    estimates, catalog decisions, tasks, grants, tokens, ingest) appends to the audit log in its
+    own transaction, so the head of the log versions the store. `agent.*` entries only record
+    questions and answers (the agent changes things through tools, audited as `tool.*`), so they
+    do not count. Lets a server cache a caller's scope and read results safely."""
+    return store.scalar("SELECT coalesce(max(seq), 0) FROM audit_log WHERE NOT starts_with(action, 'agent.')")

@@ -387,7 +387,6 @@ def _cross_check(org: OrgFile) -> Errors:
                 for m, prod in enumerate(dep.products):
                     add_node("product", prod.name, f"{w_dep}.products[{m}].name")
     all_nodes = list(node_kind)
-    products = [n for n, k in node_kind.items() if k == "product"]
 
     def check_node(where: str, name: str, kind: str | None) -> bool:
         if name in node_kind and (kind is None or node_kind[name] == kind):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+import threading
 from typing import Any
 
 import duckdb
@@ -110,21 +111,27 @@ class Store:
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")  # it writes to stdout, under our own output
         self._in_tx = False
+        self.write_lock = threading.RLock()
+        self.commits = [0]  # write transactions committed through this store and its cursors
         if not read_only:
             self.ensure_schema()
 
     def cursor(self) -> Store:
         """Another connection to the same open database, for another thread of the one process
-        that owns the file (DuckDB connections are not shared across threads)."""
+        that owns the file (DuckDB connections are not shared across threads). It shares the
+        write lock: see transaction()."""
         other = Store.__new__(Store)
         other.path = self.path
         other.con = self.con.cursor()
         other.con.execute("SET TimeZone = 'UTC'")
         other._in_tx = False
+        other.write_lock = self.write_lock
+        other.commits = self.commits
         return other
 
     def ensure_schema(self) -> None:
         # Import here so every table is registered whichever module opened the store first.
+        import ledger.access  # noqa: F401
         import ledger.audit  # noqa: F401
         import ledger.model_sync  # noqa: F401
         import ledger.registry  # noqa: F401
@@ -137,21 +144,27 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One all-or-nothing unit of work; nested use joins the outer transaction."""
+        """One all-or-nothing unit of work; nested use joins the outer transaction.
+
+        Write transactions of one store and all its cursors take turns (one lock): DuckDB would
+        let two run at once, but two that both append to the hash-chained audit log pick the same
+        next seq and one fails at commit. Reads never take the lock."""
         if self._in_tx:
             yield self.con
             return
-        self.con.execute("BEGIN TRANSACTION")
-        self._in_tx = True
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        else:
-            self.con.execute("COMMIT")
-        finally:
-            self._in_tx = False
+        with self.write_lock:
+            self.con.execute("BEGIN TRANSACTION")
+            self._in_tx = True
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            else:
+                self.con.execute("COMMIT")
+                self.commits[0] += 1
+            finally:
+                self._in_tx = False
 
     def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()

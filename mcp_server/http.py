@@ -98,22 +98,37 @@ def build_http_app(store: Store, settings_or_ctx_factory: Any, *, host: str = "1
     """The MCP endpoint for `steward serve` (or `steward mcp serve-http`).
 
     host: the address the server binds; on 127.0.0.1/localhost the SDK's DNS-rebinding protection
-    is on. public_url: the endpoint's external URL (e.g. https://steward.example.com/mcp); when set,
-    401 answers point at its protected-resource metadata. registry_ttl: how stale a grant, revocation
-    or registry change made in this process outside MCP may be, in seconds (StoreAccess).
+    is on (Host and Origin headers must name the loopback). public_url: the endpoint's external URL
+    behind a reverse proxy (https://steward.example.com/mcp): its host and origin are allowed too.
+    Tokens are Steward's own (no OAuth): the server publishes no OAuth protected-resource
+    metadata, so clients send the configured Authorization header. registry_ttl: how stale a
+    grant, revocation or registry change made in this process outside MCP may be, in seconds
+    (StoreAccess).
     result_cache_ttl: how long a read result may be reused while the store is unchanged (ResultCache)."""
-    auth = AuthSettings(issuer_url=_origin(public_url) if public_url else f"http://{host}",
-                        resource_server_url=public_url, validate_token_resource=False)
+    # The SDK wants an issuer URL with a token verifier; without resource_server_url it is not
+    # published anywhere, and tokens are checked against the store, not against an audience.
+    auth = AuthSettings(issuer_url=f"http://{host}", resource_server_url=None, validate_token_resource=False)
     access = StoreAccess(store, ttl=registry_ttl)
     server = build_server(access, settings_or_ctx_factory, agent_config=agent_config,
                           token_verifier=StoreTokenVerifier(access), auth=auth, result_cache_ttl=result_cache_ttl)
+    if transport_security is None and public_url and host in LOOPBACK:
+        transport_security = _behind_proxy(public_url)
     return McpHttpApp(server, host=host, json_response=json_response, stateless=stateless,
                       transport_security=transport_security)
 
 
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _behind_proxy(public_url: str) -> TransportSecuritySettings:
+    """The SDK's loopback DNS-rebinding protection, plus the public host the proxy forwards."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(public_url)
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*", url.netloc, f"{url.hostname}:*"],
+        allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*", f"{url.scheme}://{url.netloc}"])
 
 
 # --------------------------------------------------------------------------- running it

@@ -20,9 +20,9 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,7 +51,7 @@ from ledger.store import Store
 from mcp_server import grants
 from tools import toolset
 from tools.context import ToolContext
-from tools.errors import NotAllowed, ToolError
+from tools.errors import ToolError
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -177,8 +177,7 @@ class StoreAccess:
 
 
 class _Steward:
-    """What the handlers share: the store access, how to build a caller's context, the write
-    lock, and resolved callers remembered per registry version (resolving takes several queries)."""
+    """What the handlers share: the store access, how to build a caller's context, and resolved callers remembered per registry version (resolving takes several queries)."""
 
     def __init__(self, access: StoreAccess, factory: ContextFactory, email: str | None,
                  agent_config: Callable[[], Any], results: ResultCache) -> None:
@@ -187,7 +186,6 @@ class _Steward:
         self.factory = factory
         self.email = email.strip().lower() if email else None
         self.agent_config = agent_config
-        self.write_lock = threading.Lock()
         self._views: dict[str, tuple[tuple[int, date], CallerView]] = {}
 
     def identity(self) -> str:
@@ -204,8 +202,10 @@ class _Steward:
         if ctx.caller.channel != "mcp":
             ctx = ctx.with_caller(ctx.caller.model_copy(update={"channel": "mcp"}))
         granted = ledger.access.active_scopes(cur, ctx.caller.email)
-        return CallerView(ctx=ctx, granted=granted,
-                          tools={t.name: t for t in grants.visible_tools(ctx.caller, granted)})
+        # Default deny travels with the context: the `ask` agent is offered, and toolset.call
+        # accepts, only the action scopes granted here.
+        ctx = replace(ctx, actions=grants.allowed_actions(granted))
+        return CallerView(ctx=ctx, granted=granted, tools={t.name: t for t in toolset.tools_for(ctx)})
 
     async def view_for(self, email: str, cur: Store) -> CallerView:
         key = (self.access.version(), date.today())
@@ -320,6 +320,18 @@ def _error_result(exc: ToolError) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
 
+def _result(model: BaseModel) -> CallToolResult:
+    """Structured content, and the same JSON as text for clients that read text only. Built here
+    (and cached as built) rather than by the SDK: the model already conforms to its schema."""
+    return CallToolResult(content=[TextContent(type="text", text=model.model_dump_json())],
+                          structured_content=model.model_dump(mode="json"))
+
+
+def _metadata(result_model: type[BaseModel]) -> FuncMetadata:
+    # output_schema without output_model: advertised, and the SDK does not re-validate each result.
+    return FuncMetadata(arg_model=_RawArguments, output_schema=result_model.model_json_schema(mode="serialization"))
+
+
 class ResultCache:
     """Read-tool results per (caller, tool, arguments), reused while the store version (see
     StoreAccess) and the day are unchanged, for at most `ttl` seconds. Read tools are functions of
@@ -331,7 +343,7 @@ class ResultCache:
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self._entries: dict[tuple[str, str, str], tuple[tuple[int, date], float, BaseModel]] = {}
+        self._entries: dict[tuple[str, str, str], tuple[tuple[int, date], float, CallToolResult]] = {}
 
     def key(self, view: CallerView, name: str, arguments: dict[str, Any]) -> tuple[str, str, str] | None:
         if self.ttl <= 0:
@@ -341,13 +353,13 @@ class ResultCache:
         except (TypeError, ValueError):
             return None
 
-    def get(self, key: tuple[str, str, str] | None, version: tuple[int, date]) -> BaseModel | None:
+    def get(self, key: tuple[str, str, str] | None, version: tuple[int, date]) -> CallToolResult | None:
         hit = self._entries.get(key) if key is not None else None
         if hit is None or hit[0] != version or time.monotonic() - hit[1] >= self.ttl:
             return None
         return hit[2]
 
-    def put(self, key: tuple[str, str, str] | None, version: tuple[int, date], result: BaseModel) -> None:
+    def put(self, key: tuple[str, str, str] | None, version: tuple[int, date], result: CallToolResult) -> None:
         if key is None:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
@@ -356,14 +368,12 @@ class ResultCache:
 
 
 def _run(steward: _Steward, view: CallerView, name: str, arguments: dict[str, Any]) -> BaseModel:
-    t = view.tools[name]
-    if t.action == "read":
+    if view.tools[name].action == "read":
         return toolset.call(view.ctx, name, arguments)
-    with steward.write_lock:
-        try:
-            return toolset.call(view.ctx, name, arguments)
-        finally:
-            steward.access.changed()
+    try:  # one transaction with its audit entry (Store.transaction takes the process's write lock)
+        return toolset.call(view.ctx, name, arguments)
+    finally:
+        steward.access.changed()
 
 
 def _registry_tool(steward: _Steward, t: toolset.Tool) -> McpTool:
@@ -378,7 +388,7 @@ def _registry_tool(steward: _Steward, t: toolset.Tool) -> McpTool:
         if cached is not None:
             return cached
         try:
-            result = await anyio.to_thread.run_sync(partial(_run, steward, view, t.name, arguments))
+            result = _result(await anyio.to_thread.run_sync(partial(_run, steward, view, t.name, arguments)))
         except ToolError as exc:
             return _error_result(exc)
         except StewardError as exc:
@@ -388,9 +398,7 @@ def _registry_tool(steward: _Steward, t: toolset.Tool) -> McpTool:
 
     return McpTool(
         fn=handler, name=t.name, title=annotations(t).title, description=t.description,
-        parameters=t.input_schema(),
-        fn_metadata=FuncMetadata(arg_model=_RawArguments, output_model=t.result_model,
-                                 output_schema=t.result_model.model_json_schema(mode="serialization")),
+        parameters=t.input_schema(), fn_metadata=_metadata(t.result_model),
         is_async=True, context_kwarg="ctx", annotations=annotations(t))
 
 
@@ -401,49 +409,6 @@ class AskArgs(BaseModel):
     question: str = Field(min_length=1, description="The question, in plain language, e.g. 'How much did "
                                                     "Checkout spend this month against its estimate?'")
     thread_id: str | None = Field(None, description="Keep a conversation: pass the same id to ask a follow-up.")
-
-
-def _ask_ctx(view: CallerView, write_lock: threading.Lock) -> ToolContext:
-    """The context the `ask` agent works in: the caller's, on an _AgentStore."""
-    return replace(view.ctx, store=_AgentStore(view.ctx.store, grants.allowed_actions(view.granted), write_lock))
-
-
-class _AgentStore(Store):
-    """The store an `ask` agent works on (the request's cursor, no new connection).
-
-    - Its transactions (the agent's audit entries, and granted writes) take the server's write lock,
-      like MCP write calls: concurrent appends to the audit log would race for the next sequence.
-    - The agent may call any tool the caller's persona allows; over MCP, write and agentic tools
-      the caller was not granted stay out of its reach too. toolset.call runs every write and
-      agentic tool inside `store.transaction()` (read tools never open one): when it opens one for
-      a tool whose action scope was not granted, the call is refused (and toolset.call audits the
-      refusal). A stopgap until ToolContext can carry the allowed action scopes itself: it relies
-      on toolset.call holding the Tool in its local `t`; a test pins that down."""
-
-    def __init__(self, inner: Store, allowed: frozenset[str], write_lock: threading.Lock) -> None:  # noqa: D107
-        self.__dict__.update(inner.__dict__)  # path, con, temp views made on this connection
-        self._in_tx = False
-        self.allowed = allowed
-        self.write_lock = write_lock
-
-    def transaction(self):  # noqa: ANN201 - the context manager of Store.transaction
-        frame = sys._getframe(1)
-        if frame.f_code is toolset.call.__code__:
-            tool = frame.f_locals.get("t")
-            action = getattr(tool, "action", None)
-            if action not in self.allowed:
-                raise NotAllowed(f"{getattr(tool, 'name', 'this tool')} is a {action or 'write'} tool: over MCP it "
-                                 f"needs a FinOps Lead's {action or 'write'} grant (`steward mcp grant`)")
-        return self._serialised()
-
-    @contextmanager
-    def _serialised(self) -> Iterator[Any]:
-        if self._in_tx:  # joins the outer transaction, which holds the lock
-            with Store.transaction(self) as con:
-                yield con
-            return
-        with self.write_lock, Store.transaction(self) as con:
-            yield con
 
 
 def _ask_tool(steward: _Steward) -> McpTool:
@@ -460,11 +425,11 @@ def _ask_tool(steward: _Steward) -> McpTool:
             from agent.service import ask
 
             thread = f"mcp:{args.thread_id}" if args.thread_id else None
-            return ask(_ask_ctx(view, steward.write_lock), args.question, config=steward.agent_config(),
+            return ask(view.ctx, args.question, config=steward.agent_config(),
                        thread_id=thread)
 
         try:
-            return await anyio.to_thread.run_sync(run)
+            return _result(await anyio.to_thread.run_sync(run))
         except ToolError as exc:
             return _error_result(exc)
         except StewardError as exc:
@@ -476,8 +441,7 @@ def _ask_tool(steward: _Steward) -> McpTool:
                     "The agent answers from the same tools, in your scope, and returns the answer text "
                     "with the tool calls (facts) every figure comes from and how fresh the data is.",
         parameters=AskArgs.model_json_schema(),
-        fn_metadata=FuncMetadata(arg_model=_RawArguments, output_model=Answer,
-                                 output_schema=Answer.model_json_schema(mode="serialization")),
+        fn_metadata=_metadata(Answer),
         is_async=True, context_kwarg="ctx",
         # Read-only: the agent reads through the caller's tools. Closed world: its domain is the
         # Steward store (in bedrock mode it sends the question to the configured Bedrock model).
@@ -612,7 +576,8 @@ def _factory_of(settings_or_factory: Any) -> tuple[ContextFactory, Callable[[], 
 
             return tool_context(settings, cur, email, channel="mcp")
 
-        def config() -> Any:
+        @functools.cache
+        def config() -> Any:  # once: resolving 'auto' looks for AWS credentials
             from steward.cli_agent import agent_config
 
             return agent_config(settings)
@@ -630,7 +595,8 @@ def _factory_of(settings_or_factory: Any) -> tuple[ContextFactory, Callable[[], 
 def build_server(store: Store | StoreAccess, settings_or_ctx_factory: Any, *, email: str | None = None,
                  agent_config: Any = None, token_verifier: TokenVerifier | None = None,
                  auth: AuthSettings | None = None, registry_ttl: float = 1.0,
-                 result_cache_ttl: float = 300.0, name: str = SERVER_NAME) -> MCPServer:
+                 result_cache_ttl: float = 300.0,
+                 name: str = SERVER_NAME) -> MCPServer:
     """The Steward MCP server over one open store.
 
     settings_or_ctx_factory: a steward Settings (the caller's ToolContext is built like every front
@@ -638,7 +604,8 @@ def build_server(store: Store | StoreAccess, settings_or_ctx_factory: Any, *, em
     stdio / in memory; over HTTP the bearer token names the caller (token_verifier + auth).
     agent_config: an AgentConfig for `ask` (default: from Settings, else offline). registry_ttl:
     see StoreAccess (pass a StoreAccess as `store` to share it, e.g. with the token verifier).
-    result_cache_ttl: see ResultCache (0: every call runs the tool)."""
+    result_cache_ttl: see ResultCache (0: every call runs the tool). Writes take the store's write
+    lock (Store.transaction), shared by every cursor of the one open store in the process."""
     access = store if isinstance(store, StoreAccess) else StoreAccess(store, ttl=registry_ttl)
     access.store.ensure_schema()  # the MCP access tables, if the store was opened before they were registered
     factory, config = _factory_of(settings_or_ctx_factory)

@@ -16,8 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,32 +48,10 @@ Answerer = Callable[[ToolContext, str, "str | None"], Answer]
 
 # ============================================================================ store per thread
 
-class LockedStore(Store):
-    """A Store whose transactions hold one process-wide write lock, shared by all its cursors.
-
-    DuckDB lets two connections write at once, but two transactions that both append to the
-    hash-chained audit log pick the same next seq and one fails at commit. Every write in Steward
-    (tools, the agent's audit entry, ingest, rollups) goes through `Store.transaction()`, so holding
-    the lock there serializes exactly the writes; reads never wait."""
-
-    def __init__(self, inner: Store, lock: threading.RLock) -> None:  # noqa: D107 - wraps, no super()
-        self.path, self.con, self._in_tx = inner.path, inner.con, inner._in_tx
-        self._inner = inner
-        self.write_lock = lock
-
-    @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.write_lock, Store.transaction(self) as con:
-            yield con
-
-    def cursor(self) -> LockedStore:
-        return LockedStore(Store.cursor(self), self.write_lock)
-
-
 class StorePool:
     """One DuckDB connection (Store.cursor()) per thread, all on the one open database."""
 
-    def __init__(self, store: LockedStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.base = store
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -104,32 +81,48 @@ class StorePool:
             for _, s in self._open.values():
                 try:
                     s.close()
-                except Exception:  # noqa: BLE001 - closing is best effort at shutdown
-                    pass
+                except Exception as exc:  # noqa: BLE001 - closing is best effort at shutdown
+                    log.debug("closing a cursor: %s", exc)
             self._open.clear()
 
 
 # ============================================================================ callers
 
 class CallerCache:
-    """Slack user id -> Caller. An entry is reused while the registry is unchanged (no org.* or claim
-    entry in the audit log since) and for at most `ttl` seconds."""
+    """Slack user id -> Caller, reused while the registry is unchanged and for at most `ttl` seconds.
+
+    "Unchanged" is checked against a fingerprint (the last org.* / claim entry in the audit log). The
+    fingerprint is read again only after a write transaction committed in this process (every
+    registry change in `steward serve` is one: the serve process owns the file) or after
+    `recheck` seconds, so a known user's request costs no query. Unknown users are never cached."""
 
     _FINGERPRINT = ("SELECT coalesce(max(seq), 0) FROM audit_log "
                     "WHERE starts_with(action, 'org.') OR action = 'tool.claim_principal'")
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, *, recheck: float = 2.0) -> None:
         self.ttl = ttl
+        self.recheck = recheck
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, int, Caller | None]] = {}
+        self._entries: dict[str, tuple[float, int, Caller]] = {}
+        self._fp: tuple[int, int, float] | None = None  # (fingerprint, writes seen, read at)
+
+    def _fingerprint(self, store: Store) -> int:
+        writes = getattr(store, "writes", [None])[0]
+        now = time.monotonic()
+        fp = self._fp
+        if fp is not None and fp[1] == writes and now - fp[2] < self.recheck:
+            return fp[0]
+        value = store.scalar(self._FINGERPRINT)
+        self._fp = (value, writes, now)
+        return value
 
     def get(self, store: Store, slack_id: str) -> Caller | None:
-        fingerprint = store.scalar(self._FINGERPRINT) if self.ttl > 0 else 0
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(slack_id)
-        if hit is not None and hit[1] == fingerprint and now - hit[0] < self.ttl and hit[2] is not None:
-            return hit[2]
+        if self.ttl > 0:
+            fingerprint = self._fingerprint(store)
+            with self._lock:
+                hit = self._entries.get(slack_id)
+            if hit is not None and hit[1] == fingerprint and time.monotonic() - hit[0] < self.ttl:
+                return hit[2]
         caller = None
         person = registry.person_by_slack_id(store, slack_id)
         if person is not None:
@@ -139,7 +132,7 @@ class CallerCache:
                 caller = None
         if self.ttl > 0 and caller is not None:
             with self._lock:
-                self._entries[slack_id] = (now, fingerprint, caller)
+                self._entries[slack_id] = (time.monotonic(), fingerprint, caller)
         return caller
 
 
@@ -154,29 +147,68 @@ class Runtime:
     stores: StorePool
     answerer: Answerer
     callers: CallerCache
-    write_lock: threading.RLock
     executor: Executor
     inline: bool                                  # process_before_response: run follow-ups inline
     extra: dict[str, Any] = field(default_factory=dict)
+    last_request: float = 0.0                     # monotonic time the latest request came in
+    _chart_pool: Any = None
+    _chart_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def yield_to_acks(self, quiet: float = 0.015, most: float = 0.5) -> None:
+        """Let a burst of incoming requests be acknowledged before heavy answer work starts.
+
+        Answers are computed on worker threads that share the GIL with the thread acknowledging
+        requests; Slack retries a request not acknowledged within 3 s, an answer can wait a moment.
+        Waits until no request arrived for `quiet` seconds, at most `most` seconds."""
+        if self.inline:
+            return
+        deadline = time.monotonic() + most
+        while (now := time.monotonic()) < deadline and now - self.last_request < quiet:
+            time.sleep(quiet)
 
     def ctx(self, caller: Caller) -> ToolContext:
         return ToolContext(store=self.stores.current(), caller=caller, today=self.settings.today(),
                            thresholds=thresholds(self.settings))
 
     def call(self, ctx: ToolContext, name: str, args: dict[str, Any] | None = None) -> BaseModel:
-        """toolset.call (persona check, audit of writes and refusals); writes hold the write lock
-        because ctx.store is a LockedStore cursor."""
+        """toolset.call (persona check, audit of writes and refusals); writes take the store's
+        write lock (Store.transaction)."""
         return toolset.call(ctx, name, args)
 
     def audit(self, **entry: Any) -> None:
         audit.append(self.stores.current(), **entry)
+
+    def render_chart(self, inputs: dict) -> bytes:
+        """The burn-up PNG. In serve it is drawn in a helper process: matplotlib holds the GIL for
+        long stretches, which would delay the acknowledgement of requests arriving meanwhile."""
+        from slack_app.chart import burnup_png
+
+        if self.inline:
+            return burnup_png(**inputs)
+        with self._chart_lock:
+            if self._chart_pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._chart_pool = ProcessPoolExecutor(max_workers=1,
+                                                       mp_context=multiprocessing.get_context("spawn"))
+        return self._chart_pool.submit(burnup_png, **inputs).result(timeout=60)
+
+    def shutdown(self) -> None:
+        """Wait for answers in flight, then stop the chart process (serve's shutdown calls this)."""
+        if isinstance(self.executor, ThreadPoolExecutor):
+            self.executor.shutdown(wait=True)
+        with self._chart_lock:
+            if self._chart_pool is not None:
+                self._chart_pool.shutdown(wait=True)
+                self._chart_pool = None
 
     def later(self, fn: Callable[[], None]) -> None:
         """Run after the acknowledgement: inline in tests, on the listener pool in serve."""
         def run() -> None:
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - a follow-up failing must not take the process down
+            except Exception:
                 log.exception("background Slack task failed")
         if self.inline:
             run()
@@ -213,7 +245,7 @@ class AgentAnswerer:
 
 def build_app(settings: Settings, store: Store, *, client: WebClient | None = None,
               slack: SlackSettings | None = None, answerer: Answerer | None = None,
-              stores: StorePool | None = None, write_lock: threading.RLock | None = None,
+              stores: StorePool | None = None,
               process_before_response: bool = False, socket_mode: bool = False,
               listener_executor: Executor | None = None) -> App:
     """A Bolt App for Steward. `client` defaults to a WebClient on SLACK_BOT_TOKEN (and
@@ -232,10 +264,9 @@ def build_app(settings: Settings, store: Store, *, client: WebClient | None = No
               process_before_response=process_before_response, listener_executor=executor,
               name="bedrock-steward")
     if stores is None:
-        lock = write_lock or getattr(store, "write_lock", None) or threading.RLock()
-        stores = StorePool(store if isinstance(store, LockedStore) else LockedStore(store, lock))
+        stores = StorePool(store)
     rt = Runtime(settings=settings, slack=slack, stores=stores, answerer=answerer or AgentAnswerer(settings),
-                 callers=CallerCache(slack.caller_cache_seconds), write_lock=stores.base.write_lock,
+                 callers=CallerCache(slack.caller_cache_seconds),
                  executor=executor, inline=process_before_response)
     app.steward = rt  # type: ignore[attr-defined]  # for serve's shutdown and for tests
 
@@ -264,13 +295,14 @@ def _kind(body: dict) -> str:
 
 
 def _identity_middleware(rt: Runtime) -> Callable[..., BoltResponse | None]:
-    def identify(context: Any, body: dict, next: Callable[[], None], client: WebClient) -> BoltResponse | None:  # noqa: A002
+    def identify(context: Any, body: dict, next: Callable[[], None], client: WebClient) -> BoltResponse | None:
         event = body.get("event") or {}
         if event and (event.get("bot_id") or event.get("subtype")):
             return BoltResponse(status=200, body="")  # other bots, edits, joins: nothing to do
         user_id = context.user_id
         if not user_id:
             return BoltResponse(status=200, body="")
+        rt.last_request = time.monotonic()
         caller = rt.callers.get(rt.stores.current(), user_id)
         if caller is not None:
             context["caller"] = caller
@@ -319,6 +351,7 @@ def answer_in_slack(rt: Runtime, client: WebClient, caller: Caller, question: st
                     thread_ts: str | None, react_ts: str | None, thread_key: str,
                     respond: Callable[..., Any] | None = None) -> Answer:
     """Show work under way, ask the agent, post blocks in the thread (and a burn-up chart for estimates)."""
+    rt.yield_to_acks()
     if react_ts:
         _react(client, "reactions_add", channel, react_ts, rt.slack.thinking_reaction)
     ctx = rt.ctx(caller)
@@ -326,7 +359,7 @@ def answer_in_slack(rt: Runtime, client: WebClient, caller: Caller, question: st
         answer = rt.answerer(ctx, question, thread_key)
     except StewardError as exc:
         answer = Answer(question=question, text=str(exc), refused=type(exc).__name__)
-    except Exception:  # noqa: BLE001 - the asker gets a short apology, the log gets the trace
+    except Exception:
         log.exception("answering a Slack question failed")
         answer = Answer(question=question, text="Sorry, something went wrong while answering; it has been "
                         "logged. Please try again in a moment.", refused="internal error")
@@ -335,6 +368,7 @@ def answer_in_slack(rt: Runtime, client: WebClient, caller: Caller, question: st
         respond(text=kit.fallback_text(answer), blocks=out, response_type="ephemeral", replace_original=False)
     else:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=kit.fallback_text(answer), blocks=out)
+        rt.yield_to_acks()
         _maybe_chart(rt, client, ctx, answer, channel, thread_ts)
     if react_ts:
         _react(client, "reactions_remove", channel, react_ts, rt.slack.thinking_reaction)
@@ -352,12 +386,13 @@ def _maybe_chart(rt: Runtime, client: WebClient, ctx: ToolContext, answer: Answe
                  thread_ts: str | None) -> None:
     if answer.refused:
         return
-    from slack_app.chart import estimate_chart
+    from slack_app import chart
 
     for fact in [f for f in answer.facts if f.tool == "estimate_status" and f.result][:MAX_CHARTS]:
         try:
-            filename, png = estimate_chart(ctx, fact.result)
-            client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=png, filename=filename,
+            inputs = chart.chart_inputs(ctx, fact.result)
+            png = rt.render_chart(inputs)
+            client.files_upload_v2(channel=channel, thread_ts=thread_ts, content=png, filename=chart.filename(inputs),
                                    title=f"{fact.result['product']} burn-up {fact.result['month']}")
         except Exception as exc:  # noqa: BLE001 - the chart is a garnish: the answer is already posted
             log.warning("no burn-up chart: %s", exc)

@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from agent.answer import Answer, Fact
-from steward.render import fmt
 from tools.caller import Caller
+from tools.display import fmt
 
 MAX_ROWS = 10
 MAX_BUTTON_GROUPS = 5

@@ -60,11 +60,20 @@ def burnup_png(*, product: str, month: str, daily: list[tuple[date, float]], est
     return buf.getvalue()
 
 
-def estimate_chart(ctx: ToolContext, status: dict) -> tuple[str, bytes]:
-    """(filename, png) for an estimate_status result."""
+def chart_inputs(ctx: ToolContext, status: dict) -> dict:
+    """burnup_png's keyword arguments for an estimate_status result (the data comes through the tools)."""
     product, month = status["product"], status["month"]
     through = status.get("data_through")
     through = date.fromisoformat(through) if isinstance(through, str) else through
-    png = burnup_png(product=product, month=month, daily=daily_spend(ctx, product, month),
-                     estimate=status.get("estimate_usd"), forecast=status["forecast_usd"], data_through=through)
-    return f"burnup-{product.lower().replace(' ', '-')}-{month}.png", png
+    return {"product": product, "month": month, "daily": daily_spend(ctx, product, month),
+            "estimate": status.get("estimate_usd"), "forecast": status["forecast_usd"], "data_through": through}
+
+
+def filename(inputs: dict) -> str:
+    return f"burnup-{inputs['product'].lower().replace(' ', '-')}-{inputs['month']}.png"
+
+
+def estimate_chart(ctx: ToolContext, status: dict) -> tuple[str, bytes]:
+    """(filename, png) for an estimate_status result, rendered in this process."""
+    inputs = chart_inputs(ctx, status)
+    return filename(inputs), burnup_png(**inputs)

@@ -57,6 +57,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.fail: dict[str, str] = {}   # method -> Slack error code to return
+        self.on_call: Any = None         # optional callback(Call), e.g. to stream calls to another process
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         fake = self
@@ -67,7 +68,7 @@ class FakeSlack:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length)
                 path = self.path.split("?", 1)[0]
@@ -106,7 +107,7 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def __enter__(self) -> FakeSlack:
+    def __enter__(self) -> FakeSlack:  # noqa: PYI034 - a plain class, not meant for subclassing
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -144,6 +145,8 @@ class FakeSlack:
         with self._cond:
             self.calls.append(call)
             self._cond.notify_all()
+        if self.on_call is not None:
+            self.on_call(call)
 
     # ------------------------------------------------------------------ inspection
     def of(self, method: str) -> list[Call]:
@@ -307,3 +310,32 @@ class ScriptedAnswerer:
         return Answer(question=question, text=text, facts=[Fact(tool=name, args=args, result=result)],
                       family=name, data_through=through,
                       freshness=f"CUR data through {through}" if through else "")
+
+
+def main() -> None:
+    """`python -m slack_app.loopback`: serve the fake in its own process (benchmarks). Prints the API
+    URL, then one JSON line per call: method, channel, thread_ts and the wall-clock time it arrived."""
+    import sys
+
+    fake = FakeSlack()
+    lock = threading.Lock()
+
+    def stream(call: Call) -> None:
+        line = json.dumps({"method": call.method, "channel": call.args.get("channel") or call.args.get("channel_id"),
+                           "thread_ts": call.args.get("thread_ts"), "at": time.time()})
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    fake.on_call = stream
+    fake.start()
+    print(fake.api_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -14,12 +14,9 @@ after a restart) without repeating itself.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -64,9 +61,8 @@ def _sent(store: Store, action: str, subject: str) -> bool:
                              [action, subject, ACTOR]))
 
 
-def _record(store: Store, lock: Any, action: str, subject: str, details: dict) -> None:
-    with lock or contextlib.nullcontext():
-        audit.append(store, actor=ACTOR, action=action, subject=subject, details=details)
+def _record(store: Store, action: str, subject: str, details: dict) -> None:
+    audit.append(store, actor=ACTOR, action=action, subject=subject, details=details)
 
 
 def _post(client: WebClient, channel: str, text: str, blocks: list[dict], posts: Posts) -> bool:
@@ -95,8 +91,7 @@ def _caller_or_none(store: Store, email: str) -> Caller | None:
 
 # ============================================================================ jobs
 
-def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, today: date, *,
-                       lock: threading.RLock | None = None) -> Posts:
+def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, today: date) -> Posts:
     """Each Product Owner with a Slack id: one DM per owned product with last week's card."""
     posts = Posts()
     for person in registry.people_with_persona(store, "product_owner"):
@@ -114,7 +109,7 @@ def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, toda
             if _sent(store, "slack.spend_card", subject):
                 continue
             if _post(client, person.slack_id, card["summary"], kit.spend_card_blocks(card, ctx.caller), posts):
-                _record(store, lock, "slack.spend_card", subject,
+                _record(store, "slack.spend_card", subject,
                         {"to": person.email, "product": product, "week_start": card["week_start"],
                          "actual_usd": card["actual_usd"], "estimate_usd": card["estimate_usd"]})
                 posts.append(Post("spend_card", person.slack_id, subject, person.email))
@@ -122,7 +117,7 @@ def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, toda
 
 
 def drift_digest(store: Store, settings: Settings, client: WebClient, today: date, *,
-                 lock: threading.RLock | None = None, slack: SlackSettings | None = None) -> Posts:
+                 slack: SlackSettings | None = None) -> Posts:
     """The month's model drift, as a FinOps Lead sees it, to the FinOps Leads' channel; once a day."""
     slack = slack or SlackSettings()
     channel, lead = slack.finops_channel, _lead(store)
@@ -137,7 +132,7 @@ def drift_digest(store: Store, settings: Settings, client: WebClient, today: dat
     ctx = _ctx(store, settings, lead.email, today)
     drift = toolset.call(ctx, "model_drift", {}).model_dump(mode="json")
     if _post(client, channel, drift["summary"], kit.drift_digest_blocks(drift, ctx.caller), posts):
-        _record(store, lock, "slack.drift_digest", subject,
+        _record(store, "slack.drift_digest", subject,
                 {"channel": channel, "models": drift["models"], "total_usd": drift["total_usd"]})
         posts.append(Post("drift_digest", channel, subject))
     return posts
@@ -154,7 +149,7 @@ def _owners(store: Store) -> dict[str, list[Person]]:
 
 
 def quota_alerts(store: Store, settings: Settings, client: WebClient, today: date, *,
-                 lock: threading.RLock | None = None, slack: SlackSettings | None = None) -> Posts:
+                 slack: SlackSettings | None = None) -> Posts:
     """Alert each product's Product Owners (and the FinOps channel) once per month and level when
     its month to date reaches the soft (warning) or hard (exceeded) share of its estimate."""
     slack = slack or SlackSettings()
@@ -175,15 +170,15 @@ def quota_alerts(store: Store, settings: Settings, client: WebClient, today: dat
         text = f"{q['product']}: {q['state']} ({kit.pct(q['share_used'])} of the {quota['month']} estimate)"
         sent_to = []
         for person in owners.get(q["product"], []):
-            if person.slack_id and _caller_or_none(store, person.email) is not None:
-                if _post(client, person.slack_id, text, blocks, posts):
-                    sent_to.append(person.email)
-                    posts.append(Post("quota_alert", person.slack_id, subject, person.email))
+            known = person.slack_id and _caller_or_none(store, person.email) is not None
+            if known and _post(client, person.slack_id, text, blocks, posts):
+                sent_to.append(person.email)
+                posts.append(Post("quota_alert", person.slack_id, subject, person.email))
         if slack.finops_channel and _post(client, slack.finops_channel, text, blocks, posts):
             posts.append(Post("quota_alert", slack.finops_channel, subject))
             sent_to.append(slack.finops_channel)
         if sent_to:
-            _record(store, lock, "slack.quota_alert", subject,
+            _record(store, "slack.quota_alert", subject,
                     {"to": sent_to, "actual_usd": q["actual_usd"], "estimate_usd": q["estimate_usd"],
                      "share_used": q["share_used"]})
     return posts

@@ -47,11 +47,16 @@ def mcp_main(
     s = settings_of(ctx)
     try:
         store = Store(s.db)
-        resolve_caller(store, who)  # refuse at start, not on the first request
     except StewardError as exc:
         raise fail(exc) from None
+    try:
+        resolve_caller(store, who)  # refuse at start, not on the first request
+        server = build_server(store, s, email=who)
+    except StewardError as exc:
+        store.close()
+        raise fail(exc) from None
     try:  # stdout carries the protocol: nothing else may be printed there
-        build_server(store, s, email=who).run("stdio")
+        server.run("stdio")
     finally:
         store.close()
 
@@ -111,7 +116,8 @@ def mcp_serve_http(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free port, printed)")] = 8765,
-    public_url: Annotated[Optional[str], typer.Option(help="External URL of the endpoint, if proxied")] = None,
+    public_url: Annotated[Optional[str], typer.Option(help="The endpoint's external URL behind a reverse "
+                                                           "proxy, e.g. https://steward.example.com/mcp")] = None,
     cache_seconds: Annotated[float, typer.Option(help="Reuse a read result this long while the store is "
                                                       "unchanged (0: off)")] = 300.0,
 ) -> None:

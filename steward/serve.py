@@ -7,9 +7,9 @@ new CUR files from STEWARD_CUR_SOURCE (a folder or s3://bucket/prefix), the nigh
 digest and quota alerts, and the weekly spend cards.
 
 Threads share one open database, each on its own cursor (slack_app.app.StorePool). Every
-transaction (ingest, rollup, tools' writes, every audit entry, MCP's writes) holds one process-wide
-write lock (slack_app.app.LockedStore), because two DuckDB transactions appending to the
-hash-chained audit log at once would pick the same seq and one would fail at commit.
+transaction (ingest, rollup, tools' writes, every audit entry, MCP's writes) holds the store's
+write lock, shared by all its cursors (Store.transaction), because two DuckDB transactions
+appending to the hash-chained audit log at once would pick the same seq and one would fail.
 
 Shutdown (SIGTERM / SIGINT): uvicorn stops accepting requests, the scheduler stops between jobs
 (a job in flight, and so its transaction, runs to the end), Slack listeners in flight finish, then
@@ -29,11 +29,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger import audit, rollup
@@ -62,26 +62,43 @@ class ServeSettings(BaseSettings):
     nightly_at: str = Field("02:00", validation_alias=_env("STEWARD_NIGHTLY_AT", "nightly_at"),
                             description="UTC HH:MM of the nightly rollup, drift digest and quota alerts.")
     spend_cards_day: str = Field("mon", validation_alias=_env("STEWARD_SPEND_CARDS_DAY", "spend_cards_day"),
-                                 description="mon..sun, or * for every day.")
+                                 description="mon..sun, * for every day, or off.")
     spend_cards_at: str = Field("09:00", validation_alias=_env("STEWARD_SPEND_CARDS_AT", "spend_cards_at"))
     tick_seconds: float = Field(30.0, validation_alias=_env("STEWARD_SCHEDULER_TICK_SECONDS", "tick_seconds"))
     slack_workers: int = Field(4, validation_alias=_env("STEWARD_SLACK_WORKERS", "slack_workers"),
                                description="Threads that prepare Slack answers (acknowledgements never wait "
                                            "for them; fewer threads leave the acknowledgement path more CPU).")
-    switch_interval_ms: float = Field(1.0, validation_alias=_env("STEWARD_SWITCH_INTERVAL_MS", "switch_interval_ms"),
-                                      description="Python thread switch interval: shorter keeps acknowledgements "
-                                                  "quick while answers are being computed.")
+    switch_interval_ms: float = Field(5.0, validation_alias=_env("STEWARD_SWITCH_INTERVAL_MS", "switch_interval_ms"),
+                                      description="Python's thread switch interval for this process (its default "
+                                                  "is 5 ms).")
     public_url: str | None = Field(None, validation_alias=_env("STEWARD_PUBLIC_URL", "public_url"),
                                    description="External URL of /mcp (for MCP auth metadata).")
 
 
+    @field_validator("nightly_at", "spend_cards_at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        _hhmm(value)
+        return value
+
+    @field_validator("spend_cards_day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        day = value.strip().lower()[:3]
+        if day not in (*_DAYS, "*", "off"):
+            raise ValueError(f"'{value}' is not a day: use mon..sun, * (every day) or off")
+        return day
+
+
 def _hhmm(text: str) -> tuple[int, int]:
-    h, _, m = text.partition(":")
+    h, sep, m = text.strip().partition(":")
+    if not (h.isdigit() and (not sep or m.isdigit())) or not (0 <= int(h) < 24 and 0 <= int(m or 0) < 60):
+        raise ValueError(f"'{text}' is not a UTC time of day: use HH:MM, e.g. 02:00")
     return int(h), int(m or 0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # ============================================================================ CUR source
@@ -150,7 +167,7 @@ class Scheduler:
                 self.last[job.name] = f"ok {now:%Y-%m-%d %H:%M}"
                 self._failed_at.pop(job.name, None)
                 ran.append(job.name)
-            except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+            except Exception as exc:
                 log.exception("scheduled job %s failed", job.name)
                 self.last[job.name] = f"error {now:%Y-%m-%d %H:%M}: {type(exc).__name__}"
                 self._failed_at[job.name] = time.monotonic()
@@ -190,8 +207,8 @@ def _last_details(store: Store, action: str) -> dict:
     return rows[0].details if rows else {}
 
 
-def build_jobs(settings: Settings, serve: ServeSettings, *, write_lock: threading.RLock, client: Any,
-               slack: Any, s3_client: Any = None) -> list[Job]:
+def build_jobs(settings: Settings, serve: ServeSettings, *, client: Any, slack: Any,
+               s3_client: Any = None) -> list[Job]:
     """ingest (when a source is configured), nightly rollup, nightly posts (drift digest, quota alerts),
     weekly spend cards. Each job records its run in the audit log, so a restart does not repeat it."""
     from slack_app import schedule
@@ -200,8 +217,7 @@ def build_jobs(settings: Settings, serve: ServeSettings, *, write_lock: threadin
     state = {"ingest_checked": 0.0}
 
     def record(store: Store, action: str, subject: str, details: dict, outcome: str = "ok") -> None:
-        with write_lock:
-            audit.append(store, actor=ACTOR, action=action, subject=subject, details=details, outcome=outcome)
+        audit.append(store, actor=ACTOR, action=action, subject=subject, details=details, outcome=outcome)
 
     if serve.cur_source:
         source = serve.cur_source
@@ -226,7 +242,7 @@ def build_jobs(settings: Settings, serve: ServeSettings, *, write_lock: threadin
                                                   "periods": [p.billing_period for p in result.periods]})
             log.info("ingested %s: %s", source, ", ".join(p.billing_period for p in result.periods))
             if client is not None:
-                schedule.quota_alerts(store, settings, client, settings.today(), lock=write_lock, slack=slack)
+                schedule.quota_alerts(store, settings, client, settings.today(), slack=slack)
 
         jobs.append(Job("ingest", ingest_due, run_ingest))
 
@@ -248,8 +264,8 @@ def build_jobs(settings: Settings, serve: ServeSettings, *, write_lock: threadin
         today = settings.today()
         failed = 0
         if client is not None:
-            failed += schedule.drift_digest(store, settings, client, today, lock=write_lock, slack=slack).failed
-            failed += schedule.quota_alerts(store, settings, client, today, lock=write_lock, slack=slack).failed
+            failed += schedule.drift_digest(store, settings, client, today, slack=slack).failed
+            failed += schedule.quota_alerts(store, settings, client, today, slack=slack).failed
         if failed:  # Slack did not take every post: retried later (posts already sent are not repeated)
             raise StewardError(f"{failed} nightly Slack post(s) failed")
         record(store, "serve.nightly", f"{now:%Y-%m-%d}", {})
@@ -257,16 +273,16 @@ def build_jobs(settings: Settings, serve: ServeSettings, *, write_lock: threadin
     jobs.append(Job("rollup", rollup_due, run_rollup))
     jobs.append(Job("nightly", posts_due, run_nightly))
 
-    if client is not None:
+    if client is not None and serve.spend_cards_day != "off":
         cards_h, cards_m = _hhmm(serve.spend_cards_at)
-        day = serve.spend_cards_day.strip().lower()[:3]
+        day = serve.spend_cards_day
 
         def cards_due(store: Store, now: datetime) -> bool:
             return (day == "*" or _DAYS[now.weekday()] == day) and (now.hour, now.minute) >= (cards_h, cards_m) \
                 and _last_subject(store, "serve.spend_cards") != f"{now:%Y-%m-%d}"
 
         def run_cards(store: Store, now: datetime) -> None:
-            posts = schedule.weekly_spend_cards(store, settings, client, settings.today(), lock=write_lock)
+            posts = schedule.weekly_spend_cards(store, settings, client, settings.today())
             if posts.failed:
                 raise StewardError(f"{posts.failed} spend card(s) could not be posted; retrying")
             record(store, "serve.spend_cards", f"{now:%Y-%m-%d}", {"posts": len(posts)})
@@ -294,7 +310,8 @@ class _Uvicorn:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets that say TCP (see mcp_server.http)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     return sock
@@ -307,7 +324,7 @@ class StewardServer:
                  socket_mode: bool = False, slack: Any = None, serve: ServeSettings | None = None,
                  client: Any = None, answerer: Any = None, mcp: bool = True, log_level: str = "warning",
                  s3_client: Any = None) -> None:
-        from slack_app.app import LockedStore, StorePool
+        from slack_app.app import StorePool
         from slack_app.config import SlackSettings
 
         self.settings = settings
@@ -316,11 +333,11 @@ class StewardServer:
         self.slack_settings = slack or SlackSettings()
         self.socket_mode = socket_mode
         self.log_level = log_level
-        self.write_lock = threading.RLock()
         self.store = Store(settings.db)
-        self.locked = LockedStore(self.store, self.write_lock)   # every transaction holds write_lock
-        self.stores = StorePool(self.locked)
+        self.write_lock = self.store.write_lock  # every transaction on the store or a cursor holds it
+        self.stores = StorePool(self.store)
         self._closed = False
+        self._authorized = False   # Bolt's auth.test succeeded (it is cached from then on)
         self.socket_handler: Any = None
         self.started = threading.Event()
         self._server: Any = None
@@ -329,7 +346,7 @@ class StewardServer:
             self.slack_app = self._build_slack(client, answerer)
             self.mcp_app = self._build_mcp() if mcp else None
             slack_client = self.slack_app.client if self.slack_app is not None else client
-            jobs = build_jobs(settings, self.serve_settings, write_lock=self.write_lock, client=slack_client,
+            jobs = build_jobs(settings, self.serve_settings, client=slack_client,
                               slack=self.slack_settings, s3_client=s3_client)
             self.scheduler = Scheduler(self.stores.current, jobs, tick_seconds=self.serve_settings.tick_seconds)
             self.asgi = self._build_asgi()
@@ -354,8 +371,8 @@ class StewardServer:
             return None
         self.listener_executor = ThreadPoolExecutor(max_workers=max(1, self.serve_settings.slack_workers),
                                                     thread_name_prefix="steward-slack")
-        app = build_app(self.settings, self.locked, client=client, slack=s, answerer=answerer, stores=self.stores,
-                        write_lock=self.write_lock, socket_mode=self.socket_mode,
+        app = build_app(self.settings, self.store, client=client, slack=s, answerer=answerer, stores=self.stores,
+                        socket_mode=self.socket_mode,
                         listener_executor=self.listener_executor)
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -369,13 +386,16 @@ class StewardServer:
         except ImportError as exc:
             log.info("MCP endpoint skipped: mcp_server.http is not available (%s)", exc)
             return None
-        # the MCP server opens a cursor per request from this store: LockedStore cursors, so its writes
-        # and Slack's and the scheduler's share the one write lock
-        return build_http_app(self.locked, self.settings, host=self.host, public_url=self.serve_settings.public_url)
+        # the MCP server opens a cursor per request from this store: its writes and Slack's and the
+        # scheduler's share the store's one write lock
+        return build_http_app(self.store, self.settings, host=self.host, public_url=self.serve_settings.public_url)
 
     def _build_asgi(self) -> Any:
         import anyio.to_thread
-        from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+        from slack_bolt.adapter.starlette.handler import (
+            to_bolt_request,
+            to_starlette_response,
+        )
         from starlette.applications import Starlette
         from starlette.requests import Request
         from starlette.responses import JSONResponse, Response
@@ -385,9 +405,18 @@ class StewardServer:
             if self.slack_app is None or self.socket_mode:
                 return JSONResponse({"error": "Slack HTTP mode is not enabled on this server"}, status_code=503)
             body = await request.body()
-            # dispatch off the event loop: signature check, identity lookup and the acknowledgement
-            # happen on a worker thread, so one slow request never holds up the others.
-            resp = await anyio.to_thread.run_sync(self.slack_app.dispatch, to_bolt_request(request, body))
+            req = to_bolt_request(request, body)
+            if self._authorized and body[:1] == b"{" and b'"event_callback"' in body[:4096]:
+                # Events API, once Bolt has cached its auth.test: Bolt acknowledges before any listener
+                # runs and hands the listener to its executor, so dispatch is ~1 ms of CPU (signature,
+                # cached identity) with no network call: run it here, sparing a thread hand-off that
+                # costs more than that when many requests arrive at once.
+                return to_starlette_response(self.slack_app.dispatch(req))
+            # the first requests (Bolt calls auth.test), commands, buttons and modals (Bolt waits for
+            # the listener's ack()): off the event loop.
+            resp = await anyio.to_thread.run_sync(self.slack_app.dispatch, req)
+            if resp.status == 200:
+                self._authorized = True
             return to_starlette_response(resp)
 
         async def healthz(request: Request) -> Response:
@@ -432,9 +461,8 @@ class StewardServer:
             with contextlib.suppress(Exception):
                 self.socket_handler.close()
         self.scheduler.stop()
-        executor = getattr(self, "listener_executor", None)
-        if executor is not None:
-            executor.shutdown(wait=True)
+        if self.slack_app is not None:
+            self.slack_app.steward.shutdown()  # answers in flight finish; the chart process stops
 
     def close(self) -> None:
         """Close every cursor, then the store (DuckDB checkpoints the file on close)."""

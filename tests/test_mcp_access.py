@@ -200,8 +200,8 @@ def test_the_persona_table_in_docs_matches_the_registry() -> None:
     from tools import toolset
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "mcp.md").read_text()
-    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")]
-            for m in re.finditer(r"^\| (Product Owner|Portfolio Manager|FinOps Lead|Cloud Engineer) \|(.+)\|$", doc, re.M)}
+    row = re.compile(r"^\| (Product Owner|Portfolio Manager|FinOps Lead|Cloud Engineer) \|(.+)\|$", re.M)
+    rows = {m.group(1): [c.strip() for c in m.group(2).split("|")] for m in row.finditer(doc)}
 
     def names(cell: str) -> set[str]:
         return {n.strip() for n in cell.split(",") if re.fullmatch(r"[a-z_]+", n.strip())}

@@ -290,33 +290,29 @@ def test_ask_answers_from_the_callers_tools(org_store: Store) -> None:
 
 
 def test_the_agent_behind_ask_cannot_write_without_a_grant(fresh_org_store: Store) -> None:
-    """The agent gets a store on which toolset.call refuses ungranted write / agentic tools (the
-    refusal audited), while reads, granted writes and the agent's own audit entries go through."""
-    import threading
-
+    """Default deny travels in the caller's context: asked in plain language to claim a role, the
+    agent of an ungranted Product Owner changes nothing (the attempt is audited as refused); once a
+    FinOps Lead grants `write`, the same question makes the claim."""
+    from agent.config import AgentConfig
     from ledger import audit
-    from mcp_server.server import CallerView, _ask_ctx
-    from tools.errors import NotAllowed
 
-    def mcp_ctx(email: str):  # noqa: ANN202
-        ctx = make_ctx(store, email)
-        return ctx.with_caller(ctx.caller.model_copy(update={"channel": "mcp"}))
+    store = fresh_org_store
+    question = f"claim {STRAY} for Fraud"
+    server = build_server(store, make_ctx, email=MARIA, agent_config=AgentConfig(mode="offline"),
+                          registry_ttl=0)
 
-    store, lock = fresh_org_store, threading.Lock()
-    maria = _ask_ctx(CallerView(ctx=mcp_ctx(MARIA), granted=frozenset(), tools={}), lock)
-    with pytest.raises(NotAllowed, match="needs a FinOps Lead's write grant"):
-        toolset.call(maria, "claim_principal", {"principal": STRAY, "product": "Fraud"})
+    async def ask() -> str:
+        async with Client(server, cache=None) as c:
+            result = await c.call_tool(ASK, {"question": question})
+            return result.content[0].text
+
+    answer = json.loads(anyio.run(ask))
     assert store.scalar("SELECT count(*) FROM claims WHERE principal = ?", [STRAY]) == 0
-    refused = audit.entries(store, limit=1)[0]
-    assert (refused.action, refused.outcome, refused.details["channel"]) == ("tool.claim_principal", "refused", "mcp")
-    assert toolset.call(maria, "my_scope", {}).email == MARIA  # reads still work
-    audit.append(maria.store, actor=MARIA, action="agent.ask")  # so does the agent's audit entry
-    assert not lock.locked()
+    assert answer["facts"] == [] and "read access only" in answer["text"] and "steward mcp grant" in answer["text"]
 
-    lead = _ask_ctx(CallerView(ctx=mcp_ctx(LEAD), granted=frozenset({"write"}), tools={}), lock)
-    with pytest.raises(NotAllowed, match="agentic grant"):
-        toolset.call(lead, "pause_product", {"product": "Fraud", "rationale": "x"})
-    assert toolset.call(lead, "claim_principal", {"principal": STRAY, "product": "Fraud"}).product == "Fraud"
+    grants.grant(store, email=MARIA, scope="write", rationale="pilot", by=LEAD)
+    anyio.run(ask)
+    assert store.scalar("SELECT product FROM claims WHERE principal = ?", [STRAY]) == "Fraud"
     assert audit.verify(store).ok
 
 
@@ -346,3 +342,44 @@ def test_concurrent_asks_append_to_the_audit_log_in_turn(fresh_org_store: Store)
     assert errors == []
     assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'agent.ask'") == 8
     assert audit.verify(store).ok
+
+
+def test_writes_and_asks_go_through_the_host_stores_transactions(fresh_org_store: Store) -> None:
+    """`steward serve` hands the server its one open store, whose transactions (on any cursor) hold
+    the process's write lock: MCP writes and the ask agent's audit entries must go through them."""
+    from agent.config import AgentConfig
+    from ledger import audit
+
+    store = fresh_org_store
+    grants.grant(store, email=MARIA, scope="write", rationale="pilot", by=LEAD)
+    server = build_server(store, make_ctx, email=MARIA, agent_config=AgentConfig(mode="offline"))
+    before = store.commits[0]
+
+    async def main() -> tuple[bool, bool]:
+        async with Client(server, cache=None) as c:
+            claim = await c.call_tool("claim_principal", {"principal": STRAY, "product": "Fraud"})
+            asked = await c.call_tool(ASK, {"question": "How much did Fraud spend this month?"})
+            return claim.is_error, asked.is_error
+
+    assert anyio.run(main) == (False, False)
+    assert store.commits[0] - before == 2  # the claim (with its audit entry) and the ask's audit entry
+    assert audit.verify(store).ok
+
+
+def test_a_context_without_a_scope_neither_offers_nor_runs_its_tools(fresh_org_store: Store) -> None:
+    """Whatever path reaches toolset.call (the agent behind `ask` included), a write tool outside the
+    context's action scopes fails as an unknown tool does, and the attempt is audited as refused."""
+    from dataclasses import replace
+
+    from ledger import audit
+    from tools.errors import NotAllowed
+
+    ctx = make_ctx(fresh_org_store, MARIA)
+    read_only = replace(ctx.with_caller(ctx.caller.model_copy(update={"channel": "mcp"})), actions=frozenset({"read"}))
+    assert {t.action for t in toolset.tools_for(read_only)} == {"read"}
+    assert "claim_principal" in {t.name for t in toolset.tools_for(ctx)}
+    with pytest.raises(NotAllowed, match="^there is no tool named 'claim_principal'$"):
+        toolset.call(read_only, "claim_principal", {"principal": STRAY, "product": "Fraud"})
+    assert fresh_org_store.scalar("SELECT count(*) FROM claims WHERE principal = ?", [STRAY]) == 0
+    [refused] = audit.entries(fresh_org_store, action="tool.claim_principal", limit=None)
+    assert (refused.actor, refused.outcome, refused.details["channel"]) == (MARIA, "refused", "mcp")

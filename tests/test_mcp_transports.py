@@ -69,6 +69,8 @@ def test_stdio_server_acts_for_the_configured_person(db: Path) -> None:
             out["errors"] = [(e.value.error.code, e.value.error.message) for e in (hidden, unknown)]
             r = await c.call_tool("estimate_status", {"product": "HR Portal"})
             out["scope_error"] = (r.is_error, r.content[0].text)
+            r = await c.call_tool("ask", {"question": "How much did Fraud spend this month?"})
+            out["ask"] = (r.is_error, r.structured_content and r.structured_content["mode"])
         async with Client(stdio(db, env={"STEWARD_MCP_AS": HANA}), cache=None) as c:
             out["hana"] = (await c.call_tool("my_scope", {})).structured_content["products"]
         return out
@@ -79,6 +81,7 @@ def test_stdio_server_acts_for_the_configured_person(db: Path) -> None:
     assert out["errors"] == [(-32602, "Unknown tool: claim_principal"), (-32602, "Unknown tool: no_such_tool")]
     assert out["scope_error"][0] and "not in your scope" in out["scope_error"][1]
     assert out["hana"] == ["HR Portal"]
+    assert out["ask"] == (False, "offline")  # no Bedrock model configured: the offline planner
 
 
 def test_stdio_write_after_grant_is_audited(db: Path) -> None:
@@ -239,3 +242,20 @@ def test_serve_http_command_prints_its_port(db: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_behind_a_proxy_the_public_host_is_accepted(fresh_org_store: Store) -> None:
+    """On loopback the SDK's DNS-rebinding protection checks the Host header; --public-url adds the
+    host a reverse proxy forwards, and nothing else."""
+    token = create_token(fresh_org_store, email=MARIA, created_by=LEAD).token
+    auth = {**HEADERS, "Authorization": f"Bearer {token}"}
+    plain = start_in_thread(build_http_app(fresh_org_store, make_ctx))
+    proxied = start_in_thread(build_http_app(fresh_org_store, make_ctx, public_url="https://steward.example.com/mcp"))
+    try:
+        assert httpx2.post(plain.url, json=INIT, headers={**auth, "Host": "steward.example.com"}).status_code == 421
+        assert httpx2.post(proxied.url, json=INIT, headers={**auth, "Host": "steward.example.com"}).status_code == 200
+        assert httpx2.post(proxied.url, json=INIT, headers={**auth, "Host": "evil.example.com"}).status_code == 421
+        assert httpx2.post(proxied.url, json=INIT, headers=auth).status_code == 200  # loopback still works
+    finally:
+        plain.stop()
+        proxied.stop()

@@ -17,13 +17,25 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from slack_sdk import WebClient
 
 from ledger import audit
 from ledger.store import Store
 from slack_app.config import SlackSettings
-from slack_app.loopback import SECRET, FakeSlack, ScriptedAnswerer, event_body, mention, signed_headers
-from steward.serve import Job, Scheduler, ServeSettings, StewardServer, source_fingerprint
+from slack_app.loopback import (
+    SECRET,
+    FakeSlack,
+    ScriptedAnswerer,
+    event_body,
+    mention,
+    signed_headers,
+)
+from steward.serve import (
+    Job,
+    Scheduler,
+    ServeSettings,
+    StewardServer,
+    source_fingerprint,
+)
 from steward.settings import Settings
 from tests.orgfixture import TODAY, build_store
 
@@ -57,7 +69,7 @@ def test_serve_in_a_thread_hosts_health_slack_and_mcp_then_closes_the_store(org_
         server = StewardServer(
             Settings(db=org_db, as_of=TODAY), port=0,
             slack=SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", api_url=fake.api_url),
-            serve=ServeSettings(tick_seconds=3600, nightly_at="23:59", spend_cards_day="sun"),
+            serve=ServeSettings(tick_seconds=3600, nightly_at="23:59", spend_cards_day="off"),
             answerer=ScriptedAnswerer()).start()
         try:
             status, body = http(server.url + "/healthz")
@@ -71,6 +83,12 @@ def test_serve_in_a_thread_hosts_health_slack_and_mcp_then_closes_the_store(org_
             assert status == 200
             post = fake.wait_for("chat.postMessage")[0].args
             assert post["blocks"][0]["text"]["text"].startswith("Checkout: $")
+            # once auth.test is cached, events are acknowledged on the event loop itself
+            assert server._authorized
+            second = event_body(mention("U0HANA001", "estimate?", ts="1700000002.000100"), event_id="Ev2")
+            assert http(server.url + "/slack/events", second, signed_headers(second))[0] == 200
+            assert any(c.args.get("thread_ts") == "1700000002.000100"
+                       for c in fake.wait_for("chat.postMessage", 2))
             assert http(server.url + "/slack/events", event, {"content-type": "application/json"})[0] == 401
             stale = signed_headers(event, timestamp=int(time.time()) - 3600)
             assert http(server.url + "/slack/events", event, stale)[0] == 401
@@ -88,7 +106,7 @@ def test_serve_in_a_thread_hosts_health_slack_and_mcp_then_closes_the_store(org_
 def test_the_scheduler_stops_between_jobs_and_waits_for_the_one_in_flight(tmp_path) -> None:
     started, release, ran = threading.Event(), threading.Event(), []
 
-    def slow(store, now):  # noqa: ANN001
+    def slow(store, now):
         started.set()
         release.wait(5)
         ran.append("slow")
@@ -108,7 +126,7 @@ def test_the_scheduler_stops_between_jobs_and_waits_for_the_one_in_flight(tmp_pa
 
 
 def test_a_failing_job_does_not_stop_the_others() -> None:
-    def boom(store, now):  # noqa: ANN001
+    def boom(store, now):
         raise RuntimeError("boom")
 
     ran = []

@@ -14,7 +14,14 @@ from slack_app import blocks as kit
 from slack_app.actions import DECIDE_VIEW, REQUEST_VIEW
 from slack_app.app import build_app
 from slack_app.config import SlackSettings
-from slack_app.loopback import SECRET, FakeSlack, ScriptedAnswerer, action_body, bolt_request, view_body
+from slack_app.loopback import (
+    SECRET,
+    FakeSlack,
+    ScriptedAnswerer,
+    action_body,
+    bolt_request,
+    view_body,
+)
 from steward.settings import Settings
 from tests.orgfixture import A1, A2, OPUS, TODAY
 
@@ -26,13 +33,13 @@ GOOD = {"accounts": [A1], "regions": ["us-east-1"], "action_scope": "inference_o
 
 
 @pytest.fixture
-def fake():  # noqa: ANN201
+def fake():
     with FakeSlack() as f:
         yield f
 
 
 @pytest.fixture
-def app(fresh_org_store, fake):  # noqa: ANN001, ANN201
+def app(fresh_org_store, fake):
     settings = Settings(db=fresh_org_store.path, as_of=TODAY)
     slack = SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", finops_channel="C0FINOPS01")
     a = build_app(settings, fresh_org_store, client=WebClient(token="xoxb-test", base_url=fake.api_url),
@@ -41,15 +48,15 @@ def app(fresh_org_store, fake):  # noqa: ANN001, ANN201
     a.steward.stores.close()
 
 
-def refusals(store, email: str, tool: str) -> list:  # noqa: ANN001
+def refusals(store, email: str, tool: str) -> list:
     return [e for e in audit.entries(store, actor=email, action=f"tool.{tool}") if e.outcome == "refused"]
 
 
-def click(app, user: str, action_id: str, value: dict, **kw):  # noqa: ANN001, ANN201
+def click(app, user: str, action_id: str, value: dict, **kw):
     return app.dispatch(bolt_request(action_body(user, action_id, value, **kw)))
 
 
-def submit(app, user: str, callback: str, values: dict, meta: dict):  # noqa: ANN001, ANN201
+def submit(app, user: str, callback: str, values: dict, meta: dict):
     return app.dispatch(bolt_request(view_body(user, callback, values, meta)))
 
 

@@ -12,7 +12,7 @@ import pytest
 from slack_sdk import WebClient
 
 from ledger import audit
-from slack_app.app import LockedStore, build_app
+from slack_app.app import build_app
 from slack_app.config import SlackSettings
 from slack_app.loopback import SECRET, FakeSlack, bolt_request, dm, event_body, mention
 from steward.settings import Settings
@@ -30,12 +30,12 @@ def nov(product: str) -> float:
 
 
 @pytest.fixture
-def fake():  # noqa: ANN201
+def fake():
     with FakeSlack() as f:
         yield f
 
 
-def make(store, fake, *, inline: bool):  # noqa: ANN001, ANN201
+def make(store, fake, *, inline: bool):
     return build_app(Settings(db=store.path, as_of=TODAY), store,
                      client=WebClient(token="xoxb-test", base_url=fake.api_url),
                      slack=SlackSettings(signing_secret=SECRET, bot_token="xoxb-test"),
@@ -63,7 +63,7 @@ def test_the_offline_agent_answers_a_product_owner_with_each_of_her_products(fre
 
 def test_many_questions_at_once_are_all_answered_and_the_audit_chain_holds(fresh_org_store, fake) -> None:
     """Every question writes an agent.ask audit entry; concurrent appends would collide on the chain's
-    seq without the write lock that LockedStore transactions hold."""
+    seq without the write lock that Store transactions hold."""
     app = make(fresh_org_store, fake, inline=False)
     questions = ["how are we doing against estimate?", "any model drift this month?",
                  "top products by spend this month"]
@@ -75,7 +75,7 @@ def test_many_questions_at_once_are_all_answered_and_the_audit_chain_holds(fresh
         assert statuses == [200] * len(events)
         posts = fake.wait_for("chat.postMessage", len(events), timeout=60)
     finally:
-        app.steward.executor.shutdown(wait=True)
+        app.steward.shutdown()
         app.steward.stores.close()
     assert not any("something went wrong" in json.dumps(p.args) for p in posts)
     assert {p.args["thread_ts"] for p in posts} == {f"1700000100.{i:06d}" for i in range(len(events))}
@@ -83,12 +83,11 @@ def test_many_questions_at_once_are_all_answered_and_the_audit_chain_holds(fresh
     assert audit.verify(fresh_org_store).ok
 
 
-def test_locked_store_cursors_serialise_audit_appends(fresh_org_store) -> None:
-    locked = LockedStore(fresh_org_store, threading.RLock())
+def test_store_cursors_on_many_threads_serialise_audit_appends(fresh_org_store) -> None:
     errors: list[Exception] = []
 
     def write(i: int) -> None:
-        cur = locked.cursor()
+        cur = fresh_org_store.cursor()
         try:
             for j in range(10):
                 audit.append(cur, actor=f"t{i}", action="test.concurrent", subject=str(j))

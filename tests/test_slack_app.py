@@ -43,7 +43,7 @@ def nov_actual(product: str) -> float:
                      and date(2026, 11, 1) <= day(r) < date(2026, 12, 1) and product_of(r) == product), 2)
 
 
-def make_app(store, fake: FakeSlack, answerer=None, **slack):  # noqa: ANN001, ANN201
+def make_app(store, fake: FakeSlack, answerer=None, **slack):
     settings = Settings(db=store.path, as_of=TODAY)
     conf = SlackSettings(signing_secret=SECRET, bot_token="xoxb-test-token", **slack)
     client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
@@ -52,7 +52,7 @@ def make_app(store, fake: FakeSlack, answerer=None, **slack):  # noqa: ANN001, A
 
 
 @pytest.fixture
-def fake():  # noqa: ANN201
+def fake():
     with FakeSlack() as f:
         yield f
 
@@ -63,7 +63,7 @@ def answerer() -> ScriptedAnswerer:
 
 
 @pytest.fixture
-def app(org_store, fake, answerer):  # noqa: ANN001, ANN201
+def app(org_store, fake, answerer):
     a = make_app(org_store, fake, answerer)
     yield a
     a.steward.stores.close()
@@ -173,7 +173,7 @@ def test_bot_messages_and_edits_are_ignored(app, fake, answerer) -> None:
 
 # ------------------------------------------------------------------ buttons by persona
 
-def ask_drift(app, fake, user: str) -> list[dict]:  # noqa: ANN001
+def ask_drift(app, fake, user: str) -> list[dict]:
     fake.clear()
     app.dispatch(bolt_request(event_body(mention(user, "any model drift this month?"))))
     return fake.of("chat.postMessage")[0].args["blocks"]
@@ -232,7 +232,7 @@ def test_app_home_of_a_cloud_engineer_shows_the_task_queue(app, fake) -> None:
 # ------------------------------------------------------------------ unknown users
 
 @pytest.fixture
-def writable(fresh_org_store, fake, answerer):  # noqa: ANN001, ANN201
+def writable(fresh_org_store, fake, answerer):
     a = make_app(fresh_org_store, fake, answerer)
     yield a
     a.steward.stores.close()

@@ -15,7 +15,15 @@ from slack_app.config import SlackSettings
 from slack_app.loopback import FakeSlack
 from slack_app.schedule import drift_digest, quota_alerts, weekly_spend_cards
 from steward.settings import Settings
-from tests.orgfixture import CHECKOUT, DRIFT_STREAMS, ROWS, TODAY, day, principal_of, product_of
+from tests.orgfixture import (
+    CHECKOUT,
+    DRIFT_STREAMS,
+    ROWS,
+    TODAY,
+    day,
+    principal_of,
+    product_of,
+)
 
 WEEK = (date(2026, 11, 9), date(2026, 11, 16))   # the last complete week before Sat 21 Nov
 NOV = (date(2026, 11, 1), date(2026, 12, 1))
@@ -29,18 +37,18 @@ def spent(product: str, start: date, end: date) -> float:
 
 
 @pytest.fixture
-def fake():  # noqa: ANN201
+def fake():
     with FakeSlack() as f:
         yield f
 
 
 @pytest.fixture
-def client(fake) -> WebClient:  # noqa: ANN001
+def client(fake) -> WebClient:
     return WebClient(token="xoxb-test", base_url=fake.api_url)
 
 
 @pytest.fixture
-def settings(fresh_org_store) -> Settings:  # noqa: ANN001
+def settings(fresh_org_store) -> Settings:
     return Settings(db=fresh_org_store.path, as_of=TODAY)
 
 
@@ -62,7 +70,7 @@ def test_each_product_owner_gets_a_card_per_product_with_the_right_figures(fresh
     assert len(got["U0MARIA01"]) == 2 and len(got["U0HANA001"]) == 1
 
     expected = {"Checkout": 300 * 7 / 30, "Fraud": 200 * 7 / 30, "HR Portal": 900 * 7 / 30, "App": None}
-    for user, cards in got.items():
+    for cards in got.values():
         for card in cards:
             head = card["blocks"][0]["text"]["text"]
             product = head.split(" · ")[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timezone
 
 from ledger.store import Store
@@ -26,6 +26,9 @@ class ToolContext:
     thresholds: Thresholds = field(default_factory=Thresholds)
     bedrock_regions: tuple[str, ...] = ("us-east-1", "us-west-2")  # what "all regions" means in policies
     clock: datetime | None = None     # fixed timestamp for audit entries (tests); None = real time
+    # The action scopes this channel lets the caller use (MCP: read, plus what a FinOps Lead granted).
+    # A tool outside them is neither offered nor callable, whatever the persona allows.
+    actions: frozenset[str] = frozenset({"read", "write", "agentic"})
 
     def now(self) -> datetime:
         if self.clock is not None:
@@ -35,8 +38,7 @@ class ToolContext:
         return real if real.date() == self.today else datetime.combine(self.today, real.time())
 
     def with_caller(self, caller: Caller) -> ToolContext:
-        return ToolContext(store=self.store, caller=caller, today=self.today, thresholds=self.thresholds,
-                           bedrock_regions=self.bedrock_regions, clock=self.clock)
+        return replace(self, caller=caller)
 
 
 __all__ = ["Thresholds", "ToolContext", "time"]

@@ -21,6 +21,7 @@ from tools.errors import NotAllowed, ToolError
 
 Action = Literal["read", "write", "agentic"]
 ALL_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"})
+ALL_ACTIONS: frozenset[str] = frozenset({"read", "write", "agentic"})
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,13 @@ def all_tools() -> list[Tool]:
 
 
 def tools_for(ctx_or_personas: ToolContext | frozenset[str], *,
-              actions: frozenset[str] = frozenset({"read", "write", "agentic"})) -> list[Tool]:
-    """The tools a caller's personas may call, limited to the given action scopes."""
-    personas = ctx_or_personas.caller.personas if isinstance(ctx_or_personas, ToolContext) else ctx_or_personas
+              actions: frozenset[str] = ALL_ACTIONS) -> list[Tool]:
+    """The tools a caller's personas may call, limited to the given action scopes (and, for a
+    context, to the action scopes its channel allows)."""
+    if isinstance(ctx_or_personas, ToolContext):
+        personas, actions = ctx_or_personas.caller.personas, actions & ctx_or_personas.actions
+    else:
+        personas = ctx_or_personas
     return [t for t in all_tools() if t.personas & personas and t.action in actions]
 
 
@@ -122,6 +127,13 @@ def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = 
         raise NotAllowed(f"there is no tool named '{name}'")
     caller = ctx.caller
     raw = args.model_dump(mode="json") if isinstance(args, BaseModel) else dict(args or {})
+    if t.action not in ctx.actions:
+        # Not offered on this channel (MCP without a grant): fails exactly as an unknown tool does,
+        # and the attempt is on record.
+        audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
+                     subject="", details={"args": _jsonable(raw), "channel": caller.channel},
+                     outcome="refused", why=f"{t.action} scope not granted on {caller.channel}", at=ctx.now())
+        raise NotAllowed(f"there is no tool named '{name}'")
     # The persona decides before the arguments are even read: a forbidden call is refused as such.
     if not t.personas & caller.personas:
         if t.action != "read":
