@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger import audit, rollup
@@ -88,6 +88,16 @@ class ServeSettings(BaseSettings):
         if day not in (*_DAYS, "*", "off"):
             raise ValueError(f"'{value}' is not a day: use mon..sun, * (every day) or off")
         return day
+
+
+def load_serve_settings() -> ServeSettings:
+    """ServeSettings from the environment; a bad value is a StewardError naming the variable."""
+    try:
+        return ServeSettings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise StewardError(f"steward serve settings: {problems} (STEWARD_* environment variables)") from None
 
 
 def _hhmm(text: str) -> tuple[int, int]:
@@ -329,7 +339,7 @@ class StewardServer:
 
         self.settings = settings
         self.host, self.port = host, port
-        self.serve_settings = serve or ServeSettings()
+        self.serve_settings = serve or load_serve_settings()
         self.slack_settings = slack or SlackSettings()
         self.socket_mode = socket_mode
         self.log_level = log_level

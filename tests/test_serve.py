@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ledger import audit
+from ledger.errors import StewardError
 from ledger.store import Store
 from slack_app.config import SlackSettings
 from slack_app.loopback import (
@@ -34,6 +35,8 @@ from steward.serve import (
     Scheduler,
     ServeSettings,
     StewardServer,
+    build_jobs,
+    load_serve_settings,
     source_fingerprint,
 )
 from steward.settings import Settings
@@ -142,6 +145,22 @@ def test_the_source_fingerprint_changes_when_a_file_arrives(tmp_path) -> None:
     assert source_fingerprint(str(tmp_path)) == before
     (tmp_path / "b.parquet").write_bytes(b"y")
     assert source_fingerprint(str(tmp_path)) != before
+
+
+def test_serve_settings_reject_a_bad_day_or_time_naming_the_value(monkeypatch) -> None:
+    monkeypatch.setenv("STEWARD_SPEND_CARDS_DAY", "funday")
+    monkeypatch.setenv("STEWARD_NIGHTLY_AT", "25:00")
+    with pytest.raises(StewardError) as err:
+        load_serve_settings()
+    assert "'funday' is not a day: use mon..sun, * (every day) or off" in str(err.value)
+    assert "'25:00' is not a UTC time of day" in str(err.value)
+
+
+def test_spend_cards_off_leaves_only_the_rollup_and_nightly_jobs() -> None:
+    jobs = build_jobs(Settings(), ServeSettings(spend_cards_day="off"), client=object(), slack=None)
+    assert [j.name for j in jobs] == ["rollup", "nightly"]
+    weekly = build_jobs(Settings(), ServeSettings(spend_cards_day="Sunday"), client=object(), slack=None)
+    assert [j.name for j in weekly] == ["rollup", "nightly", "spend_cards"]
 
 
 # ------------------------------------------------------------------ the real command, SIGTERM
