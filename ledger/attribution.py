@@ -23,15 +23,20 @@ LEFT JOIN claims c ON c.principal = u.principal
 LEFT JOIN accounts a ON a.account_id = u.account_id
 """
 
+# Over rollup rows `d` left-joined to `model_catalog mc`: the usage is not of a model (guardrails,
+# unlabelled lines), or of a model with no catalog entry. Shared by the view below and by queries
+# that need only this much of it (the catalog's unreviewed models), so the rule is written once.
+NOT_A_MODEL_SQL = "(d.kind = 'guardrail' OR (d.model_id IS NULL AND d.billing_model IS NULL))"
+UNREVIEWED_SQL = "(d.model_id IS NULL OR mc.model_id IS NULL)"
+
 # Standing of (model, account, region, product) against the catalog. Empty lists mean "all".
-COMPLIANCE_VIEW = """
+COMPLIANCE_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW usage_compliance AS
 SELECT d.*, op.department, op.portfolio, op.business_unit,
        mc.state AS catalog_state,
        CASE
-         WHEN d.kind = 'guardrail' OR (d.model_id IS NULL AND d.billing_model IS NULL) THEN 'not_a_model'
-         WHEN d.model_id IS NULL THEN 'unreviewed'
-         WHEN mc.model_id IS NULL THEN 'unreviewed'
+         WHEN {NOT_A_MODEL_SQL} THEN 'not_a_model'
+         WHEN {UNREVIEWED_SQL} THEN 'unreviewed'
          WHEN mc.state = 'blocked' THEN 'blocked'
          WHEN mc.state = 'restricted'
               AND (d.product IS NULL OR NOT list_contains(mc.products, d.product)) THEN 'restricted_to_others'

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ledger.attribution import ensure_views
+from ledger.attribution import NOT_A_MODEL_SQL, UNREVIEWED_SQL, ensure_views
 from ledger.model_names import clean_billing_name, effective_names
 from ledger.store import Store
 from tools.context import ToolContext
@@ -158,18 +158,18 @@ def _matches(text: str | None, *values: str | None) -> bool:
 
 
 def _seen_models(ctx: ToolContext, start: date, end: date) -> list[dict]:
-    """Models in use org-wide with no catalog entry (or no model id), from the rollup."""
-    ensure_views(ctx.store)
+    """Models in use org-wide with no catalog entry (or no model id), from the rollup. Straight
+    from usage_daily: the rule needs only the catalog, not the attribution joins of usage_compliance."""
     return ctx.store.dicts(
-        """SELECT model_id, list(DISTINCT billing_model ORDER BY billing_model)
-                    FILTER (WHERE billing_model IS NOT NULL) AS billing_names,
-                  sum(unblended_cost) AS usd, coalesce(sum(tokens), 0) AS tokens,
-                  list(DISTINCT account_id ORDER BY account_id) AS accounts,
-                  min(usage_date) AS first_seen, max(usage_date) AS last_seen
-           FROM usage_compliance
-           WHERE compliance = 'unreviewed' AND charge_class = 'usage'
-             AND usage_date >= ? AND usage_date < ?
-           GROUP BY model_id ORDER BY usd DESC, model_id""", [start, end])
+        f"""SELECT d.model_id, list(DISTINCT d.billing_model ORDER BY d.billing_model)
+                    FILTER (WHERE d.billing_model IS NOT NULL) AS billing_names,
+                  sum(d.unblended_cost) AS usd, coalesce(sum(d.tokens), 0) AS tokens,
+                  list(DISTINCT d.account_id ORDER BY d.account_id) AS accounts,
+                  min(d.usage_date) AS first_seen, max(d.usage_date) AS last_seen
+           FROM usage_daily d LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
+           WHERE NOT {NOT_A_MODEL_SQL} AND {UNREVIEWED_SQL} AND d.charge_class = 'usage'
+             AND d.usage_date >= ? AND d.usage_date < ?
+           GROUP BY d.model_id ORDER BY usd DESC, d.model_id""", [start, end])
 
 
 @tool(name="model_catalog", personas=ALL_PERSONAS, action="read", family="catalog")
