@@ -447,9 +447,11 @@ class Gold:
                 continue
             family = (self.model_names.get(billing) or (None, None))[1] or entry.get("family")
             current = mix(u, entry)
-            if family and current:
+            step = entry.get("rightsize_to")
+            if (family or step) and current:
                 options = [(c, m) for m in models if m.get("model_id") != entry.get("model_id")
-                           and m.get("family") == family and (c := mix(u, m)) is not None]
+                           and ((family and m.get("family") == family) or m.get("model_id") == step)
+                           and (c := mix(u, m)) is not None]
                 if options:
                     cost, target = min(options, key=lambda o: o[0])
                     if 0.3 * (current - cost) > 0:

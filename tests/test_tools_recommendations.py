@@ -10,15 +10,27 @@ import pytest
 import yaml
 
 from tests.conftest import make_ctx
-from tests.orgfixture import ROWS, SONNET, day, kind, product_of
+from tests.orgfixture import OPUS, ROWS, SONNET, day, kind, product_of
 from tools import toolset
 
 WINDOW = (date(2026, 10, 22), date(2026, 11, 21))  # the last 30 days of data (through 20 Nov)
 PRICES = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "prices.yaml").read_text())
 PRICE = {m["model_id"]: m for m in PRICES["models"]}
 CHEAP_SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # claude-sonnet in model_names.yaml
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
+def without_step_downs() -> dict:
+    prices = copy.deepcopy(PRICES)
+    for m in prices["models"]:
+        m.pop("rightsize_to", None)
+    return prices
+
+
+def mix_saving(rs: list[dict], source: str, target: str) -> float:
+    """30% of the window's tokens, priced at the source's and the target's list prices."""
+    return 0.3 * sum(tokens(rs, k) / 1000 * (PRICE[source][k] - PRICE[target][k])
+                     for k in ("input", "output", "cache_read", "cache_write") if tokens(rs, k))
 
 
 def rows(product: str, billing: str) -> list[dict]:
@@ -74,7 +86,7 @@ def test_small_on_demand_spend_is_no_batch_candidate(org_store) -> None:
 
 
 def test_right_sizing_moves_a_share_to_the_cheapest_model_of_the_family(org_store, monkeypatch) -> None:
-    prices = copy.deepcopy(PRICES)
+    prices = without_step_downs()
     cheap = {"model_id": CHEAP_SONNET, "billing_name": "Claude3.5Sonnet", "name": "Cheap Sonnet",
              "family": "claude-sonnet", "input": 0.001, "output": 0.005, "cache_read": 0.0001,
              "cache_write": 0.00125}
@@ -86,11 +98,31 @@ def test_right_sizing_moves_a_share_to_the_cheapest_model_of_the_family(org_stor
     r = one(recs(org_store), "Checkout", "right_size", SONNET)
     assert r.target_model == CHEAP_SONNET
     assert r.monthly_saving_usd == pytest.approx(0.3 * diff, abs=0.01)
+    assert "cheapest priced model of the claude-sonnet family" in r.assumption
 
 
-def test_no_right_sizing_when_the_model_is_the_cheapest_of_its_family(org_store) -> None:
-    # prices.yaml lists one Sonnet, one Opus and one Haiku; Llama 3.1 405B is cheaper than Llama 3 70B.
+def test_no_right_sizing_when_the_model_is_the_cheapest_of_its_family(org_store, monkeypatch) -> None:
+    # Without the listed step downs: prices.yaml has one Sonnet, one Opus and one Haiku, and
+    # Llama 3.1 405B is cheaper than Llama 3 70B, so nothing in the fixture has a cheaper sibling.
+    monkeypatch.setattr("tools.recommendations.load_prices", without_step_downs)
     assert not [r for r in recs(org_store, email="lead@example.com").recommendations if r.kind == "right_size"]
+
+
+def test_sonnet_steps_down_to_the_haiku_listed_in_prices(org_store) -> None:
+    assert PRICE[SONNET]["rightsize_to"] == HAIKU
+    rs = rows("Checkout", "Claude4.6Sonnet")
+    r = one(recs(org_store), "Checkout", "right_size", SONNET)
+    assert r.target_model == HAIKU
+    assert r.monthly_saving_usd == pytest.approx(mix_saving(rs, SONNET, HAIKU), abs=0.01)
+    assert "Claude 3 Haiku, the step down listed for it in prices.yaml" in r.assumption
+
+
+def test_opus_steps_down_to_sonnet(org_store) -> None:
+    assert PRICE[OPUS]["rightsize_to"] == SONNET
+    r = one(recs(org_store), "Checkout", "right_size", OPUS)
+    assert r.target_model == SONNET
+    assert r.monthly_saving_usd == pytest.approx(mix_saving(rows("Checkout", "Claude4.6Opus"), OPUS, SONNET),
+                                                 abs=0.01)
 
 
 def test_provisioned_throughput_is_not_assessed_without_a_price(org_store) -> None:

@@ -117,8 +117,9 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
     there is less) and list prices from ledger/data/prices.yaml (their as_of date is in the result).
 
     - right_size: if 30% (rightsizing_share) of a product's tokens on a model moved to the cheapest
-      priced model of the same family (families from the model-name map), saving = share x sum over
-      token kinds of tokens x (current price - target price).
+      of: priced models of the same family (families from the model-name map) and the model's listed
+      step down (prices.yaml rightsize_to, e.g. Opus -> Sonnet); saving = share x sum over token
+      kinds of tokens x (current price - target price).
     - batch: a model with at least $100/month of on-demand (standard tier) input+output spend that
       batch inference supports; saving = batch discount (50%) x 20% (batch_share, an assumption) of it.
     - cache: prompt-cache hit rate (cache reads / input-side tokens) below the healthy 30% with more
@@ -176,23 +177,28 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
         family = family_of.get(u.model_id or "") or entry.get("family")
         token_usd = u.spend(TOKEN_KINDS)
 
-        # Right-sizing: the cheapest priced model of the same family for this token mix.
+        # Right-sizing: the cheapest priced model of the same family, or the curated step down
+        # (prices.yaml rightsize_to), for this token mix.
         current = _mix_cost(u, entry, mods)
-        if family and current:
+        step_down = entry.get("rightsize_to")
+        if (family or step_down) and current:
             options = [(cost, m) for m in prices.get("models", [])
                        if m.get("model_id") != entry.get("model_id")
-                       and (family_of.get(m.get("model_id") or "") or m.get("family")) == family
+                       and ((family and (family_of.get(m.get("model_id") or "") or m.get("family")) == family)
+                            or (step_down and m.get("model_id") == step_down))
                        and (cost := _mix_cost(u, m, mods)) is not None]
             if options:
                 cost, target = min(options, key=lambda o: o[0])
                 saving = args.rightsizing_share * (current - cost)
+                why = ("the step down listed for it in prices.yaml" if target.get("model_id") == step_down
+                       else f"the cheapest priced model of the {family} family")
                 if saving > 0:
                     found.append(Recommendation(
                         product=u.product, kind="right_size", model=u.label, target_model=target["model_id"],
                         monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(token_usd, 2),
                         assumption=(f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
-                                    f"{target.get('name', target['model_id'])}, the cheapest priced model of "
-                                    f"the {family} family: {args.rightsizing_share:.0%} x "
+                                    f"{target.get('name', target['model_id'])}, {why}: "
+                                    f"{args.rightsizing_share:.0%} x "
                                     f"({_usd(current)} - {_usd(cost)}) a month at list prices as of {as_of}. "
                                     "Assumes the smaller model handles that traffic at the same token counts.")))
 
