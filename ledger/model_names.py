@@ -33,16 +33,13 @@ def shipped_names() -> tuple[ModelName, ...]:
 def effective_names(store: Store) -> list[ModelName]:
     """Shipped names overlaid with the org file's `model_names` (the org wins)."""
     merged = {clean_billing_name(n.billing_name): n for n in shipped_names()}
-    has_overrides = store.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'model_name_overrides'"
-    )
-    if has_overrides:
-        for name, model_id, family in store.rows(
-            "SELECT billing_name, model_id, family FROM model_name_overrides ORDER BY position"
-        ):
-            merged[clean_billing_name(name)] = ModelName(
-                billing_name=name, model_id=model_id, family=family or ""
-            )
+    # duckdb_tables(), not information_schema (twice as slow), and no failing query: this may run
+    # inside a transaction, which a catalog error would abort.
+    has_overrides = store.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'model_name_overrides'")
+    overrides = store.rows("SELECT billing_name, model_id, family FROM model_name_overrides ORDER BY position") \
+        if has_overrides else []
+    for name, model_id, family in overrides:
+        merged[clean_billing_name(name)] = ModelName(billing_name=name, model_id=model_id, family=family or "")
     return [
         ModelName(billing_name=k, model_id=v.model_id, family=v.family) for k, v in merged.items()
     ]
