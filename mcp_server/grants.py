@@ -41,11 +41,6 @@ def allowed_actions(granted: frozenset[str]) -> frozenset[str]:
     return READ_ONLY | (granted & frozenset(SCOPES))
 
 
-def visible_tools(caller: Caller, granted: frozenset[str]) -> list[toolset.Tool]:
-    """The registry tools this caller may see and call over MCP."""
-    return toolset.tools_for(caller.personas, actions=allowed_actions(granted))
-
-
 def _now(at: datetime | None) -> datetime:
     return at or datetime.now(timezone.utc).replace(tzinfo=None)
 

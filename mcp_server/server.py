@@ -177,7 +177,8 @@ class StoreAccess:
 
 
 class _Steward:
-    """What the handlers share: the store access, how to build a caller's context, and resolved callers remembered per registry version (resolving takes several queries)."""
+    """What the handlers share: the store access, how to build a caller's context, and resolved
+    callers remembered per registry version (resolving takes several queries)."""
 
     def __init__(self, access: StoreAccess, factory: ContextFactory, email: str | None,
                  agent_config: Callable[[], Any], results: ResultCache) -> None:
@@ -595,8 +596,7 @@ def _factory_of(settings_or_factory: Any) -> tuple[ContextFactory, Callable[[], 
 def build_server(store: Store | StoreAccess, settings_or_ctx_factory: Any, *, email: str | None = None,
                  agent_config: Any = None, token_verifier: TokenVerifier | None = None,
                  auth: AuthSettings | None = None, registry_ttl: float = 1.0,
-                 result_cache_ttl: float = 300.0,
-                 name: str = SERVER_NAME) -> MCPServer:
+                 result_cache_ttl: float = 300.0, name: str = SERVER_NAME) -> MCPServer:
     """The Steward MCP server over one open store.
 
     settings_or_ctx_factory: a steward Settings (the caller's ToolContext is built like every front

@@ -107,7 +107,7 @@ class CallerCache:
         self._fp: tuple[int, int, float] | None = None  # (fingerprint, writes seen, read at)
 
     def _fingerprint(self, store: Store) -> int:
-        writes = getattr(store, "writes", [None])[0]
+        writes = store.commits[0]
         now = time.monotonic()
         fp = self._fp
         if fp is not None and fp[1] == writes and now - fp[2] < self.recheck:

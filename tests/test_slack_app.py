@@ -342,3 +342,18 @@ def test_the_manifest_matches_what_the_app_listens_for(app) -> None:
     urls = {settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"],
             manifest["features"]["slash_commands"][0]["url"]}
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
+
+
+def test_the_caller_cache_sees_a_registry_change_committed_in_this_process_at_once(fresh_org_store) -> None:
+    """Between rechecks a known user costs no query; a committed write (here an org apply that gives
+    Maria HR Portal too) makes the next lookup read the registry again, however long the recheck."""
+    from ledger import registry
+    from slack_app.app import CallerCache
+
+    cache = CallerCache(ttl=3600, recheck=3600)
+    assert cache.get(fresh_org_store, "U0MARIA01").products == {"Checkout", "Fraud"}
+    org = registry.export_org(fresh_org_store)
+    maria = next(p for p in org["people"] if p["email"] == "maria@example.com")
+    maria["roles"] = [{"persona": "product_owner", "products": ["Checkout", "Fraud", "HR Portal"]}]
+    registry.apply_org(fresh_org_store, registry.parse_org(org), actor="lead@example.com")
+    assert cache.get(fresh_org_store, "U0MARIA01").products == {"Checkout", "Fraud", "HR Portal"}

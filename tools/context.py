@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timezone
 from ledger.store import Store
 from tools.caller import Caller
 
+ALL_ACTIONS: frozenset[str] = frozenset({"read", "write", "agentic"})
+
 
 @dataclass(frozen=True, kw_only=True)
 class Thresholds:
@@ -28,7 +30,7 @@ class ToolContext:
     clock: datetime | None = None     # fixed timestamp for audit entries (tests); None = real time
     # The action scopes this channel lets the caller use (MCP: read, plus what a FinOps Lead granted).
     # A tool outside them is neither offered nor callable, whatever the persona allows.
-    actions: frozenset[str] = frozenset({"read", "write", "agentic"})
+    actions: frozenset[str] = ALL_ACTIONS
 
     def now(self) -> datetime:
         if self.clock is not None:
@@ -41,4 +43,4 @@ class ToolContext:
         return replace(self, caller=caller)
 
 
-__all__ = ["Thresholds", "ToolContext", "time"]
+__all__ = ["ALL_ACTIONS", "Thresholds", "ToolContext", "time"]

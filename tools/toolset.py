@@ -16,12 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ledger import audit
-from tools.context import ToolContext
+from tools.context import ALL_ACTIONS, ToolContext
 from tools.errors import NotAllowed, ToolError
 
 Action = Literal["read", "write", "agentic"]
 ALL_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"})
-ALL_ACTIONS: frozenset[str] = frozenset({"read", "write", "agentic"})
 
 
 @dataclass(frozen=True)
