@@ -760,7 +760,9 @@ def family(q: Question) -> str:
                         and q.has({"estimate", "estimates", "budget", "budgets"})):
         return "quota"
     if q.has(ESTIMATE) or q.phrase("on track", "how am i doing", "how are we doing", "am i over", "are we over",
-                                   "how am i", "how are we", "how are my", "how is my"):
+                                   "how am i", "how are we", "how are my", "how is my",
+                                   # the estimate status carries the cache hit rate against the healthy level
+                                   "hit rate", "cache hit", "cache hits", "cache rate", "cache ratio"):
         return "estimate_status"
     if q.has(BREAKDOWN) or q.phrase("how much") or q.top() is not None or _dimension(q):
         return "breakdown"
@@ -1206,7 +1208,8 @@ def _not_allowed(ctx: ToolContext, tool: str) -> str:
         return (f"That is a {t.action} action, and here (over {ctx.caller.channel}) you have read access only: "
                 f"a FinOps Lead can grant the {t.action} scope with `steward mcp grant`.\n"
                 + help_text(ctx, intro=False))
-    who = " or ".join(render.PERSONA_NAMES.get(p, p) for p in sorted(t.personas)) if t else "someone else"
+    names = [render.PERSONA_NAMES.get(p, p) for p in sorted(t.personas)] if t else ["someone else"]
+    who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
     me = " and ".join(render.PERSONA_NAMES.get(p, p) for p in sorted(ctx.caller.personas))
     return f"That is for a {who}, not a {me}.\n" + help_text(ctx, intro=False)
 

@@ -529,5 +529,7 @@ def render_fact(fact: Fact, *, view: View | None = None) -> str:
 
 
 def render_facts(facts: list[Fact], *, view: View | None = None) -> str:
-    """All facts, one paragraph each (empty string when there is nothing to say)."""
-    return "\n\n".join(t for t in (render_fact(f, view=view) for f in facts) if t)
+    """All facts, one paragraph each (empty string when there is nothing to say). A paragraph said
+    already is not repeated: e.g. the same refusal for each of a caller's products."""
+    paragraphs = (render_fact(f, view=view) for f in facts)
+    return "\n\n".join(dict.fromkeys(t for t in paragraphs if t))

@@ -60,6 +60,7 @@ FAMILY_CASES = [
     (MARIA, "How am I tracking?", "estimate_status", "estimate_status"),
     (MARIA, "Will Checkout blow its budget?", "estimate_status", "estimate_status"),
     (MARIA, "whats my forecast for fraud", "estimate_status", "estimate_status"),
+    (MARIA, "what's my cache hit rate?", "estimate_status", "estimate_status"),
     (PRIYA, "how are my products doing?", "estimate_status", "quota_status"),
     (PRIYA, "Which of my products is spending the most on Bedrock?", "breakdown", "spend_breakdown"),
     (PRIYA, "What are my top 5 products by cost last month?", "breakdown", "spend_breakdown"),
@@ -172,6 +173,12 @@ def test_months_for_estimates_being_set_look_forward(org_store) -> None:
         ("set_estimate", {"product": "Fraud", "usd": 2000.0, "month": "2026-12", "reason": "traffic doubles"})]
     assert steps(org_store, MARIA, "change my estimate for Fraud to $250 and 5M output tokens") == [
         ("set_estimate", {"product": "Fraud", "usd": 250.0, "output_tokens": 5_000_000})]
+
+
+def test_the_same_refusal_for_each_product_is_said_once(org_store) -> None:
+    a = ask(org_store, MARIA, "estimate for March 2031?")
+    assert [f.error for f in a.facts] == ["March 2031 has not started yet (today is 21 Nov 2026)"] * 2
+    assert a.text.count("March 2031 has not started yet") == 1
 
 
 # ------------------------------------------------------------------ figures against independent sums
