@@ -10,7 +10,10 @@ tools in turn. Runs (target: p95 <= 30 ms for read tools with 20 clients):
   cold-*  the cache off: every call runs the tool;
   *-sdk   mcp SDK Client sessions calling back to back (closed loop: saturation and throughput);
   *-raw   plain JSON-RPC POSTs back to back (the server's share without the client SDK's work);
-  *-sdk-paced  mcp Clients at 1 call/s each (20 calls/s in all; an IDE agent's pace).
+  *-sdk-paced  mcp Clients at 1 call/s each (20 calls/s in all; an IDE agent's pace);
+  *-raw-paced  plain JSON-RPC POSTs at 1 call/s per client: the server's latency at an IDE's pace
+          without the 20 SDK sessions' own work (e.g. validating each structured result against
+          its schema), which here shares the 2 cores and the load generator's one event loop.
 
 Reports p50 / p95 / max per tool and overall, throughput, and what each tool costs in-process on
 its own ('alone': one caller, no transport), so the transport and concurrency overhead can be read
@@ -241,9 +244,10 @@ RUNS = {  # name: (server result cache seconds, client kind, calls per second pe
     "warm-raw": (300.0, "raw", 0.0),
     "warm-sdk-paced": (300.0, "sdk", 1.0),
     "cold-sdk-paced": (0.0, "sdk", 1.0),
+    "cold-raw-paced": (0.0, "raw", 1.0),
     "cold-sdk": (0.0, "sdk", 0.0),
 }
-DEFAULT_RUNS = "warm-sdk,warm-raw,warm-sdk-paced,cold-sdk-paced,cold-sdk"
+DEFAULT_RUNS = "warm-sdk,warm-raw,warm-sdk-paced,cold-sdk-paced,cold-raw-paced,cold-sdk"
 
 
 def start_server(db: Path, as_of: date, cache_seconds: float) -> tuple[subprocess.Popen, str]:
@@ -269,7 +273,8 @@ def main() -> None:
                         help="comma-separated: warm-* with the server's read-result cache on (repeat calls "
                              "reuse results), cold-* with it off (every call runs the tool); *-sdk: mcp "
                              "Client sessions back to back; *-raw: plain JSON-RPC POSTs back to back (the "
-                             "server's share alone); *-sdk-paced: mcp Clients at 1 call/s each")
+                             "server's share alone); *-sdk-paced / *-raw-paced: the same at 1 call/s per "
+                             "client")
     opts = parser.parse_args()
     as_of = date.fromisoformat(opts.as_of) if opts.as_of else date.today()
 
