@@ -153,6 +153,9 @@ def _estimate_status(s: Any, v: View, args: dict) -> str:
         parts.append("Tightening your prompt cache could recover part of the overage.")
     elif over:
         parts.append("Ask 'how can I save' for ways to cut it, or raise the estimate if the growth is planned.")
+    elif low_cache:
+        parts.append("Within budget; caching repeated prompt prefixes would still lower the input cost "
+                     "(ask 'how can I save' for an estimate).")
     else:
         parts.append("No action needed.")
     return " ".join(parts)

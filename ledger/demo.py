@@ -68,9 +68,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from ledger.prices import load_prices as shipped_prices
 from ledger.principals import normalise_principal
 
-PRICES_FILE = Path(__file__).parent / "data" / "prices.yaml"
 MAX_ROWS_PER_FILE = 2_000_000
 ROW_GROUP_ROWS = 262_144
 WRITER_THREADS = min(4, os.cpu_count() or 1)
@@ -476,7 +476,7 @@ class _Stream:
 @cache
 def load_prices() -> dict[str, Any]:
     """prices.yaml with `by_name`: billing name -> model entry (unmapped names included)."""
-    data = yaml.safe_load(PRICES_FILE.read_text(encoding="utf-8"))
+    data = shipped_prices()
     by_name = {m["billing_name"]: m for m in data["models"]}
     by_name.update({m["billing_name"]: m for m in data.get("unmapped", [])})
     return {**data, "by_name": by_name}

@@ -18,7 +18,7 @@ from tests.orgfixture import CHECKOUT, OPUS, ROWS, STRAY, day, principal_of, pro
 MARIA, HANA, OMAR, PRIYA, LEAD, ENG = (f"{n}@example.com" for n in ("maria", "hana", "omar", "priya", "lead", "eng"))
 NOV = (date(2026, 11, 1), date(2026, 12, 1))
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
-LABEL = {"Claude4.6Sonnet": "Claude Sonnet 4.6", "Claude3Haiku": "Claude 3 Haiku", "Llama3-1-405B": "Llama3-1-405B",
+LABEL = {"Claude4.6Sonnet": "Claude Sonnet 4.6", "Claude3Haiku": "Claude 3 Haiku", "Llama3-1-405B": "Llama 3.1 405B Instruct",
          "Claude4.6Opus": "Claude Opus 4.6"}
 
 

@@ -176,7 +176,7 @@ def test_model_status_names_no_product_outside_scope(org_store) -> None:
     s = status(org_store, "hana@example.com", model=LLAMA405, account=A2, region="us-east-1", product="HR Portal")
     assert s.verdict == "restricted_to_others" and (s.allowed_products, s.other_products) == ([], 1)
     assert "Fraud" not in s.model_dump_json()
-    assert s.answer.startswith("No: Llama3-1-405B is restricted to 1 other product, not HR Portal.")
+    assert s.answer.startswith("No: Llama 3.1 405B Instruct is restricted to 1 other product, not HR Portal.")
 
 
 def test_model_status_refuses_a_product_outside_scope_the_same_way_whether_or_not_it_exists(org_store) -> None:

@@ -110,7 +110,7 @@ def test_totals_and_summary_name_each_model_with_who_used_it(org_store) -> None:
     opus = cost(drift[0])
     assert (f"Claude Opus 4.6 (unreviewed): the checkout-bedrock role (Checkout, Maria Lopez), "
             f"account retail-prod (111111111111) us-east-1, ${opus:,.0f}.") in r.summary
-    assert "Llama3-70B (blocked): an unclaimed lab-bedrock role, account corp-lab (333333333333)" in r.summary
+    assert "Llama 3 70B Instruct (blocked): an unclaimed lab-bedrock role, account corp-lab (333333333333)" in r.summary
 
 
 def test_use_the_catalog_allows_is_not_drift(org_store) -> None:

@@ -81,7 +81,7 @@ def test_top_models_list_each_principals_largest_models_first(org_store) -> None
     rows = unattributed(APP, *NOV)
     by_billing = {b: cost([x for x in rows if f"-{b}-" in x["line_item_usage_type"]])
                   for b in ("Llama3-1-405B", "Claude3Haiku")}
-    assert [m.name for m in app.top_models] == ["Llama3-1-405B", "Claude 3 Haiku"]
+    assert [m.name for m in app.top_models] == ["Llama 3.1 405B Instruct", "Claude 3 Haiku"]
     assert [m.usd for m in app.top_models] == [pytest.approx(by_billing["Llama3-1-405B"], abs=0.01),
                                                pytest.approx(by_billing["Claude3Haiku"], abs=0.01)]
     assert len(lines(run(org_store, "priya@example.com", top_models=1))[APP].top_models) == 1

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import NOT_A_MODEL_SQL, UNREVIEWED_SQL, ensure_views
 from ledger.model_names import clean_billing_name, effective_names
+from ledger.prices import display_names
 from ledger.store import Store
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
@@ -26,13 +27,14 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 # ------------------------------------------------------------------------------ shared helpers
 
 def model_labels(store: Store) -> dict[str, str]:
-    """Model id -> a readable name ('Claude Opus 4.6'): a spaced Marketplace name when there is one,
-    else the first billing name."""
+    """Model id -> a readable name ('Claude Opus 4.6', 'Amazon Nova Micro'): the name prices.yaml
+    gives it, else a spaced Marketplace name, else the first billing name."""
     labels: dict[str, str] = {}
     for n in effective_names(store):
         current = labels.get(n.model_id)
         if current is None or (" " in n.billing_name and " " not in current):
             labels[n.model_id] = n.billing_name
+    labels.update({k: v for k, v in display_names().items() if k in labels})
     return labels
 
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from ledger.model_names import effective_names
+from ledger.prices import load_prices
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.periods import data_through
@@ -23,12 +21,6 @@ LOOKBACK_DAYS = 30
 HOURS_PER_MONTH = 730  # 24 x 365 / 12
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 PT_PRICE_KEYS = ("provisioned_hourly_usd", "provisioned_hourly")  # per model unit per hour, if ever listed
-
-
-@cache
-def load_prices() -> dict[str, Any]:
-    """ledger/data/prices.yaml (USD per 1K tokens, list, on-demand standard tier)."""
-    return yaml.safe_load(resources.files("ledger").joinpath("data/prices.yaml").read_text(encoding="utf-8"))
 
 
 class RecommendationsArgs(BaseModel):
