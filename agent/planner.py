@@ -506,7 +506,10 @@ def _models(q: Question, rest: str) -> str:
     """Find model mentions ('Claude Opus 4.6', 'sonnet', 'llama 3 70b') and blank them out."""
     index = q.index
     assert index is not None
-    toks = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[A-Za-z]+|\d+(?:\.\d+)*", rest)]
+    # Billing-style names are one word: 'NovaMicro' splits at the case change, 'novamicro' where both
+    # halves are model words.
+    toks = [t for m in re.finditer(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+(?:\.\d+)*", rest)
+            for t in _compound(index, m.start(), m.group(0))]
 
     def word(t: str) -> str | None:
         low = t.lower()
@@ -540,6 +543,16 @@ def _models(q: Question, rest: str) -> str:
         rest = _blank(rest, window[0][0], window[-1][1])
         i = end
     return rest
+
+
+def _compound(index: _ModelIndex, start: int, tok: str) -> list[tuple[int, int, str]]:
+    """The token, or its two halves when it is two model words run together ('novapro')."""
+    low = tok.lower()
+    if tok.isalpha() and len(low) >= 7 and low not in index.words:
+        for cut in range(3, len(low) - 2):
+            if low[:cut] in index.words and low[cut:] in index.words:
+                return [(start, start + cut, tok[:cut]), (start + cut, start + len(tok), tok[cut:])]
+    return [(start, start + len(tok), tok)]
 
 
 def _resolve(index: _ModelIndex, ws: set[str], nums: set[str], text: str) -> ModelRef:

@@ -166,6 +166,12 @@ def test_model_names_ids_and_unknown_versions(org_store) -> None:
     assert llama[0][1]["model_id"] == "meta.llama3-70b-instruct-v1:0"
 
 
+@pytest.mark.parametrize("written", ["Claude4.6Opus", "claude4.6opus", "ClaudeOpus 4.6", "claudeopus 4.6"])
+def test_billing_style_model_names_run_together_are_recognised(org_store, written: str) -> None:
+    assert steps(org_store, MARIA, f"can I use {written} in 111111111111 us-west-2?") == [
+        ("model_status", {"model": OPUS, "account": "111111111111", "region": "us-west-2"})]
+
+
 def test_months_for_estimates_being_set_look_forward(org_store) -> None:
     assert steps(org_store, MARIA, "set my estimate for Checkout to $1,500 for December") == [
         ("set_estimate", {"product": "Checkout", "usd": 1500.0, "month": "2026-12"})]

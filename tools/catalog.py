@@ -342,24 +342,25 @@ def model_status(ctx: ToolContext, args: ModelStatusArgs) -> ModelStatus:
     state, products, accounts, regions, scope, rationale, by, on = rows[0]
     products, accounts, regions = products or [], accounts or [], regions or []
     rationale = redactor.text(rationale)
+    said = (rationale or "").rstrip(". ")  # in the answer's own sentence, which ends with its period
     shown_p, other_p = redactor.split(products, "product")
     shown_a, other_a = redactor.split(accounts, "account")
     where_ok = (not accounts or account in accounts) and (not regions or region in regions)
     if state == "blocked":
         verdict: Verdict = "blocked"
-        answer = f"No: {name} is blocked in the catalog. Rationale: {rationale}."
+        answer = f"No: {name} is blocked in the catalog. Rationale: {said}."
     elif state == "restricted" and (product is None or product not in products):
         verdict = "restricted_to_others"
         tail = "; name your product to check whether it is one of them" if product is None else f", not {product}"
-        answer = f"No: {name} is restricted to {names_text(shown_p, other_p, 'product')}{tail}. Rationale: {rationale}."
+        answer = f"No: {name} is restricted to {names_text(shown_p, other_p, 'product')}{tail}. Rationale: {said}."
     elif not where_ok:
         verdict = "approved_elsewhere"
         answer = (f"Not here: {name} is approved only in {where_text(shown_a, other_a, regions)}, "
-                  f"not in {account} {region}. Rationale: {rationale}.")
+                  f"not in {account} {region}. Rationale: {said}.")
     else:
         verdict = "approved"
         answer = (f"Yes: {name} is approved in {account} {region}"
-                  + (f" for {product}" if product else "") + f", action scope {scope}. Rationale: {rationale}.")
+                  + (f" for {product}" if product else "") + f", action scope {scope}. Rationale: {said}.")
     return ModelStatus(**base, verdict=verdict, allowed=verdict == "approved", state=state, action_scope=scope,
                        approved_accounts=shown_a, other_accounts=other_a, approved_regions=regions,
                        allowed_products=shown_p, other_products=other_p, rationale=rationale,
