@@ -351,7 +351,8 @@ def _recommendations(r: Any, v: View, args: dict) -> str:
     for x in r.recommendations[:5]:
         m = v.model(x.model)
         what = {
-            "right_size": f"move part of the {m} traffic to {v.model(x.target_model)}",
+            "right_size": f"move part of the {m} traffic to {v.model(x.target_model)}"
+                          + (" (not approved for it yet: request access first)" if x.target_approved is False else ""),
             "batch": f"run work that can wait on {m} as batch inference",
             "cache": f"raise the prompt-cache hit rate on {m} to the healthy level",
             "provisioned_throughput": f"buy provisioned throughput for {m}",

@@ -29,12 +29,10 @@ LEFT JOIN accounts a ON a.account_id = u.account_id
 NOT_A_MODEL_SQL = "(d.kind = 'guardrail' OR (d.model_id IS NULL AND d.billing_model IS NULL))"
 UNREVIEWED_SQL = "(d.model_id IS NULL OR mc.model_id IS NULL)"
 
-# Standing of (model, account, region, product) against the catalog. Empty lists mean "all".
-COMPLIANCE_VIEW = f"""
-CREATE OR REPLACE TEMP VIEW usage_compliance AS
-SELECT d.*, op.department, op.portfolio, op.business_unit,
-       mc.state AS catalog_state,
-       CASE
+# Standing of (model, account, region, product) against the catalog, over rows `d` (kind,
+# billing_model, model_id, product, account_id, region) left-joined to `model_catalog mc`. Empty
+# lists mean "all". Also used for a model not yet in use (recommendations' right-sizing targets).
+COMPLIANCE_SQL = f"""CASE
          WHEN {NOT_A_MODEL_SQL} THEN 'not_a_model'
          WHEN {UNREVIEWED_SQL} THEN 'unreviewed'
          WHEN mc.state = 'blocked' THEN 'blocked'
@@ -43,7 +41,13 @@ SELECT d.*, op.department, op.portfolio, op.business_unit,
          WHEN NOT (len(mc.accounts) = 0 OR list_contains(mc.accounts, d.account_id))
               OR NOT (len(mc.regions) = 0 OR list_contains(mc.regions, d.region)) THEN 'approved_elsewhere'
          ELSE 'approved'
-       END AS compliance
+       END"""
+
+COMPLIANCE_VIEW = f"""
+CREATE OR REPLACE TEMP VIEW usage_compliance AS
+SELECT d.*, op.department, op.portfolio, op.business_unit,
+       mc.state AS catalog_state,
+       {COMPLIANCE_SQL} AS compliance
 FROM attributed_daily d
 LEFT JOIN org_products op ON op.product = d.product
 LEFT JOIN model_catalog mc ON mc.model_id = d.model_id

@@ -388,3 +388,17 @@ def test_a_write_refused_by_the_tool_is_the_answer(fresh_org_store) -> None:
     a = ask(fresh_org_store, MARIA, "set my estimate for HR Portal to $10 for December")
     assert "is not in your scope" in a.text and a.facts[0].error
     assert fresh_org_store.scalar("SELECT count(*) FROM estimates WHERE product = 'HR Portal'") == 1
+
+
+def test_a_right_size_target_not_yet_approved_is_flagged_in_the_answer(org_store, monkeypatch) -> None:
+    from ledger.prices import load_prices
+
+    prices = {**load_prices(), "models": [dict(m) for m in load_prices()["models"]]}
+    for m in prices["models"]:
+        m.pop("rightsize_to", None)
+        if m["model_id"] == "anthropic.claude-sonnet-4-6":
+            m["rightsize_to"] = "meta.llama3-1-405b-instruct-v1:0"  # restricted to Fraud in the fixture
+    monkeypatch.setattr("tools.recommendations.load_prices", lambda: prices)
+    a = ask(org_store, HANA, "how can I save?")
+    assert ("HR Portal: move part of the Claude Sonnet 4.6 traffic to Llama 3.1 405B Instruct (not approved for it "
+            "yet: request access first)") in a.text

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import make_ctx
-from tests.orgfixture import OPUS, ROWS, SONNET, day, kind, product_of
+from tests.orgfixture import LLAMA405, OPUS, ROWS, SONNET, day, kind, product_of
 from tools import toolset
 
 WINDOW = (date(2026, 10, 22), date(2026, 11, 21))  # the last 30 days of data (through 20 Nov)
@@ -115,6 +115,7 @@ def test_sonnet_steps_down_to_the_haiku_listed_in_prices(org_store) -> None:
     assert r.target_model == HAIKU
     assert r.monthly_saving_usd == pytest.approx(mix_saving(rs, SONNET, HAIKU), abs=0.01)
     assert "Claude 3 Haiku, the step down listed for it in prices.yaml" in r.assumption
+    assert r.target_approved is True and "Not approved" not in r.assumption  # Haiku: approved everywhere
 
 
 def test_opus_steps_down_to_sonnet(org_store) -> None:
@@ -155,3 +156,20 @@ def test_the_window_is_the_last_thirty_days_of_data(org_store) -> None:
     r = recs(org_store)
     assert (r.start, r.end, r.days_of_data) == (*WINDOW, 30)
     assert r.prices_as_of == str(PRICES["as_of"])
+
+
+def test_a_step_down_the_catalog_does_not_approve_for_the_product_says_so(org_store, monkeypatch) -> None:
+    """HR Portal runs Sonnet in 222222222222 us-east-1 and us-west-2; Llama 3.1 405B is restricted to
+    Fraud, so moving HR traffic there needs an access request first (or it would be drift)."""
+    prices = without_step_downs()
+    next(m for m in prices["models"] if m["model_id"] == SONNET)["rightsize_to"] = LLAMA405
+    monkeypatch.setattr("tools.recommendations.load_prices", lambda: prices)
+    hr_sonnet = [r for r in ROWS if r["line_item_line_item_type"] == "Usage" and WINDOW[0] <= day(r) < WINDOW[1]
+                 and product_of(r) == "HR Portal" and "-Claude4.6Sonnet-" in r["line_item_usage_type"]]
+    region = {"USE1": "us-east-1", "USW2": "us-west-2"}  # the usage-type prefix names the region
+    where = sorted({f"{r['line_item_usage_account_id']} {region[r['line_item_usage_type'].split('-')[0]]}"
+                    for r in hr_sonnet})
+    assert where == ["222222222222 us-east-1", "222222222222 us-west-2"]
+    r = one(recs(org_store, email="hana@example.com"), "HR Portal", "right_size", SONNET)
+    assert (r.target_model, r.target_approved) == (LLAMA405, False)
+    assert f"Not approved for HR Portal in {', '.join(where)} yet: request access first" in r.assumption

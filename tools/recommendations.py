@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ledger.attribution import ensure_views
+from ledger.attribution import COMPLIANCE_SQL, ensure_views
 from ledger.model_names import effective_names
 from ledger.prices import load_prices
 from tools.context import ToolContext
@@ -41,7 +41,11 @@ class Recommendation(BaseModel):
     product: str
     kind: Literal["right_size", "batch", "cache", "provisioned_throughput"]
     model: str = Field(description="The model the traffic runs on now.")
-    target_model: str | None = Field(description="For right_size: the cheaper model of the same family.")
+    target_model: str | None = Field(description="For right_size: the cheaper model of the same family, or the "
+                                                 "step down listed for it in prices.yaml.")
+    target_approved: bool | None = Field(None, description="For right_size: whether the catalog approves the target "
+                                                           "for this product everywhere it uses the model now "
+                                                           "(false: request access first).")
     monthly_saving_usd: float = Field(description="Estimated saving per month (30 days) in USD.")
     basis_monthly_usd: float = Field(description="Current monthly spend the recommendation concerns.")
     assumption: str = Field(description="How the saving was estimated and what it assumes.")
@@ -96,6 +100,22 @@ def _mix_cost(u: _Usage, entry: dict, mods: dict) -> float | None:
             return None
         total += tokens / 1000 * price * float(mods.get(tier, 1.0) if tier in ("batch", "flex") else 1.0)
     return total
+
+
+def _not_approved_for(ctx: ToolContext, u: _Usage, target: str, start: date, end: date) -> list[str]:
+    """'account region' pairs where the product uses the model now and the catalog does not approve
+    `target` for it (the compliance view's rule, applied to the target model)."""
+    rows = ctx.store.rows(
+        f"""SELECT d.account_id || ' ' || d.region
+            FROM (SELECT DISTINCT product, account_id, region, ?::VARCHAR AS model_id, 'input' AS kind,
+                         ?::VARCHAR AS billing_model
+                  FROM attributed_daily
+                  WHERE product = ? AND model_id IS NOT DISTINCT FROM ? AND billing_model IS NOT DISTINCT FROM ?
+                    AND charge_class = 'usage' AND usage_date >= ? AND usage_date < ?) d
+            LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
+            WHERE {COMPLIANCE_SQL} <> 'approved' ORDER BY 1""",
+        [target, target, u.product, u.model_id, u.billing_model, start, end])
+    return [r[0] for r in rows]
 
 
 def _usd(v: float) -> str:
@@ -185,8 +205,13 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
                 why = ("the step down listed for it in prices.yaml" if target.get("model_id") == step_down
                        else f"the cheapest priced model of the {family} family")
                 if saving > 0:
+                    blocked_at = _not_approved_for(ctx, u, target["model_id"], start, end)
+                    if blocked_at:
+                        why += (f". Not approved for {u.product} in {', '.join(blocked_at)} yet: request access "
+                                "first, or the move would be drift")
                     found.append(Recommendation(
                         product=u.product, kind="right_size", model=u.label, target_model=target["model_id"],
+                        target_approved=not blocked_at,
                         monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(token_usd, 2),
                         assumption=(f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
                                     f"{target.get('name', target['model_id'])}, {why}: "
