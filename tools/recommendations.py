@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
@@ -102,20 +103,41 @@ def _mix_cost(u: _Usage, entry: dict, mods: dict) -> float | None:
     return total
 
 
-def _not_approved_for(ctx: ToolContext, u: _Usage, target: str, start: date, end: date) -> list[str]:
-    """'account region' pairs where the product uses the model now and the catalog does not approve
-    `target` for it (the compliance view's rule, applied to the target model)."""
+@dataclass(frozen=True)
+class _Move:
+    """A right-sizing recommendation (found[index]) and the text around its approval note."""
+
+    index: int
+    usage: _Usage
+    target: str
+    head: str
+    tail: str
+
+
+def _not_approved_for(ctx: ToolContext, moves: list[_Move], start: date, end: date) -> list[list[str]]:
+    """For each move: the 'account region' pairs where the product uses the model now and the catalog
+    does not approve the target for it (the compliance view's rule, applied to the target model).
+    One query for all the moves."""
+    if not moves:
+        return []
     rows = ctx.store.rows(
-        f"""SELECT d.account_id || ' ' || d.region
-            FROM (SELECT DISTINCT product, account_id, region, ?::VARCHAR AS model_id, 'input' AS kind,
-                         ?::VARCHAR AS billing_model
-                  FROM attributed_daily
-                  WHERE product = ? AND model_id IS NOT DISTINCT FROM ? AND billing_model IS NOT DISTINCT FROM ?
-                    AND charge_class = 'usage' AND usage_date >= ? AND usage_date < ?) d
-            LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
-            WHERE {COMPLIANCE_SQL} <> 'approved' ORDER BY 1""",
-        [target, target, u.product, u.model_id, u.billing_model, start, end])
-    return [r[0] for r in rows]
+        f"""WITH c AS (SELECT unnest(?::VARCHAR[]) AS product, unnest(?::VARCHAR[]) AS src_id,
+                              unnest(?::VARCHAR[]) AS src_billing, unnest(?::VARCHAR[]) AS target,
+                              unnest(?::INTEGER[]) AS move),
+            d AS (SELECT DISTINCT c.move, c.product, a.account_id, a.region,
+                         c.target AS model_id, c.target AS billing_model, 'input' AS kind
+                  FROM c JOIN attributed_daily a ON a.product = c.product
+                   AND a.model_id IS NOT DISTINCT FROM c.src_id AND a.billing_model IS NOT DISTINCT FROM c.src_billing
+                  WHERE a.charge_class = 'usage' AND a.usage_date >= ? AND a.usage_date < ?)
+            SELECT d.move, d.account_id || ' ' || d.region
+            FROM d LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
+            WHERE {COMPLIANCE_SQL} <> 'approved' ORDER BY ALL""",
+        [[m.usage.product for m in moves], [m.usage.model_id for m in moves],
+         [m.usage.billing_model for m in moves], [m.target for m in moves], list(range(len(moves))), start, end])
+    out: list[list[str]] = [[] for _ in moves]
+    for move, where in rows:
+        out[move].append(where)
+    return out
 
 
 def _usd(v: float) -> str:
@@ -178,6 +200,7 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
     healthy = ctx.thresholds.cache_hit_healthy
     batch_discount = 1 - float(mods["batch"]) if "batch" in mods else None
     found: list[Recommendation] = []
+    moves: list[_Move] = []  # right-sizing targets, checked against the catalog in one query after the loop
     notes: list[str] = []
     unpriced: set[str] = set()
     pt_priced = False
@@ -205,19 +228,17 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
                 why = ("the step down listed for it in prices.yaml" if target.get("model_id") == step_down
                        else f"the cheapest priced model of the {family} family")
                 if saving > 0:
-                    blocked_at = _not_approved_for(ctx, u, target["model_id"], start, end)
-                    if blocked_at:
-                        why += (f". Not approved for {u.product} in {', '.join(blocked_at)} yet: request access "
-                                "first, or the move would be drift")
+                    head = (f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
+                            f"{target.get('name', target['model_id'])}, {why}")
+                    tail = (f": {args.rightsizing_share:.0%} x ({_usd(current)} - {_usd(cost)}) a month at list "
+                            f"prices as of {as_of}. Assumes the smaller model handles that traffic at the same "
+                            "token counts.")
+                    moves.append(_Move(len(found), u, target["model_id"], head, tail))
                     found.append(Recommendation(
                         product=u.product, kind="right_size", model=u.label, target_model=target["model_id"],
-                        target_approved=not blocked_at,
+                        target_approved=True,  # unless the catalog check after the loop finds otherwise
                         monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(token_usd, 2),
-                        assumption=(f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
-                                    f"{target.get('name', target['model_id'])}, {why}: "
-                                    f"{args.rightsizing_share:.0%} x "
-                                    f"({_usd(current)} - {_usd(cost)}) a month at list prices as of {as_of}. "
-                                    "Assumes the smaller model handles that traffic at the same token counts.")))
+                        assumption=head + tail))
 
         # Batch: on-demand input/output spend that could tolerate asynchronous processing.
         on_demand = u.spend(("input", "output"), tier="standard")
@@ -268,6 +289,12 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
         notes.append("No list price for: " + ", ".join(sorted(unpriced)) + "; not assessed.")
     if days < LOOKBACK_DAYS:
         notes.append(f"Only {days} day(s) of data; monthly figures are scaled to 30 days.")
+    for move, where in zip(moves, _not_approved_for(ctx, moves, start, end)):
+        if where:
+            found[move.index] = found[move.index].model_copy(update={
+                "target_approved": False,
+                "assumption": (f"{move.head}. Not approved for {move.usage.product} in {', '.join(where)} yet: "
+                               f"request access first, or the move would be drift{move.tail}")})
     found = [r for r in found if r.monthly_saving_usd >= args.min_saving_usd]
     found.sort(key=lambda r: (-r.monthly_saving_usd, r.product, r.kind, r.model))
     return Recommendations(start=start, end=end, data_through=through, days_of_data=days, prices_as_of=as_of,
