@@ -445,10 +445,15 @@ def _iam_policy(p: Any, v: View, args: dict) -> str:
         return f"{p.product} has no claimed IAM roles, so there is no role policy to apply yet."
     lines = [f"{p.product}: {plural(len(p.roles), 'claimed role')}."]
     for r in p.roles:
-        over = "; over IAM's inline policy size limit, narrow it" if r.over_limit else ""
+        size = (f"{r.largest_document_chars:,} of {r.limit:,} characters" if r.mode == "inline" else
+                f"{r.chars:,} characters, split into {len(r.documents)} managed policies of at most {r.limit:,}")
         lines.append(f"- {r.role_name} in account {r.account}: allows "
-                     f"{', '.join(v.model(m) for m in r.allowed_models) or 'no models'}; "
-                     f"{SCOPE_WORDS.get(r.action_scope, r.action_scope)}{over}. Apply with:\n  {r.command}")
+                     f"{', '.join(v.model(m) for m in r.allowed_models) or 'no models'} on "
+                     f"{plural(len(r.paths), 'path')}; {SCOPE_WORDS.get(r.action_scope, r.action_scope)}; {size}.")
+        lines += [f"  * {line}" for line in r.summary]
+        if r.unapproved_paths:
+            lines.append(f"  Refused (in use, not approved): {'; '.join(r.unapproved_paths)}.")
+        lines.append("  Apply with:\n  " + "\n  ".join(r.commands))
     if p.skipped:
         lines.append(f"Not roles (no role policy): {', '.join(p.skipped)}.")
     return "\n".join(lines)

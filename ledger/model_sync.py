@@ -1,4 +1,5 @@
-"""Model discovery: bedrock:ListFoundationModels in each configured region, recorded in the store.
+"""Model discovery: bedrock:ListFoundationModels and ListInferenceProfiles in each configured region,
+recorded in the store (models, and the destination Regions of each system inference profile).
 
 Discovered models are not catalog entries: a catalog entry needs a FinOps Lead's decision and
 rationale. A discovered model with no catalog entry is "unreviewed" and is reported as such.
@@ -14,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from ledger import audit
+from ledger import routing as rt
 from ledger.store import Store, register_ddl
 
 DDL = """
@@ -37,10 +39,23 @@ class SyncResult(BaseModel):
     new: list[str]                       # not seen by any earlier sync
     unreviewed: list[str]                # listed now and without a model_catalog entry
     audit_seq: int
+    profiles: int = 0                    # system inference profiles recorded (routing)
+    profiles_failed: dict[str, str] = {}  # region -> error of ListInferenceProfiles (routes kept)
 
 
 def _list_region(client: Any) -> list[dict[str, Any]]:
     return list(client.list_foundation_models().get("modelSummaries", []))
+
+
+def _list_profiles(client: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"typeEquals": "SYSTEM_DEFINED"}
+    while True:
+        page = client.list_inference_profiles(**kwargs)
+        out += page.get("inferenceProfileSummaries", [])
+        if not page.get("nextToken"):
+            return out
+        kwargs["nextToken"] = page["nextToken"]
 
 
 def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: list[str], actor: str,
@@ -55,6 +70,8 @@ def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: 
     seen: dict[str, dict[str, Any]] = {}
     answered: list[str] = []
     failed: dict[str, str] = {}
+    profiles: dict[str, list[dict[str, Any]]] = {}
+    profiles_failed: dict[str, str] = {}
     for region in regions:
         try:
             summaries = _list_region(client_factory(region))
@@ -62,6 +79,10 @@ def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: 
             failed[region] = str(exc)
             continue
         answered.append(region)
+        try:  # the routing of system profiles from this region (a failure keeps the older routes)
+            profiles[region] = _list_profiles(client_factory(region))
+        except (ClientError, BotoCoreError) as exc:
+            profiles_failed[region] = str(exc)
         for m in summaries:
             mid = m.get("modelId")
             if not mid:
@@ -88,12 +109,15 @@ def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: 
             else:
                 con.execute("INSERT INTO discovered_models VALUES (?, ?, ?, ?, ?, ?)",
                             [mid, info["provider"], info["name"], regs, now, now])
+        recorded = sum(rt.record_routes(store, region, listed, now) for region, listed in profiles.items())
         cataloged = {r[0] for r in store.rows("SELECT model_id FROM model_catalog")}
         unreviewed = sorted(mid for mid in seen if mid not in cataloged)
         entry = audit.append(
             store, actor=actor, action="models.sync", subject=",".join(regions),
             outcome="error" if regions and not answered else "ok", at=now,
             details={"regions": regions, "regions_failed": failed, "discovered": len(seen),
-                     "new": new, "unreviewed": unreviewed})
+                     "new": new, "unreviewed": unreviewed, "profiles": recorded,
+                     "profiles_failed": profiles_failed})
     return SyncResult(regions=list(regions), regions_failed=failed, discovered=len(seen), new=new,
-                      unreviewed=unreviewed, audit_seq=entry.seq)
+                      unreviewed=unreviewed, audit_seq=entry.seq, profiles=recorded,
+                      profiles_failed=profiles_failed)

@@ -174,7 +174,8 @@ def models_sync(
     ctx: typer.Context,
     region: Annotated[Optional[list[str]], typer.Option("--region", help="Region to list (repeatable) [default: settings.bedrock_regions]")] = None,
 ) -> None:
-    """Discover models with bedrock:ListFoundationModels; new ones without a catalog entry are unreviewed."""
+    """Discover models (ListFoundationModels) and where each system inference profile routes
+    (ListInferenceProfiles); new models without a catalog entry are unreviewed."""
     import boto3
 
     from ledger.model_sync import sync_models
@@ -191,7 +192,8 @@ def models_sync(
                   f"{len(result.new)} new; {len(result.unreviewed)} without a catalog entry (unreviewed).")
     for name in result.unreviewed:
         console.print(f"  unreviewed: {name}")
-    for r, msg in result.regions_failed.items():
+    console.print(f"{result.profiles} system inference profile route(s) recorded; IAM policies use them.")
+    for r, msg in {**result.regions_failed, **result.profiles_failed}.items():
         err.print(f"[yellow]{r}: {msg}[/]")
     if result.regions_failed and len(result.regions_failed) == len(regions):
         raise typer.Exit(code=1)

@@ -166,3 +166,56 @@ def test_sync_where_every_region_fails_is_audited_as_error(store):
     result = run(store, bedrock, regions=["us-east-1"])
     assert result.discovered == 0
     assert audit.entries(store, limit=1)[0].outcome == "error"
+
+
+# ------------------------------------------------------------------------------ inference profile routing
+
+
+def profile(pid: str, regions: list[str]) -> dict:
+    model = pid.split(".", 1)[1]
+    return {"inferenceProfileName": pid, "inferenceProfileId": pid, "type": "SYSTEM_DEFINED", "status": "ACTIVE",
+            "inferenceProfileArn": f"arn:aws:bedrock:us-east-1:111111111111:inference-profile/{pid}",
+            "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model}"} for r in regions]}
+
+
+def test_sync_records_the_destination_regions_of_each_system_profile_and_policies_use_them(fresh_org_store):
+    from ledger import routing
+    from tests.orgfixture import A1, CHECKOUT
+    from tools import iam_policy as iam
+    from tools.iam_eval import Request, evaluate
+
+    bedrock = StubbedBedrock()
+    bedrock.listing("us-east-1", LISTINGS["us-east-1"])
+    stub = bedrock.client("us-east-1")
+    # Two pages; us.Sonnet now also routes to us-west-1 (not in the shipped routing table).
+    stub.add_response("list_inference_profiles", {
+        "inferenceProfileSummaries": [profile(f"us.{SONNET}", ["us-east-1", "us-east-2", "us-west-1", "us-west-2"])],
+        "nextToken": "p2"}, {"typeEquals": "SYSTEM_DEFINED"})
+    stub.add_response("list_inference_profiles", {"inferenceProfileSummaries": [profile(f"global.{SONNET}", ["us-east-1", ""])]},
+                      {"typeEquals": "SYSTEM_DEFINED", "nextToken": "p2"})
+    result = run(fresh_org_store, bedrock, regions=["us-east-1"])
+    assert result.profiles == 2 and result.profiles_failed == {}
+    table = routing.load(fresh_org_store)
+    assert table.destinations("us", SONNET, "us-east-1") == ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+    assert routing.load().destinations("us", SONNET, "us-east-1") == ["us-east-1", "us-east-2", "us-west-2"]
+    policy = iam.policy_for_role(fresh_org_store, CHECKOUT)
+    via = f"arn:aws:bedrock:us-east-1:{A1}:inference-profile/us.{SONNET}"
+    routed = Request("bedrock:InvokeModel", f"arn:aws:bedrock:us-west-1::foundation-model/{SONNET}",
+                     {"bedrock:InferenceProfileArn": via})
+    assert evaluate(policy, routed) == "allow"
+
+
+def test_a_region_whose_profiles_cannot_be_listed_keeps_its_routes(fresh_org_store):
+    from ledger import routing
+
+    bedrock = StubbedBedrock()
+    bedrock.listing("us-east-1", LISTINGS["us-east-1"])
+    bedrock.client("us-east-1").add_response("list_inference_profiles", {
+        "inferenceProfileSummaries": [profile(f"us.{SONNET}", ["us-east-1", "us-west-1"])]},
+        {"typeEquals": "SYSTEM_DEFINED"})
+    run(fresh_org_store, bedrock, T1, regions=["us-east-1"])
+    bedrock.listing("us-east-1", LISTINGS["us-east-1"])
+    bedrock.client("us-east-1").add_client_error("list_inference_profiles", "AccessDeniedException", "no")
+    result = run(fresh_org_store, bedrock, T2, regions=["us-east-1"])
+    assert "AccessDenied" in result.profiles_failed["us-east-1"]
+    assert routing.load(fresh_org_store).destinations("us", SONNET, "us-east-1") == ["us-east-1", "us-west-1"]

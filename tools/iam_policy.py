@@ -1,24 +1,30 @@
-"""IAM policy generation: the exact inline role policy each claimed role should carry.
+"""IAM policy generation: the role policy each claimed role should carry, per invocation path.
 
-Pure functions over the registry (claims + model catalog); the Cloud Engineer receives the result as
-an `aws iam put-role-policy` command. One inline policy per role (`Steward-Bedrock`) holds everything,
-so re-running a command replaces the role's Steward policy wholesale and commands are idempotent.
+Pure functions over the registry (claims + model catalog), the routing data and the role's CUR rows;
+the Cloud Engineer receives the exact `aws iam` commands. One inline policy per role
+(`Steward-Bedrock`) when it fits IAM's quota, else managed policies (tools/iam_apply.py), so
+re-running a task replaces the role's Steward policy wholesale.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ledger import registry
+from ledger import routing as rt
 from ledger.org_schema import ModelEntry
 from ledger.principals import account_of, principal_type, role_name
 from ledger.store import Store
+from tools import iam_apply as apply
+from tools import iam_paths as paths
+from tools import iam_statements as st
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
+from tools.iam_paths import Path, foundation_model_arn, inference_profile_arn  # noqa: F401 (re-exported)
+from tools.iam_statements import INLINE_LIMIT, INVOKE_ACTIONS  # noqa: F401 (re-exported)
 from tools.scope import require_product
 from tools.toolset import tool
 
@@ -26,12 +32,15 @@ POLICY_NAME = "Steward-Bedrock"
 PAUSE_POLICY_NAME = "Steward-Pause"
 DEFAULT_REGIONS = ["us-east-1", "us-west-2"]
 # IAM limit on the aggregate size of a role's inline policies (characters, whitespace excluded).
-IAM_INLINE_LIMIT = 10_240
+IAM_INLINE_LIMIT = INLINE_LIMIT
+# The service role a batch inference job runs as (reads input from and writes output to S3); the
+# role that creates the job must be allowed to pass it. Named here so the engineer knows which.
+BATCH_SERVICE_ROLE = "BedrockBatchInferenceRole"
 
-INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 # Converse / ConverseStream and StartAsyncInvoke are authorised by InvokeModel /
 # InvokeModelWithResponseStream (there is no bedrock:Converse IAM action). A pause stops new batch
-# inference jobs too.
+# inference jobs too. Resource "*" covers every path: Regional and Region-less model ARNs, system and
+# application inference profiles.
 PAUSE_ACTIONS = ["bedrock:CreateModelInvocationJob", "bedrock:InvokeModel*"]
 # What an agent may still do through an AWS-managed MCP server under agentic_read_only: describe,
 # get and list calls that change nothing (no inference: that spends money and is not a read).
@@ -50,36 +59,6 @@ READ_ONLY_ACTIONS = [
 # Least permissive first.
 SCOPE_ORDER = ["inference_only", "agentic_read_only", "agentic_read_write"]
 MCP_CONDITION = {"Bool": {"aws:ViaAWSMCPService": "true"}}
-# Cross-region (geographic) inference profile prefix of a source region.
-_GEO_PREFIXES = (("us-gov-", None), ("us-", "us"), ("eu-", "eu"), ("ap-", "apac"))
-
-
-def geo_prefix(region: str) -> str | None:
-    for start, prefix in _GEO_PREFIXES:
-        if region.startswith(start):
-            return prefix
-    return None
-
-
-def foundation_model_arn(region: str, model_id: str) -> str:
-    return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
-
-
-def inference_profile_arn(region: str, account: str, profile_id: str) -> str:
-    return f"arn:aws:bedrock:{region}:{account}:inference-profile/{profile_id}"
-
-
-def model_arns(model_id: str, account: str, regions: list[str]) -> list[str]:
-    """Foundation-model ARNs in each region, plus the geographic (us./eu./apac.) and global.
-    cross-region inference profile ARNs callable from that region in the role's account."""
-    out: set[str] = set()
-    for region in regions:
-        out.add(foundation_model_arn(region, model_id))
-        geo = geo_prefix(region)
-        if geo:
-            out.add(inference_profile_arn(region, account, f"{geo}.{model_id}"))
-        out.add(inference_profile_arn(region, account, f"global.{model_id}"))
-    return sorted(out)
 
 
 def _applies(entry: ModelEntry, account: str) -> bool:
@@ -105,43 +84,59 @@ def catalog(store: Store) -> list[ModelEntry]:
     return registry.model_entries(store)
 
 
-def build_policy(*, account: str, product: str, entries: list[ModelEntry],
-                 regions: list[str] | None = None) -> dict[str, Any]:
+def pass_role_arn(account: str) -> str:
+    return f"arn:aws:iam::{account}:role/{BATCH_SERVICE_ROLE}"
+
+
+def role_paths(*, account: str, product: str, entries: list[ModelEntry], regions: list[str],
+               routing: rt.Routing, observed: Iterable[paths.Observed] = ()) -> tuple[list[Path], list[Path]]:
+    """(approved, unapproved) paths of a role: every path the catalog opens (approved model x
+    approved source Region x each system profile from there), plus the paths its CUR rows show;
+    an observed path of a model not approved in that source Region is unapproved."""
+    approved_in: dict[str, set[str]] = {}
+    allowed: list[Path] = []
+    for e in entries:
+        if allowed_for(e, account, product):
+            regs = list(e.regions) or regions
+            approved_in.setdefault(e.id, set()).update(regs)
+            allowed += paths.catalog_paths(e, regs, routing)
+    unapproved: list[Path] = []
+    for obs in observed:
+        for p in paths.observed_paths(obs, routing):
+            (allowed if p.region in approved_in.get(p.model_id, ()) else unapproved).append(p)
+    return paths.unique(allowed), paths.unique(unapproved)
+
+
+def build_policy(*, account: str, product: str, entries: list[ModelEntry], regions: list[str] | None = None,
+                 routing: rt.Routing | None = None, observed: Iterable[paths.Observed] = ()) -> dict[str, Any]:
     """The role policy for a role of `product` in `account` under the given catalog entries.
 
-    - Allow bedrock:InvokeModel and InvokeModelWithResponseStream only on the models approved for
-      the account (approved, or restricted to this product), in their approved regions (an entry
-      with no regions means every configured region), on the foundation-model ARNs and the
-      cross-region inference-profile ARNs (us./eu./apac. and global.) of the role's account.
-    - Deny the same actions on models blocked in the account or restricted to other products, in
-      every region (a Deny wins over any other grant the role may carry).
+    - Allow each approved path (tools/iam_paths.py): the model ARN in each approved Region; each
+      system profile from there (geographic: the profile plus the model in the source and every
+      destination Region; global: the profile, the model in the source Region and the Region-less
+      model ARN), the model statements scoped by a bedrock:InferenceProfileArn condition so they
+      cannot be called directly; application profiles and batch jobs the role's CUR rows show
+      (batch with iam:PassRole on the batch service role). InvokeModel and
+      InvokeModelWithResponseStream cover Converse and ConverseStream.
+    - Deny models blocked in the account or restricted to other products on every path.
     - Deny every action when `aws:ViaAWSMCPService` is true. AWS-managed MCP servers set this
       condition key on the requests they make for a caller, so the Deny stops agents acting through
-      them. The condition is per role, not per model, so the least permissive action scope across
-      the role's approved models decides: inference_only -> Deny "*"; agentic_read_only -> Deny
-      everything except read-only actions (NotAction); agentic_read_write -> no MCP Deny (only when
-      every approved model of the role has it). A role with no approved model gets the full Deny.
+      them. The least permissive action scope across the role's approved models decides:
+      inference_only -> Deny "*"; agentic_read_only -> Deny everything except read-only actions
+      (NotAction); agentic_read_write -> no MCP Deny. A role with no approved model gets the full Deny.
     Statements are sorted by Sid, actions and resources sorted: the JSON is deterministic.
     """
     regions = list(regions or DEFAULT_REGIONS)
-    allow: set[str] = set()
-    deny: set[str] = set()
-    scopes: list[str] = []
-    for e in entries:
-        if allowed_for(e, account, product):
-            allow.update(model_arns(e.id, account, list(e.regions) or regions))
-            scopes.append(e.action_scope)
-        elif denied_for(e, account, product):
-            deny.add(f"arn:aws:bedrock:*::foundation-model/{e.id}")
-            deny.add(f"arn:aws:bedrock:*:{account}:inference-profile/*.{e.id}")
+    routing = routing or rt.load()
+    allowed, _ = role_paths(account=account, product=product, entries=entries, regions=regions,
+                            routing=routing, observed=observed)
+    scopes = [e.action_scope for e in entries if allowed_for(e, account, product)]
+    blocked = sorted({e.id for e in entries if denied_for(e, account, product)})
     scope = min(scopes, key=SCOPE_ORDER.index) if scopes else "inference_only"
-    statements: list[dict[str, Any]] = []
-    if allow:
-        statements.append({"Sid": "StewardAllowApprovedModels", "Effect": "Allow",
-                           "Action": list(INVOKE_ACTIONS), "Resource": sorted(allow)})
+    statements = st.allow_statements(allowed, account, pass_role_arn(account))
+    deny = st.deny_blocked(blocked, account)
     if deny:
-        statements.append({"Sid": "StewardDenyBlockedModels", "Effect": "Deny",
-                           "Action": list(INVOKE_ACTIONS), "Resource": sorted(deny)})
+        statements.append(deny)
     if scope == "inference_only":
         statements.append({"Sid": "StewardDenyAgenticAccess", "Effect": "Deny", "Action": "*",
                            "Resource": "*", "Condition": MCP_CONDITION})
@@ -160,6 +155,19 @@ def effective_scope(policy: dict[str, Any]) -> str:
     return "agentic_read_only" if "StewardDenyAgenticWrites" in sids else "agentic_read_write"
 
 
+class PolicyInputs:
+    """What policies depend on besides the catalog: routing data and each role's observed paths,
+    read once for many roles (one query over the CUR rows)."""
+
+    def __init__(self, store: Store, principals: list[str]) -> None:
+        self.routing = rt.load(store)
+        self.observed = paths.observed(store, principals)
+
+    def policy(self, principal: str, product: str, entries: list[ModelEntry], regions: list[str]) -> dict[str, Any]:
+        return build_policy(account=account_of(principal) or "", product=product, entries=entries,
+                            regions=regions, routing=self.routing, observed=self.observed.get(principal, []))
+
+
 def policy_for_role(store: Store, principal: str, *, regions: list[str] | None = None,
                     entries: list[ModelEntry] | None = None) -> dict[str, Any]:
     """The Steward-Bedrock policy of a claimed role (see build_policy). `entries` overrides the
@@ -170,8 +178,21 @@ def policy_for_role(store: Store, principal: str, *, regions: list[str] | None =
     account = account_of(claim.principal)
     if principal_type(claim.principal) != "role" or account is None:
         raise ToolError(f"{claim.principal} is not an IAM role: role policies apply to roles only")
-    return build_policy(account=account, product=claim.product,
-                        entries=catalog(store) if entries is None else entries, regions=regions)
+    return PolicyInputs(store, [claim.principal]).policy(
+        claim.principal, claim.product, catalog(store) if entries is None else entries,
+        list(regions or DEFAULT_REGIONS))
+
+
+def apply_plan(principal: str, policy: dict[str, Any]) -> apply.ApplyPlan:
+    """How to apply a role's Steward-Bedrock policy (inline, compressed or managed parts). Room is
+    kept for the Steward-Pause inline policy, which shares the role's inline quota."""
+    return apply.plan(role_name(principal) or principal, account_of(principal) or "", POLICY_NAME, policy,
+                      reserved=st.policy_chars(pause_policy()))
+
+
+def apply_command(principal: str, policy: dict[str, Any]) -> str:
+    """The exact command(s), one per line, that give a role this policy."""
+    return "\n".join(apply_plan(principal, policy).commands)
 
 
 def pause_policy() -> dict[str, Any]:
@@ -183,19 +204,16 @@ def pause_policy() -> dict[str, Any]:
 
 def policy_json(policy: dict[str, Any]) -> str:
     """Compact, deterministic JSON (key order as built; statements, actions, resources sorted)."""
-    return json.dumps(policy, separators=(",", ":"))
+    return apply.compact(policy)
 
 
 def put_role_policy_command(role: str, policy_name: str, policy: dict[str, Any]) -> str:
     """`aws iam put-role-policy ...` with every argument shell-quoted (shlex-safe)."""
-    return " ".join(["aws iam put-role-policy", "--role-name", shlex.quote(role),
-                     "--policy-name", shlex.quote(policy_name),
-                     "--policy-document", shlex.quote(policy_json(policy))])
+    return apply.put_role_policy(role, policy_name, policy)
 
 
 def delete_role_policy_command(role: str, policy_name: str) -> str:
-    return " ".join(["aws iam delete-role-policy", "--role-name", shlex.quote(role),
-                     "--policy-name", shlex.quote(policy_name)])
+    return apply.delete_role_policy(role, policy_name)
 
 
 def configured_regions(ctx: ToolContext) -> list[str]:
@@ -225,11 +243,21 @@ class RolePolicy(BaseModel):
     policy_name: str
     action_scope: str = Field(description="The agentic scope the policy enforces for this role.")
     allowed_models: list[str]
-    policy: dict[str, Any]
+    paths: list[str] = Field(description="Every path the policy allows (model from Region, how).")
+    unapproved_paths: list[str] = Field(description="Paths the role's CUR rows show that the catalog does not approve: denied.")
+    policy: dict[str, Any] = Field(description="The whole policy (before any split).")
     policy_json: str
-    chars: int = Field(description="Policy size; IAM allows 10,240 characters of inline policy per role.")
-    over_limit: bool
-    command: str = Field(description="The exact command a Cloud Engineer runs in the role's account.")
+    pretty: str = Field(description="The policy, indented for reading.")
+    summary: list[str] = Field(description="One line per statement.")
+    chars: int = Field(description="Size of the whole policy as IAM counts it (no whitespace).")
+    largest_document_chars: int
+    limit: int = Field(description="IAM's limit for the kind of document applied (inline share or 6,144 managed).")
+    mode: str = Field(description="inline (one put-role-policy) or managed (create-policy + attach-role-policy).")
+    over_limit: bool = Field(description="Whether the whole policy exceeds the inline quota (then it is split).")
+    documents: list[apply.PolicyDoc]
+    commands: list[str]
+    update_commands: list[str]
+    command: str = Field(description="The exact command(s) a Cloud Engineer runs in the role's account.")
 
 
 class IamPolicyView(BaseModel):
@@ -239,31 +267,42 @@ class IamPolicyView(BaseModel):
     skipped: list[str] = Field(description="Claimed principals that are not roles (no role policy).")
 
 
-def role_policy_view(store: Store, principal: str, product: str, regions: list[str]) -> RolePolicy:
+def role_policy_view(store: Store, principal: str, product: str, regions: list[str],
+                     inputs: PolicyInputs | None = None) -> RolePolicy:
     entries = catalog(store)
+    inputs = inputs or PolicyInputs(store, [principal])
     account = account_of(principal) or ""
-    policy = build_policy(account=account, product=product, entries=entries, regions=regions)
-    text = policy_json(policy)
+    allowed, unapproved = role_paths(account=account, product=product, entries=entries, regions=regions,
+                                     routing=inputs.routing, observed=inputs.observed.get(principal, []))
+    policy = inputs.policy(principal, product, entries, regions)
+    plan = apply_plan(principal, policy)
     name = role_name(principal) or principal
     return RolePolicy(
         principal=principal, account=account, role_name=name, policy_name=POLICY_NAME,
         action_scope=effective_scope(policy),
         allowed_models=sorted(e.id for e in entries if allowed_for(e, account, product)),
-        policy=policy, policy_json=text, chars=len(text), over_limit=len(text) > IAM_INLINE_LIMIT,
-        command=put_role_policy_command(name, POLICY_NAME, policy))
+        paths=[p.describe() for p in allowed], unapproved_paths=[p.describe() for p in unapproved],
+        policy=policy, policy_json=policy_json(policy), pretty=apply.pretty(policy),
+        summary=apply.summary(policy), chars=st.policy_chars(policy),
+        largest_document_chars=max(d.chars for d in plan.documents), limit=plan.documents[0].limit,
+        mode=plan.mode, over_limit=st.policy_chars(policy) > plan.documents[0].limit if plan.mode == "inline"
+        else True, documents=plan.documents, commands=plan.commands, update_commands=plan.update_commands,
+        command="\n".join(plan.commands))
 
 
 @tool(name="iam_policy", personas={"cloud_engineer", "finops_lead", "product_owner"}, action="read",
       family="iam")
 def iam_policy(ctx: ToolContext, args: IamPolicyArgs) -> IamPolicyView:
-    """The IAM policy Steward generates for each claimed role of a product, and the exact
-    `aws iam put-role-policy` command that applies it (policy name Steward-Bedrock, run in the role's
-    account). The policy allows bedrock:InvokeModel / InvokeModelWithResponseStream only on models
-    approved for that account and product, in their approved regions (foundation-model and
-    cross-region inference-profile ARNs); explicitly denies models blocked there or restricted to
-    other products; and denies agentic access through AWS-managed MCP servers
-    (aws:ViaAWSMCPService) unless the FinOps Lead approved an agentic action scope for every model
-    the role may use. Product Owners see their own products only."""
+    """The IAM policy Steward generates for each claimed role of a product, with a one-line summary
+    per statement and the exact `aws iam` commands that apply it (put-role-policy Steward-Bedrock, or
+    create-policy + attach-role-policy when it must be split into managed policies; run in the role's
+    account). It allows bedrock:InvokeModel / InvokeModelWithResponseStream (which also cover Converse
+    and ConverseStream) on every path to the models approved for that account and product: in-Region,
+    geographic and global cross-Region profiles (with the model in every destination Region, scoped
+    to the profile), application profiles and batch jobs the role's usage shows; explicitly denies
+    models blocked there or restricted to other products on every path; and denies agentic access
+    through AWS-managed MCP servers (aws:ViaAWSMCPService) unless the FinOps Lead approved an agentic
+    action scope for every model the role may use. Product Owners see their own products only."""
     caller = ctx.caller
     if caller.all_access or caller.has("cloud_engineer"):
         every = [r[0] for r in ctx.store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name")]
@@ -276,6 +315,8 @@ def iam_policy(ctx: ToolContext, args: IamPolicyArgs) -> IamPolicyView:
         if product not in caller.owned_products:
             raise ScopeError("product", args.product)
     regions = configured_regions(ctx)
-    roles = [role_policy_view(ctx.store, p, product, regions) for p, _ in claimed_roles(ctx.store, product)]
+    principals = [p for p, _ in claimed_roles(ctx.store, product)]
+    inputs = PolicyInputs(ctx.store, principals)
+    roles = [role_policy_view(ctx.store, p, product, regions, inputs) for p in principals]
     skipped = [c.principal for c in registry.claims_for(ctx.store, product) if principal_type(c.principal) != "role"]
     return IamPolicyView(product=product, regions_when_unscoped=regions, roles=roles, skipped=skipped)

@@ -470,10 +470,10 @@ def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
         ctx.store.con.execute("UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ? "
                               "WHERE request_id = ?",
                               [entry.state, ctx.caller.email, ctx.now(), request["request_id"]])
-    over = [t.principal for t in tasks if len(t.command) > iam.IAM_INLINE_LIMIT]
+    over = [t.principal for t in tasks if "aws iam create-policy " in t.command]
     if over:
-        warnings.append(f"the policy for {', '.join(over)} exceeds IAM's {iam.IAM_INLINE_LIMIT}-character "
-                        "inline policy limit; narrow regions or accounts")
+        warnings.append(f"the policy for {', '.join(over)} is over IAM's {iam.IAM_INLINE_LIMIT}-character inline "
+                        "quota: its task creates and attaches managed policies instead")
     prev_state = previous.state if previous else "unreviewed"
     return ModelDecision(
         subject=f"model {entry.id}", model_id=entry.id, state=entry.state, previous_state=prev_state,
@@ -489,10 +489,12 @@ def _policy_tasks(ctx: ToolContext, before: list[ModelEntry], after: list[ModelE
     regions = iam.configured_regions(ctx)
     tasks: list[TaskSummary] = []
     superseded: list[str] = []
-    for principal, product in iam.claimed_roles(ctx.store):
+    roles = iam.claimed_roles(ctx.store)
+    inputs = iam.PolicyInputs(ctx.store, [p for p, _ in roles])
+    for principal, product in roles:
         account = account_of(principal) or ""
-        old = iam.build_policy(account=account, product=product, entries=before, regions=regions)
-        new = iam.build_policy(account=account, product=product, entries=after, regions=regions)
+        old = inputs.policy(principal, product, before, regions)
+        new = inputs.policy(principal, product, after, regions)
         if old == new:
             continue
         name = role_name(principal) or principal
@@ -500,8 +502,7 @@ def _policy_tasks(ctx: ToolContext, before: list[ModelEntry], after: list[ModelE
             ctx.store, created_at=ctx.now(), kind="role_policy",
             title=f"{title}: update {iam.POLICY_NAME} on role {name} in account {account} ({product})",
             product=product, principal=principal,
-            command=iam.put_role_policy_command(name, iam.POLICY_NAME, new),
-            undo_command=iam.put_role_policy_command(name, iam.POLICY_NAME, old),
+            command=iam.apply_command(principal, new), undo_command=iam.apply_command(principal, old),
             policy_json=iam.policy_json(new), created_by=ctx.caller.email, source_ref=source_ref)
         # An open task for the same role carries an older full policy: this one replaces it.
         stale = supersede_open_tasks(ctx.store, principal=principal, kinds=("role_policy",),
