@@ -1,0 +1,38 @@
+"""What a question wants spend grouped by ('by region', 'top 3 models', 'which of my products')."""
+
+from __future__ import annotations
+
+from agent.question import Question
+from agent.vocabulary import number_word
+
+GROUPING_WORDS = [
+    ("model", {"model", "models", "llm", "llms"}), ("region", {"region", "regions"}),
+    ("account", {"account", "accounts"}), ("portfolio", {"portfolio", "portfolios"}),
+    ("department", {"department", "departments", "dept", "depts"}),
+    ("principal", {"principal", "principals", "role", "roles", "user", "users", "identity", "identities"}),
+    ("day", {"day", "daily", "trend"}), ("kind", {"kind", "kinds"}),
+    ("product", {"product", "products", "workload", "workloads", "app", "apps", "application", "applications",
+                 "team", "teams"}),
+]
+# A grouping word right after one of these is what the question groups by ('by region', 'top models').
+GROUPING_CUES = ("by", "per", "each", "which", "what", "top", "across", "every")
+
+
+def grouping_of(q: Question) -> str | None:
+    """The grouping the words ask for; a grouping word after a cue ('by', 'top', a number) wins."""
+    if q.phrase("business unit", "business units", "bu"):
+        return "business_unit"
+    if q.phrase("token type", "token types", "token kind", "input vs output", "input and output",
+                "input versus output"):
+        return "kind"
+    if q.phrase("per day", "each day", "by day", "over time", "day by day"):
+        return "day"
+    best: tuple[int, int, str] | None = None  # (weight, -position, grouping): strongest, then earliest
+    for position, word in enumerate(q.words):
+        for grouping, words in GROUPING_WORDS:
+            if word in words:
+                before = q.words[position - 1] if position else ""
+                weight = 2 if before in GROUPING_CUES or number_word(before) else 1
+                if best is None or weight > best[0]:
+                    best = (weight, -position, grouping)
+    return best[2] if best else None

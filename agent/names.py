@@ -1,0 +1,96 @@
+"""Names in a question: products, portfolios, departments and accounts the caller can see (matched
+fuzzily), and capitalised names matching none of them (passed on for the tool's scope check)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from agent.vocabulary import NAME_TOKEN, MONTHS, NOT_NAMES, VOCABULARY, blank_out
+from tools.context import ToolContext
+
+if TYPE_CHECKING:
+    from agent.question import Question
+
+
+def visible_org_nodes(ctx: ToolContext) -> list[tuple[str, str]]:
+    rows = ctx.store.rows("SELECT name, kind FROM org_nodes ORDER BY name")
+    c = ctx.caller
+    # Cloud Engineers implement for every product (task queue, IAM policies): they may name any.
+    everything = c.all_access or c.has("cloud_engineer")
+    return [(n, k) for n, k in rows if everything or n in c.nodes or n in c.products]
+
+
+def visible_accounts(ctx: ToolContext) -> list[tuple[str, str]]:
+    c = ctx.caller
+    rows = ctx.store.rows("SELECT account_id, name FROM accounts WHERE name IS NOT NULL ORDER BY account_id")
+    return [(a, n) for a, n in rows if c.sees_account(a) or c.has("cloud_engineer")]
+
+
+def find_names(q: Question, rest: str) -> str:
+    """Match visible products, portfolios, departments and accounts (fuzzily) and blank them out."""
+    ctx = q.ctx
+    nodes = visible_org_nodes(ctx)
+    accounts = visible_accounts(ctx)
+    options: dict[str, tuple[str, str]] = {n.casefold(): (n, k) for n, k in nodes}
+    for account_id, name in accounts:
+        options.setdefault(name.casefold(), (account_id, "account"))
+    if not options:
+        return rest
+    keys = list(options)
+    toks = [(m.start(), m.end(), re.sub(r"['’]s$", "", m.group(0))) for m in NAME_TOKEN.finditer(rest)]
+    found: list[tuple[float, int, int, int, str]] = []
+    for n in range(1, 5):
+        for i in range(len(toks) - n + 1):
+            gram = " ".join(t[2] for t in toks[i: i + n])
+            low = gram.casefold()
+            for key, score, _ in process.extract(low, keys, scorer=fuzz.ratio, limit=3, score_cutoff=85):
+                words = len(key.split())
+                if abs(words - n) > 1:
+                    continue
+                if (len(key) <= 4 or low in VOCABULARY) and low != key:
+                    continue
+                if len(key) <= 4 and low in VOCABULARY and gram != options[key][0]:
+                    continue
+                found.append((score, n, toks[i][0], toks[i + n - 1][1], key))
+    taken: list[tuple[int, int]] = []
+    for score, n, start, end, key in sorted(found, key=lambda f: (-f[0], -f[1], f[2])):
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        name, kind = options[key]
+        target = {"product": q.products, "portfolio": q.portfolios, "department": q.departments,
+                  "account": q.accounts}.get(kind)
+        if target is not None and name not in target:
+            target.append(name)
+        rest = blank_out(rest, start, end)
+    return rest
+
+
+def find_unknown_names(q: Question, rest: str) -> str:
+    """Capitalised names matching nothing the caller can see: passed on for the tool's scope check."""
+    run: list[tuple[int, int, str]] = []
+    runs: list[list[tuple[int, int, str]]] = []
+    for m in NAME_TOKEN.finditer(rest):
+        tok = re.sub(r"['’]s$", "", m.group(0))
+        gap = rest[run[-1][1]: m.start()] if run else ""
+        ok = (tok[:1].isupper() and tok.casefold() not in VOCABULARY and tok.casefold() not in NOT_NAMES
+              and not tok.isdigit() and tok.casefold() not in MONTHS)
+        if ok and (not run or gap.strip() in ("", "&", "-")):
+            run.append((m.start(), m.start() + len(tok), tok))
+            continue
+        if run:
+            runs.append(run)
+        run = [(m.start(), m.start() + len(tok), tok)] if ok else []
+    if run:
+        runs.append(run)
+    for r in runs:
+        before = rest[: r[0][0]].rstrip()
+        initial = not before or before[-1] in ".?!:;"
+        if initial and len(r) == 1 and not any(ch.isupper() or ch.isdigit() for ch in r[0][2][1:]):
+            continue  # 'Compare ...', 'Payroll?' at a sentence start: an ordinary capitalised word
+        q.unknown_names.append(rest[r[0][0]: r[-1][1]])
+        rest = blank_out(rest, r[0][0], r[-1][1])
+    return rest

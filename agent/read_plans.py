@@ -1,0 +1,151 @@
+"""Plans for the read families: estimates, quotas, breakdowns, unattributed spend, drift, the catalog,
+spend cards, anomalies, savings, IAM policies and the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.families import CAN_USE_PHRASES
+from agent.grouping import grouping_of
+from agent.help import help_text
+from agent.plan import Plan, Step, catalog_filter, owned_products, product_or_ask, which_model
+from agent.question import Question
+from agent.write_plans import plan_approve_card
+
+
+def plan_estimate(q: Question) -> Plan:
+    month = q.period().month
+    base = {"month": month} if month else {}
+    if q.name_targets:
+        return Plan("estimate_status", [Step("estimate_status", {**base, "product": p}) for p in q.name_targets[:5]])
+    if q.portfolios:
+        return plan_breakdown(q, family="estimate_status")
+    own = owned_products(q.ctx)
+    if 1 <= len(own) <= 5:
+        return Plan("estimate_status", [Step("estimate_status", {**base, "product": p}) for p in own])
+    return Plan("estimate_status", [Step("quota_status", dict(base))])
+
+
+def plan_quota(q: Question) -> Plan:
+    month = q.period().month
+    args: dict[str, Any] = {"month": month} if month else {}
+    if q.name_targets:
+        args["product"] = q.name_targets[0]
+    return Plan("quota", [Step("quota_status", args)])
+
+
+def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
+    period = q.period()
+    grouping = grouping_of(q)
+    if grouping is None and q.regions:
+        grouping = "region"
+    elif grouping is None and q.accounts:
+        grouping = "account"
+    model = q.model
+    base: dict[str, Any] = period.args()
+    top = q.top()
+    if top:
+        base["top"] = top
+    if model is not None:
+        if model.ambiguous:
+            return Plan(family, reply=which_model(q, model))
+        base["model"] = model.model_id or model.text
+    if q.portfolios:
+        base["portfolio"] = q.portfolios[0]
+    elif q.unknown_names and q.has({"portfolio", "portfolios"}) and not q.products:
+        base["portfolio"] = q.unknown_names[0]
+    targets = [] if "portfolio" in base else q.name_targets
+    if grouping in (None, "product") and targets:
+        grouping = "model"
+    if grouping is None:
+        visible = q.ctx.caller.products
+        grouping = "product" if "model" in base or q.ctx.caller.all_access or len(visible) != 1 else "model"
+    if targets:
+        return Plan(family, [Step("spend_breakdown", {**base, "by": grouping, "product": p}) for p in targets[:3]])
+    return Plan(family, [Step("spend_breakdown", {**base, "by": grouping})])
+
+
+def plan_unattributed(q: Question) -> Plan:
+    return Plan("unattributed", [Step("unattributed_spend", q.period().args())])
+
+
+def plan_drift(q: Question) -> Plan:
+    args: dict[str, Any] = q.period().args()
+    if q.name_targets:
+        args["product"] = q.name_targets[0]
+    model = q.model
+    if model is not None and not model.ambiguous:
+        args["model"] = model.model_id or model.text
+    return Plan("drift", [Step("model_drift", args)])
+
+
+CATALOG_STATES = {"approved": "approved", "allowed": "approved", "permitted": "approved", "available": "approved",
+                  "blocked": "blocked", "restricted": "restricted", "unreviewed": "unreviewed", "unmapped": "unmapped"}
+
+
+def plan_catalog(q: Question) -> Plan:
+    model = q.model
+    can_use = q.phrase(*CAN_USE_PHRASES) or (model is not None and q.first in ("is", "are", "can", "may"))
+    if model is not None and can_use:
+        if model.ambiguous:
+            return Plan("catalog", reply=which_model(q, model))
+        caller_accounts = q.ctx.caller.accounts | q.ctx.caller.work_accounts
+        accounts = q.accounts or (sorted(caller_accounts) if len(caller_accounts) == 1 else [])
+        if accounts and q.regions:
+            args = {"model": model.model_id or model.text, "account": accounts[0], "region": q.regions[0]}
+            own = owned_products(q.ctx)
+            product = q.name_targets[0] if q.name_targets else (own[0] if len(own) == 1 else None)
+            if product:
+                args["product"] = product
+            return Plan("catalog", [Step("model_status", args)])
+        missing = " and ".join(x for x, ok in (("account", accounts), ("region", q.regions)) if not ok)
+        return Plan("catalog", [Step("model_catalog", {"model": catalog_filter(model)})],
+                    note=f"For a yes or no, name the {missing}: e.g. 'can I use {model.text} in "
+                         f"{q.accounts[0] if q.accounts else '<account>'} "
+                         f"{q.regions[0] if q.regions else 'us-east-1'}'.")
+    args: dict[str, Any] = {}
+    states = [CATALOG_STATES[w] for w in q.words if w in CATALOG_STATES]
+    if states:
+        args["state"] = states[0]
+    if model is not None:
+        args["model"] = catalog_filter(model)
+    return Plan("catalog", [Step("model_catalog", args)])
+
+
+def plan_card(q: Question) -> Plan:
+    period = q.period()
+    week = period.week
+    if q.verb in ("approve", "sign"):
+        return plan_approve_card(q, week)
+    args: dict[str, Any] = {"week_start": week} if week else {}
+    visible = q.ctx.caller.products
+    targets = q.name_targets or owned_products(q.ctx)[:3] or (sorted(visible)[:3] if len(visible) <= 3 else [])
+    if not targets:
+        return Plan("spend_card", reply="Which product's spend card? Name one, e.g. 'this week's spend card for "
+                                        f"{min(visible) if visible else '<product>'}'.")
+    return Plan("spend_card", [Step("spend_card", {**args, "product": p}) for p in targets])
+
+
+def plan_anomalies(q: Question) -> Plan:
+    args: dict[str, Any] = q.period().args()
+    if q.has({"principal", "principals", "role", "roles", "user", "users", "identity", "identities"}):
+        args["level"] = "principal"
+    if q.name_targets:
+        args["product"] = q.name_targets[0]
+    return Plan("anomalies", [Step("anomalies", args)])
+
+
+def plan_recommendations(q: Question) -> Plan:
+    args = {"product": q.name_targets[0]} if q.name_targets else {}
+    return Plan("recommendations", [Step("recommendations", args)])
+
+
+def plan_iam(q: Question) -> Plan:
+    product, ask = product_or_ask(q, "do you want the IAM policy for", "what IAM policy does {p} need")
+    if ask:
+        return Plan("iam_policy", reply=ask)
+    return Plan("iam_policy", [Step("iam_policy", {"product": product})])
+
+
+def plan_scope(q: Question) -> Plan:
+    return Plan("scope", [Step("my_scope", {})], note=help_text(q.ctx, intro=False))

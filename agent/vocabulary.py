@@ -1,0 +1,148 @@
+"""The words and patterns the offline planner knows: keyword sets per question family, stop words,
+names that are never names, region aliases, id and amount patterns, and typo repair to the keywords."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+STOP_WORDS = {"a", "an", "the", "i", "im", "me", "my", "mine", "myself", "we", "our", "ours", "us", "you", "your",
+        "yours", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "doing", "have",
+        "has", "had", "having", "to", "of", "in", "on", "for", "by", "per", "with", "at", "from", "and", "or",
+        "but", "not", "no", "what", "whats", "which", "who", "whom", "whose", "how", "hows", "why", "when",
+        "where", "there", "here", "it", "its", "this", "that", "these", "those", "than", "then", "as", "about",
+        "into", "over", "under", "vs", "versus", "up", "down", "out", "off", "any", "all", "each", "every",
+        "some", "much", "many", "more", "most", "less", "least", "please", "could", "would", "should", "can",
+        "will", "shall", "may", "might", "must", "just", "only", "also", "too", "very", "so", "if", "else",
+        "let", "lets", "tell", "show", "give", "list", "get", "see", "find", "look", "check", "want", "need",
+        "like", "know", "kindly", "hey", "hi", "hello", "thanks", "thank", "ok", "okay", "now", "right",
+        "currently", "via", "across", "against", "since", "until", "during", "between", "both", "either",
+        "their", "they", "them", "he", "she", "his", "her"}
+
+ESTIMATE_WORDS = {"estimate", "estimates", "estimated", "budget", "budgets", "track", "tracking", "within", "forecast",
+            "forecasts", "forecasted", "overrun", "headroom", "exceed", "exceeding", "exceeded", "overspend",
+            "overspending", "overspent", "projected", "projection", "pace", "target"}
+SOFT_STATUS_WORDS = {"doing", "status", "standing", "overview", "summary", "going"}
+QUOTA_WORDS = {"quota", "quotas"}
+BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "cost", "costs", "costing", "bill", "billed", "charges",
+             "expensive", "top", "biggest", "largest", "highest", "breakdown", "usage", "consume", "consumed",
+             "consumption", "total", "money", "dollars", "most", "priciest", "costliest", "tokens", "token"}
+UNATTRIBUTED_WORDS = {"unattributed", "unallocated", "unclaimed", "unowned", "orphaned", "orphan", "untracked",
+                "untagged"}
+DRIFT_WORDS = {"unapproved", "drift", "drifting", "noncompliant", "compliance", "unauthorized", "unauthorised",
+         "unsanctioned", "shadow", "violation", "violations", "rogue"}
+CATALOG_WORDS = {"catalog", "catalogue", "approved", "allowed", "permitted", "blocked", "restricted", "unreviewed",
+           "available", "unmapped"}
+CARD_WORDS = {"card", "cards", "scorecard"}
+ANOMALY_WORDS = {"spike", "spikes", "spiking", "spiked", "anomaly", "anomalies", "anomalous", "unusual", "surge",
+           "surges", "surged", "jump", "jumps", "jumped", "outlier", "outliers", "abnormal", "sudden",
+           "suddenly", "weird", "strange", "unexpected"}
+SAVINGS_WORDS = {"save", "saving", "savings", "cheaper", "reduce", "reducing", "cut", "cutting", "optimize",
+           "optimise", "optimizing", "optimising", "optimization", "optimisation", "recommend",
+           "recommendation", "recommendations", "efficient", "efficiency", "waste", "trim"}
+TASK_WORDS = {"task", "tasks", "todo", "queue", "implement", "implementation"}
+IAM_WORDS = {"iam", "policy", "policies"}
+USE_WORDS = {"using", "used", "use", "uses", "running", "invoking", "invoked", "calling", "called"}
+SET_VERBS = {"set", "change", "update", "raise", "increase", "decrease", "lower", "adjust", "make", "put", "bump"}
+DECIDE_VERBS = {"approve": "approved", "allow": "approved", "unblock": "approved", "permit": "approved",
+                "enable": "approved", "block": "blocked", "ban": "blocked", "deny": "blocked",
+                "reject": "blocked", "forbid": "blocked", "disable": "blocked", "restrict": "restricted"}
+PAUSE_VERBS = {"pause", "stop", "halt", "freeze", "suspend"}
+RESUME_VERBS = {"resume", "unpause", "restart", "unfreeze"}
+DONE_WORDS = {"done", "complete", "completed", "finished", "mark", "close", "closed", "did", "implemented",
+              "applied", "ran"}
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"))}
+OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department", "departments", "dept", "business",
+         "unit", "units", "model", "models", "principal", "principals", "role", "roles", "user", "users",
+         "identity", "identities", "account", "accounts", "region", "regions", "kind", "kinds", "type", "types",
+         "input", "output", "daily", "trend", "week", "weekly", "month", "monthly", "day", "workload",
+         "workloads", "team", "teams", "application", "applications", "claim", "claims", "claimed",
+         "request", "requests", "requested", "access", "permission", "help", "scope", "ask", "examples",
+         "this", "last", "previous", "prior", "current", "past", "next", "yesterday", "today", "year", "ytd",
+         "mtd", "far", "agentic", "inference", "read", "write", "everywhere", "reason", "rationale", "note",
+         "command", "commands", "apply", "use", "using", "used", "invoking", "invoked", "running", "calling",
+         "owner", "owns", "attributed", "attribution", "virginia", "oregon", "ohio", "ireland", "frankfurt",
+         "london", "paris", "tokyo", "sydney", "singapore", "mumbai", "canada", "stockholm", "seoul",
+         "california", "sign", "assign", "nobody", "noone", "never", "days", "weeks", "months", "years",
+         "hours", "claiming", "uses", "shouldnt"}
+KEYWORDS = (ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS | UNATTRIBUTED_WORDS | DRIFT_WORDS
+            | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS | IAM_WORDS | SET_VERBS
+            | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS) | set(NUMBER_WORDS)
+            | OTHER_KEYWORDS)
+VOCABULARY = STOP_WORDS | KEYWORDS
+KEYWORD_LIST = sorted(KEYWORDS)
+# Capitalised words that are never the name of something to look up.
+NOT_NAMES = {"i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam", "mcp", "usd", "ok", "hi",
+             "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud", "engineer", "admin",
+             "administrator", "ceo", "cfo", "cto", "sql", "json", "yes", "api", "llm", "ai", "genai", "q1", "q2",
+             "q3", "q4", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",
+             "drop", "table", "delete", "insert", "union", "truncate", "alter", "exec", "ignore", "system",
+             "assistant", "instructions", "instruction", "prompt", "developer", "root", "sudo", "everyone",
+             "everything", "company", "org", "organisation", "organization", "jan", "feb", "mar", "apr", "jun",
+             "jul", "aug", "sep", "sept", "oct", "nov", "dec", "am", "pm", "utc", "eu", "us", "uk", "arn",
+             "anthropic", "amazon", "meta", "openai", "mistral", "cohere", "ai21", "deepseek", "also", "really",
+             "forget", "pretend", "act", "override", "new", "previous", "above", "true", "false", "null"}
+REGION_ALIASES = {"n. virginia": "us-east-1", "northern virginia": "us-east-1", "virginia": "us-east-1",
+                  "us east": "us-east-1", "ohio": "us-east-2", "oregon": "us-west-2", "us west": "us-west-2",
+                  "california": "us-west-1", "ireland": "eu-west-1", "london": "eu-west-2", "paris": "eu-west-3",
+                  "frankfurt": "eu-central-1", "stockholm": "eu-north-1", "tokyo": "ap-northeast-1",
+                  "seoul": "ap-northeast-2", "singapore": "ap-southeast-1", "sydney": "ap-southeast-2",
+                  "mumbai": "ap-south-1", "canada": "ca-central-1", "sao paulo": "sa-east-1"}
+PREFIXES = [p.split() for p in ("please", "ok", "okay", "now", "so", "hey", "hi", "kindly", "then", "and",
+                                "can you", "could you", "would you", "will you", "i want to", "i would like to",
+                                "i d like to", "id like to", "i'd like to", "lets", "let's", "let us",
+                                "go ahead and", "i need to", "we need to", "we want to", "help me", "steward",
+                                "bill", "agent bill")]
+
+ARN_PATTERN = re.compile(r"\barn:aws[\w-]*:(?:iam|sts)::\d{12}:[\w+=,.@/\-]+", re.IGNORECASE)
+MODEL_ID_PATTERN = re.compile(
+    r"(?<![\w.])(?:(?:us|eu|apac|global|jp|au|ca)\.)?(?:anthropic|meta|amazon|mistral|cohere|ai21|"
+    r"deepseek|openai|qwen|writer|google|nvidia|minimax|moonshot|twelvelabs|stability|luma)"
+    r"\.[\w.\-:]*\w", re.IGNORECASE)
+TASK_ID_PATTERN = re.compile(r"\bT-\d{3,}\b", re.IGNORECASE)
+REQUEST_ID_PATTERN = re.compile(r"\bAR-\d{3,}\b", re.IGNORECASE)
+ACCOUNT_ID_PATTERN = re.compile(r"(?<![\w:])\d{12}(?![\w:])")
+REGION_CODE_PATTERN = re.compile(
+    r"\b(?:us|eu|ap|ca|sa|me|af|il|mx)(?:-gov)?-(?:north|south|east|west|central|northeast|"
+    r"southeast|northwest|southwest)-\d\b", re.IGNORECASE)
+ISO_DAY_PATTERN = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+ISO_MONTH_PATTERN = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
+REASON_PATTERN = re.compile(
+    r"(?:\bbecause\b|\breason(?:\s+is)?\s*[:\-]|\brationale\s*[:\-]?|\bwhy\s*:|\bdue to\b|"
+    r"\bso that\b|\bnote\s*[:\-]|\bwith (?:the )?note\b)\s*(.+)$", re.IGNORECASE | re.DOTALL)
+NAME_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&+]*(?:['’.\-][A-Za-z0-9&+]+)*")
+MONEY_PATTERN = re.compile(
+    r"(?:\$|\busd\s?)\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b|\b(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*"
+    r"(?:usd|dollars|bucks)\b", re.IGNORECASE)
+BARE_AMOUNT_PATTERN = re.compile(
+    r"(?:\bto|\bat|\bof|\bbe|=)\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m)?(?![\w.%-])(?!\s*(?:input|output|"
+    r"tokens?|%|percent|days?))", re.IGNORECASE)
+TOKEN_ESTIMATE_PATTERN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(k|m|b)?\s*(input|output)(?:\s+tokens?)?",
+                                    re.IGNORECASE)
+AMOUNT_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
+
+
+@lru_cache(maxsize=8192)
+def canonical(word: str) -> str:
+    """The keyword a typo stands for ('estimte' -> 'estimate'); known words and short words as they are."""
+    if word in VOCABULARY or len(word) < 4 or not word.isalpha():
+        return word
+    cutoff = 85 if len(word) == 4 or len(word) >= 8 else 80
+    found = process.extractOne(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff)
+    return found[0] if found else word
+
+
+def blank_out(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def number_word(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return NUMBER_WORDS.get(word)
