@@ -1,9 +1,12 @@
 """End to end with the MCP Inspector CLI (@modelcontextprotocol/inspector@2.12.0: the first line of
 versions with --header, needed to send a bearer token), against the stdio and the HTTP server.
 
-The Inspector is installed at test time, outside the repository, into
-$STEWARD_INSPECTOR_DIR (default ~/.cache/bedrock-steward/mcp-inspector-2.12.0) when it is not
-there yet. Without npm, or when the install fails (no network), the tests are skipped.
+Opt-in, because it needs node, npm and the npm registry (the default test run needs only PyPI):
+- STEWARD_INSPECTOR_DIR=<folder> uses an Inspector 2.12.0 already installed there (`npm install
+  --prefix <folder> @modelcontextprotocol/inspector@2.12.0`); the folder is only read;
+- STEWARD_TEST_INSPECTOR=1 installs it into a temporary folder of this run, so parallel runs never
+  share (or half-write) one install.
+Otherwise the tests are skipped, saying how to run them.
 """
 
 from __future__ import annotations
@@ -31,29 +34,44 @@ REPO = Path(__file__).resolve().parent.parent
 MARIA, LEAD = "maria@example.com", "lead@example.com"
 
 
-def _install_dir() -> Path:
-    default = Path.home() / ".cache" / "bedrock-steward" / f"mcp-inspector-{VERSION}"
-    return Path(os.environ.get("STEWARD_INSPECTOR_DIR", default))
+OPT_IN = ("the MCP Inspector end-to-end test is opt-in (it needs node, npm and the npm registry): set "
+          "STEWARD_TEST_INSPECTOR=1 to install Inspector " + VERSION + " into a per-run temp folder, or "
+          "STEWARD_INSPECTOR_DIR to a folder where it is installed")
+
+
+def _installed(where: Path) -> Path | None:
+    """The Inspector binary in `where` when the pinned version is installed there."""
+    binary = where / "node_modules" / ".bin" / "mcp-inspector"
+    manifest = where / "node_modules" / "@modelcontextprotocol" / "inspector" / "package.json"
+    if binary.exists() and manifest.exists() and json.loads(manifest.read_text()).get("version") == VERSION:
+        return binary
+    return None
 
 
 @pytest.fixture(scope="module")
-def inspector() -> Path:
+def inspector(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("STEWARD_INSPECTOR_DIR"):
+        where = Path(os.environ["STEWARD_INSPECTOR_DIR"])
+        binary = _installed(where)
+        if binary is None:
+            pytest.fail(f"STEWARD_INSPECTOR_DIR={where} holds no MCP Inspector {VERSION}: install it there with "
+                        f"`npm install --prefix {where} @modelcontextprotocol/inspector@{VERSION}`")
+        return binary
+    if os.environ.get("STEWARD_TEST_INSPECTOR") != "1":
+        pytest.skip(OPT_IN)
     if not (shutil.which("npm") and shutil.which("node")):
         pytest.skip("npm/node are not installed: the MCP Inspector end-to-end test needs them")
-    where = _install_dir()
-    binary = where / "node_modules" / ".bin" / "mcp-inspector"
-    manifest = where / "node_modules" / "@modelcontextprotocol" / "inspector" / "package.json"
-    installed = manifest.exists() and json.loads(manifest.read_text()).get("version") == VERSION
-    if not (binary.exists() and installed):
-        where.mkdir(parents=True, exist_ok=True)
-        try:
-            done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
-                                   "--prefix", str(where), f"@modelcontextprotocol/inspector@{VERSION}"],
-                                  capture_output=True, text=True, timeout=300)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm install of the MCP Inspector {VERSION} timed out (no network?)")
-        if done.returncode != 0 or not binary.exists():
-            pytest.skip(f"could not install the MCP Inspector {VERSION} (no network?): {done.stderr[-300:]}")
+    where = tmp_path_factory.mktemp("mcp-inspector")
+    try:
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error",
+                               "--prefix", str(where), f"@modelcontextprotocol/inspector@{VERSION}"],
+                              capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"npm install of the MCP Inspector {VERSION} timed out (is the npm registry reachable?)")
+    binary = _installed(where)
+    if done.returncode != 0 or binary is None:
+        pytest.fail(f"could not install the MCP Inspector {VERSION} (is the npm registry reachable?): "
+                    f"{done.stderr[-300:]}")
     return binary
 
 

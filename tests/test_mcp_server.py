@@ -268,7 +268,6 @@ def test_prompts_for_a_monthly_review_and_a_drift_review(org_store: Store) -> No
 
 
 def test_ask_answers_from_the_callers_tools(org_store: Store) -> None:
-    pytest.importorskip("agent.service", reason="the agent issue's agent.service is not in this tree yet")
     from agent.config import AgentConfig
 
     server = build_server(org_store, make_ctx, email=MARIA, agent_config=AgentConfig(mode="offline"))
@@ -319,7 +318,6 @@ def test_the_agent_behind_ask_cannot_write_without_a_grant(fresh_org_store: Stor
 def test_concurrent_asks_append_to_the_audit_log_in_turn(fresh_org_store: Store) -> None:
     """Each ask is audited; concurrent asks share the server's write lock instead of racing for
     the next audit sequence number."""
-    pytest.importorskip("agent.service", reason="the agent issue's agent.service is not in this tree yet")
     from agent.config import AgentConfig
     from ledger import audit
 

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ledger.store import Store
 from slack_app.config import SlackSettings
 from slack_app.loopback import (
     SECRET,
+    Call,
     FakeSlack,
     ScriptedAnswerer,
     event_body,
@@ -53,6 +55,17 @@ def http(url: str, body: str | None = None, headers: dict | None = None) -> tupl
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
+
+
+def posts_until(fake: FakeSlack, done: Callable[[list[Call]], bool], timeout: float = 60.0) -> list[Call]:
+    """Block on the fake's own arrivals (no polling) until the chat.postMessage calls satisfy `done`."""
+    deadline = time.monotonic() + timeout
+    count = 1
+    while True:
+        calls = fake.wait_for("chat.postMessage", count, timeout=max(0.0, deadline - time.monotonic()))
+        if done(calls):
+            return calls
+        count = len(calls) + 1
 
 
 def totals(store: Store) -> tuple:
@@ -118,13 +131,19 @@ def test_the_scheduler_stops_between_jobs_and_waits_for_the_one_in_flight(tmp_pa
     sched = Scheduler(lambda: None, jobs, tick_seconds=0.01)  # type: ignore[arg-type, return-value]
     sched.start()
     assert started.wait(5)
-    stopper = threading.Thread(target=sched.stop)
+    ran_when_stop_returned: list[list[str]] = []
+
+    def stop() -> None:
+        sched.stop()
+        ran_when_stop_returned.append(list(ran))
+
+    stopper = threading.Thread(target=stop)
     stopper.start()
-    time.sleep(0.1)
-    assert stopper.is_alive()          # stop() waits for the job in flight ...
+    assert sched.stop_event.wait(5)    # stop was asked while the job is in flight
     release.set()
-    stopper.join(5)
-    assert ran == ["slow"]             # ... which finishes, and the next job never starts
+    stopper.join(30)
+    assert ran_when_stop_returned == [["slow"]]  # stop() returned only after the job in flight finished ...
+    assert ran == ["slow"]                       # ... and the next job never started
     assert not sched.running
 
 
@@ -195,25 +214,15 @@ def test_steward_serve_subprocess_serves_schedules_and_stops_cleanly_on_sigterm(
             assert status == 200 and json.loads(body)["ok"]
 
             event = event_body(mention("U0MARIA01", "how are we doing against estimate?"))
-            t0 = time.perf_counter()
             status, _ = http(url + "/slack/events", event, signed_headers(event))
-            assert status == 200 and time.perf_counter() - t0 < 3.0  # acknowledged well within 3 s
-            answers = [c for c in fake.wait_for("chat.postMessage", 1, timeout=60)
-                       if c.args.get("channel") == "C0TEST001"]
-            deadline = time.monotonic() + 60
-            while not answers and time.monotonic() < deadline:
-                time.sleep(0.1)
-                answers = [c for c in fake.of("chat.postMessage") if c.args.get("channel") == "C0TEST001"]
-            assert answers and answers[0].args["thread_ts"] == "1700000001.000100"
+            assert status == 200
+            posts = posts_until(fake, lambda calls: any(c.args.get("channel") == "C0TEST001" for c in calls))
+            answers = [c for c in posts if c.args.get("channel") == "C0TEST001"]
+            assert answers[0].args["thread_ts"] == "1700000001.000100"
 
             # the scheduler: ingest from STEWARD_CUR_SOURCE, nightly digest, spend cards
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                channels = {c.args.get("channel") for c in fake.of("chat.postMessage")}
-                if {"C0FINOPS01", "U0MARIA01", "U0HANA001"} <= channels:
-                    break
-                time.sleep(0.2)
-            assert {"C0FINOPS01", "U0MARIA01", "U0HANA001"} <= channels, "".join(lines)
+            wanted = {"C0FINOPS01", "U0MARIA01", "U0HANA001"}
+            posts_until(fake, lambda calls: wanted <= {c.args.get("channel") for c in calls})
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)

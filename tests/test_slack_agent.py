@@ -18,8 +18,6 @@ from slack_app.loopback import SECRET, FakeSlack, bolt_request, dm, event_body, 
 from steward.settings import Settings
 from tests.orgfixture import ROWS, TODAY, day, product_of
 
-pytest.importorskip("agent.service")
-
 PEOPLE = {"U0MARIA01": "maria@example.com", "U0HANA001": "hana@example.com", "U0PRIYA01": "priya@example.com",
           "U0LEAD001": "lead@example.com", "U0OMAR001": "omar@example.com"}
 
