@@ -39,7 +39,7 @@ GENERATE = """
 import json, sys, time
 from datetime import date
 from pathlib import Path
-from ledger.demo import generate
+from demo.generate import generate
 t = time.perf_counter()
 r = generate(Path(sys.argv[1]), as_of=date.fromisoformat(sys.argv[2]), rows=int(sys.argv[3]))
 print(json.dumps({"rows": r.rows, "files": [str(f) for f in r.files], "seconds": time.perf_counter() - t}))

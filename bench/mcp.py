@@ -84,11 +84,12 @@ def machine() -> str:
 
 
 def build_demo(folder: Path, as_of: date) -> Path:
-    from ledger import demo, model_names, registry
+    from demo.generate import generate
+    from ledger import model_names, registry
     from ledger.ingest import ingest
     from ledger.store import Store
 
-    result = demo.generate(folder / "demo", as_of=as_of)
+    result = generate(folder / "demo", as_of=as_of)
     db = folder / "bench.duckdb"
     with Store(db) as store:
         ingest(store, [str(result.export_root)], actor="bench")

@@ -44,7 +44,7 @@ FROM main.bedrock_usage
 
 def build_store(rows: int, work: Path) -> Path:
     from ledger import model_names, registry
-    from ledger.demo import generate
+    from demo.generate import generate
     from ledger.ingest import ingest
     from ledger.store import Store
 

@@ -1015,7 +1015,7 @@ def build_cases(g: Gold, now: date) -> list[dict[str, Any]]:
 
 def gold_for(out_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED) -> Gold:
     """Generate the demo into out_dir and return the gold world over its raw files."""
-    from ledger.demo import generate
+    from demo.generate import generate
 
     result = generate(out_dir, as_of=as_of, seed=seed)
     org = yaml.safe_load(result.org_file.read_text(encoding="utf-8"))

@@ -253,10 +253,10 @@ def _show(fig: dict[str, Any]) -> str:
 
 def _source_key(as_of: date, seed: int) -> str:
     """Changes when the demo, ingest or registry code changes: the cached store is then rebuilt."""
-    root = Path(__file__).parents[1] / "ledger"
+    root = Path(__file__).parents[1]
     h = hashlib.sha256(f"{as_of}|{seed}".encode())
-    for path in sorted([*root.glob("*.py"), *root.glob("data/*.yaml")]):
-        h.update(path.name.encode())
+    for path in sorted([*root.glob("ledger/*.py"), *root.glob("ledger/data/*.yaml"), *root.glob("demo/*.py")]):
+        h.update(str(path.relative_to(root)).encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -264,7 +264,7 @@ def _source_key(as_of: date, seed: int) -> str:
 def build_store(work_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED) -> Path:
     """Generate the demo, ingest it and apply its org into work_dir/base.duckdb (closed, checkpointed)."""
     from ledger import model_names, registry
-    from ledger.demo import generate
+    from demo.generate import generate
     from ledger.ingest import ingest
     from ledger.store import Store
 

@@ -275,7 +275,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Generator seed")] = 7,
 ) -> None:
     """Generate demo CUR, ingest it, apply the demo org, and show what each persona is told."""
-    from ledger import demo as demo_gen
+    from demo import generate as demo_gen
     from ledger import model_names, registry
     from steward.cli_agent import agent_config
     from steward.demo_report import print_report

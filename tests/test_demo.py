@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from ledger.demo import STORY, DemoResult, generate
+from demo.generate import DemoResult, generate
+from demo.world import STORY
 from ledger.principals import normalise_principal
 
 AS_OF = date(2026, 11, 23)

@@ -156,7 +156,7 @@ def test_dataset_coverage() -> None:
     assert {c["persona"] for c in cases} == PERSONAS
     by_family = Counter(c["family"] for c in cases)
     assert min(by_family.values()) >= 5
-    people = {p[0] for p in __import__("ledger.demo", fromlist=["PEOPLE"]).PEOPLE}
+    people = {p[0] for p in __import__("demo.world", fromlist=["PEOPLE"]).PEOPLE}
     assert {c["caller"] for c in cases} == people  # every person of the demo org asks something
     questions = " ".join(c["question"].lower() for c in cases)
     for phrase in ("this month", "last month", "october", "september", "ignore previous", "drop table"):
