@@ -85,7 +85,7 @@ def machine() -> str:
 
 def build_demo(folder: Path, as_of: date) -> Path:
     from demo.generate import generate
-    from ledger import model_names, registry
+    from ledger import model_names, org_apply, org_parse
     from ledger.ingest import ingest
     from ledger.store import Store
 
@@ -93,7 +93,7 @@ def build_demo(folder: Path, as_of: date) -> Path:
     db = folder / "bench.duckdb"
     with Store(db) as store:
         ingest(store, [str(result.export_root)], actor="bench")
-        registry.apply_org(store, registry.load_org_file(result.org_file), actor="bench", why="bench/mcp.py")
+        org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor="bench", why="bench/mcp.py")
         model_names.remap(store)
     return db
 

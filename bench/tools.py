@@ -43,7 +43,7 @@ FROM main.bedrock_usage
 
 
 def build_store(rows: int, work: Path) -> Path:
-    from ledger import model_names, registry
+    from ledger import model_names, org_apply, org_parse
     from demo.generate import generate
     from ledger.ingest import ingest
     from ledger.store import Store
@@ -52,7 +52,7 @@ def build_store(rows: int, work: Path) -> Path:
     db = work / "bench.duckdb"
     with Store(db) as store:
         ingest(store, [str(result.export_root)], actor="bench")
-        registry.apply_org(store, registry.load_org_file(result.org_file), actor="bench")
+        org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor="bench")
         model_names.remap(store)
     return db
 

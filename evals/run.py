@@ -263,7 +263,7 @@ def _source_key(as_of: date, seed: int) -> str:
 
 def build_store(work_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED) -> Path:
     """Generate the demo, ingest it and apply its org into work_dir/base.duckdb (closed, checkpointed)."""
-    from ledger import model_names, registry
+    from ledger import model_names, org_apply, org_parse
     from demo.generate import generate
     from ledger.ingest import ingest
     from ledger.store import Store
@@ -277,7 +277,7 @@ def build_store(work_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED)
     store = Store(tmp)
     try:
         ingest(store, [str(result.export_root)], actor="evals", now=at)
-        registry.apply_org(store, registry.load_org_file(result.org_file), actor="evals", now=at,
+        org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor="evals", now=at,
                            why="eval world")
         model_names.remap(store)
         store.con.execute("CHECKPOINT")

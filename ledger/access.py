@@ -16,30 +16,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from ledger.store import Store, register_ddl
+from ledger.store import Store
 
-DDL = """
-CREATE TABLE IF NOT EXISTS mcp_tokens (
-    token_id    VARCHAR NOT NULL,   -- public handle: the token starts with stw_<token_id>_
-    token_hash  VARCHAR NOT NULL,   -- sha256 hex of the whole token; the token is never stored
-    email       VARCHAR NOT NULL,   -- the person the token speaks for (lower case)
-    created_at  TIMESTAMP NOT NULL,
-    created_by  VARCHAR NOT NULL,
-    revoked_at  TIMESTAMP,
-    label       VARCHAR
-);
-CREATE TABLE IF NOT EXISTS mcp_grants (
-    email       VARCHAR NOT NULL,   -- lower case
-    scope       VARCHAR NOT NULL,   -- write | agentic
-    granted_by  VARCHAR NOT NULL,
-    granted_at  TIMESTAMP NOT NULL,
-    rationale   VARCHAR NOT NULL,
-    revoked_at  TIMESTAMP,
-    revoked_by  VARCHAR
-);
-"""
-
-register_ddl(DDL)
 
 SCOPES = ("write", "agentic")
 

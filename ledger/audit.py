@@ -18,25 +18,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ledger.errors import AuditError
-from ledger.store import Store, register_ddl
+from ledger.store import Store
 
-DDL = """
-CREATE TABLE IF NOT EXISTS audit_log (
-    seq        BIGINT PRIMARY KEY,  -- 1, 2, 3 ... no gaps
-    "at"       TIMESTAMP NOT NULL,  -- UTC (quoted: AT is a keyword in DuckDB 2)
-    actor      VARCHAR NOT NULL,    -- email, slack id or 'system'
-    persona    VARCHAR,
-    action     VARCHAR NOT NULL,    -- e.g. org.apply
-    subject    VARCHAR NOT NULL,
-    outcome    VARCHAR NOT NULL,    -- ok | denied | error ...
-    details    VARCHAR NOT NULL,    -- canonical JSON (sorted keys, no whitespace)
-    why        VARCHAR,
-    prev_hash  VARCHAR NOT NULL,
-    hash       VARCHAR NOT NULL
-);
-"""
-
-register_ddl(DDL)
 
 GENESIS_HASH = "0" * 64
 

@@ -16,20 +16,8 @@ from pydantic import BaseModel
 
 from ledger import audit
 from ledger import routing as rt
-from ledger.store import Store, register_ddl
+from ledger.store import Store
 
-DDL = """
-CREATE TABLE IF NOT EXISTS discovered_models (
-    model_id    VARCHAR NOT NULL,   -- one row per model id
-    provider    VARCHAR,
-    name        VARCHAR,
-    regions     VARCHAR[],          -- regions where ListFoundationModels last listed it
-    first_seen  TIMESTAMP NOT NULL,
-    last_seen   TIMESTAMP NOT NULL
-);
-"""
-
-register_ddl(DDL)
 
 
 class SyncResult(BaseModel):

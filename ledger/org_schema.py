@@ -1,8 +1,9 @@
 """Pydantic models of the org file (governance as code).
 
-The org file is YAML; `ledger.registry.load_org_file` parses it into `OrgFile`. These models check
+The org file is YAML; `ledger.org_parse.load_org_file` parses it into `OrgFile`. These models check
 each entry on its own (types, required fields, enums, formats); cross-references between sections
-(owners, role scopes, claims, decided_by) are checked by `ledger.registry.parse_org`.
+(owners, role scopes, claims, decided_by) are checked by `ledger.org_checks` when
+`ledger.org_parse.parse_org` reads the file.
 
 Contract: sections and fields may be added, never renamed.
 """

@@ -11,89 +11,8 @@ from typing import Any
 import duckdb
 
 from ledger.errors import StoreError
+from ledger.schema import ALL_DDL, SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
-
-# Raw Bedrock rows, normalised. One row per CUR line item that concerns Bedrock.
-USAGE_DDL = """
-CREATE TABLE IF NOT EXISTS bedrock_usage (
-    billing_period      VARCHAR NOT NULL,   -- YYYY-MM
-    usage_start         TIMESTAMP NOT NULL, -- UTC, hour or day as delivered
-    usage_date          DATE NOT NULL,
-    payer_account       VARCHAR,
-    account_id          VARCHAR NOT NULL,
-    region              VARCHAR NOT NULL,   -- source region for cross-region; 'unknown' if not derivable
-    principal           VARCHAR NOT NULL,   -- role ARN for assumed roles; 'unknown' when empty
-    principal_raw       VARCHAR,
-    principal_type      VARCHAR NOT NULL,   -- role | user | api_key | root | unknown | other
-    line_item_type      VARCHAR NOT NULL,
-    charge_class        VARCHAR NOT NULL,   -- usage | credit | refund | tax | discount | fee | other
-    billing_entity      VARCHAR,
-    product_code        VARCHAR,
-    usage_type          VARCHAR NOT NULL,
-    operation           VARCHAR,
-    billing_model       VARCHAR,            -- model name as billed ('Claude4.6Sonnet', 'Claude 3 Haiku')
-    model_id            VARCHAR,            -- resolved Bedrock model id, NULL when unmapped
-    model_family        VARCHAR,
-    kind                VARCHAR NOT NULL,   -- input | output | cache_read | cache_write | embedding |
-                                            -- guardrail | provisioned | image | other
-    tier                VARCHAR NOT NULL,   -- standard | batch | flex | priority | latency-optimized | reserved
-    routing             VARCHAR NOT NULL,   -- in-region | geo | global
-    pricing_unit        VARCHAR,
-    usage_amount        DOUBLE,
-    tokens              DOUBLE,             -- usage_amount scaled by pricing_unit; NULL for non-token units
-    unblended_cost      DOUBLE NOT NULL,
-    net_unblended_cost  DOUBLE NOT NULL,
-    resource_id         VARCHAR,
-    resource_tags       MAP(VARCHAR, VARCHAR),
-    principal_tags      MAP(VARCHAR, VARCHAR),
-    source_file         VARCHAR
-);
-"""
-
-# Daily rollup: every answer reads this, never the raw rows.
-ROLLUP_DDL = """
-CREATE TABLE IF NOT EXISTS usage_daily (
-    billing_period      VARCHAR NOT NULL,
-    usage_date          DATE NOT NULL,
-    account_id          VARCHAR NOT NULL,
-    region              VARCHAR NOT NULL,
-    principal           VARCHAR NOT NULL,
-    billing_model       VARCHAR,
-    model_id            VARCHAR,
-    model_family        VARCHAR,
-    kind                VARCHAR NOT NULL,
-    tier                VARCHAR NOT NULL,
-    routing             VARCHAR NOT NULL,
-    charge_class        VARCHAR NOT NULL,
-    tokens              DOUBLE,
-    usage_amount        DOUBLE,
-    unblended_cost      DOUBLE NOT NULL,
-    net_unblended_cost  DOUBLE NOT NULL,
-    line_items          BIGINT NOT NULL
-);
-"""
-
-META_DDL = """
-CREATE TABLE IF NOT EXISTS ingested_periods (
-    billing_period  VARCHAR PRIMARY KEY,
-    ingested_at     TIMESTAMP NOT NULL,
-    source          VARCHAR NOT NULL,
-    files           BIGINT NOT NULL,
-    rows            BIGINT NOT NULL,
-    bedrock_rows    BIGINT NOT NULL,
-    data_through    DATE
-);
-CREATE TABLE IF NOT EXISTS schema_info (key VARCHAR PRIMARY KEY, value VARCHAR);
-"""
-
-_extra_ddl: list[str] = []
-
-
-def register_ddl(ddl: str) -> None:
-    """Let other ledger modules (registry, audit) add their tables to the one schema."""
-    if ddl not in _extra_ddl:
-        _extra_ddl.append(ddl)
 
 
 class Store:
@@ -130,13 +49,8 @@ class Store:
         return other
 
     def ensure_schema(self) -> None:
-        # Import here so every table is registered whichever module opened the store first.
-        import ledger.access  # noqa: F401
-        import ledger.audit  # noqa: F401
-        import ledger.model_sync  # noqa: F401
-        import ledger.registry  # noqa: F401
-
-        for ddl in (USAGE_DDL, ROLLUP_DDL, META_DDL, *_extra_ddl):
+        """Create every table and view that is missing (ledger.schema) and record the version."""
+        for ddl in ALL_DDL:
             self.con.execute(ddl)
         self.con.execute(
             "INSERT OR REPLACE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)]

@@ -106,13 +106,13 @@ def ingest(
 def org_apply(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Org YAML file")],
               why: Annotated[Optional[str], typer.Option(help="Reason, recorded in the audit log")] = None) -> None:
     """Validate the org file and make the registry match it (idempotent)."""
-    from ledger import model_names, registry
+    from ledger import model_names, org_apply, org_parse
 
     s = _settings(ctx)
     try:
-        org = registry.load_org_file(file)
+        org = org_parse.load_org_file(file)
         with Store(s.db) as store:
-            summary = registry.apply_org(store, org, actor=s.operator(), why=why)
+            summary = org_apply.apply_org(store, org, actor=s.operator(), why=why)
             model_names.remap(store)
     except StewardError as exc:
         raise _fail(exc) from None
@@ -123,12 +123,12 @@ def org_apply(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Org
 def org_export(ctx: typer.Context,
                output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this file")] = None) -> None:
     """Print the registry as org YAML (round-trips with `org apply`)."""
-    from ledger import registry
+    from ledger import org_export
 
     s = _settings(ctx)
     try:
         with Store(s.db) as store:
-            text = registry.export_org_yaml(store)
+            text = org_export.export_org_yaml(store)
     except StewardError as exc:
         raise _fail(exc) from None
     if output:
@@ -276,7 +276,7 @@ def demo(
 ) -> None:
     """Generate demo CUR, ingest it, apply the demo org, and show what each persona is told."""
     from demo import generate as demo_gen
-    from ledger import model_names, registry
+    from ledger import model_names, org_apply, org_parse
     from steward.cli_agent import agent_config
     from steward.demo_report import print_report
 
@@ -291,7 +291,7 @@ def demo(
         )
         with Store(s.db) as store:
             print_ingest(run_ingest(store, [str(result.export_root)], s.operator()))
-            summary = registry.apply_org(store, registry.load_org_file(result.org_file), actor=s.operator(),
+            summary = org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor=s.operator(),
                                          why="steward demo")
             model_names.remap(store)
             console.print(summary.describe() if hasattr(summary, "describe") else summary)

@@ -169,7 +169,7 @@ models:
 
 def build_store(tmp: Path):
     """Write the CUR slice, ingest it, apply the org; returns the open Store."""
-    from ledger import registry
+    from ledger import org_apply, org_parse
     from ledger.ingest import ingest
     from ledger.store import Store
 
@@ -181,7 +181,7 @@ def build_store(tmp: Path):
     ingest(store, [str(tmp / "cur")], actor="test")
     org_file = tmp / "org.yaml"
     org_file.write_text(ORG_YAML)
-    registry.apply_org(store, registry.load_org_file(org_file), actor="test")
+    org_apply.apply_org(store, org_parse.load_org_file(org_file), actor="test")
     return store
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from demo.generate import DemoResult, generate
 from demo.world import STORY
+from ledger import org_parse
 from ledger.principals import normalise_principal
 
 AS_OF = date(2026, 11, 23)
@@ -372,9 +373,7 @@ def test_org_file_matches_the_data(default: DemoResult) -> None:
 
 
 def test_org_file_passes_the_registry(default: DemoResult) -> None:
-    from ledger import registry
-
-    org = registry.load_org_file(default.org_file)
+    org = org_parse.load_org_file(default.org_file)
     assert len(org.claims) == len(_org(default)["claims"])
 
 

@@ -12,16 +12,13 @@ import yaml
 
 from ledger import audit, registry
 from ledger.errors import RegistryError
+from ledger.org_apply import apply_org
+from ledger.org_export import export_org, export_org_yaml
+from ledger.org_parse import load_org_file, load_org_text, parse_org
 from ledger.registry import (
-    apply_org,
     claim_for_principal,
     claims_for,
-    export_org,
-    export_org_yaml,
-    load_org_file,
-    load_org_text,
     node_path,
-    parse_org,
     person,
     person_by_slack_id,
     products_under,

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import registry
+from ledger import org_apply, org_parse
 from ledger.ingest import ingest
 from ledger.store import Store
 from tests import curfile
@@ -94,7 +94,7 @@ def build(org: dict, tmp: Path) -> Store:
         "estimates": [{"product": p, "month": "2026-11", "usd": 100} for p in org["products"]],
         "models": models,
     }
-    registry.apply_org(store, registry.parse_org(yaml.safe_load(yaml.safe_dump(doc))), actor="test")
+    org_apply.apply_org(store, org_parse.parse_org(yaml.safe_load(yaml.safe_dump(doc))), actor="test")
     return store
 
 

@@ -264,11 +264,11 @@ def test_an_unknown_user_learns_nothing_and_is_audited(writable, fresh_org_store
 def test_a_person_added_to_the_registry_is_recognised_at_once(writable, fresh_org_store, fake, answerer) -> None:
     writable.dispatch(bolt_request(event_body(dm(STRANGER, "estimate?"))))
     assert answerer.asked == []
-    from ledger import registry
+    from ledger import org_apply, org_export
 
-    org = registry.read_org(fresh_org_store)
+    org = org_export.read_org(fresh_org_store)
     org.people[1].slack_id = STRANGER  # hana's Slack id changes to the stranger's
-    registry.apply_org(fresh_org_store, org, actor="test")
+    org_apply.apply_org(fresh_org_store, org, actor="test")
     writable.dispatch(bolt_request(event_body(dm(STRANGER, "estimate?"))))
     assert answerer.asked and answerer.asked[0][0] == "hana@example.com"
 
@@ -347,13 +347,13 @@ def test_the_manifest_matches_what_the_app_listens_for(app) -> None:
 def test_the_caller_cache_sees_a_registry_change_committed_in_this_process_at_once(fresh_org_store) -> None:
     """Between rechecks a known user costs no query; a committed write (here an org apply that gives
     Maria HR Portal too) makes the next lookup read the registry again, however long the recheck."""
-    from ledger import registry
+    from ledger import org_apply, org_export, org_parse
     from slack_app.app import CallerCache
 
     cache = CallerCache(ttl=3600, recheck=3600)
     assert cache.get(fresh_org_store, "U0MARIA01").products == {"Checkout", "Fraud"}
-    org = registry.export_org(fresh_org_store)
+    org = org_export.export_org(fresh_org_store)
     maria = next(p for p in org["people"] if p["email"] == "maria@example.com")
     maria["roles"] = [{"persona": "product_owner", "products": ["Checkout", "Fraud", "HR Portal"]}]
-    registry.apply_org(fresh_org_store, registry.parse_org(org), actor="lead@example.com")
+    org_apply.apply_org(fresh_org_store, org_parse.parse_org(org), actor="lead@example.com")
     assert cache.get(fresh_org_store, "U0MARIA01").products == {"Checkout", "Fraud", "HR Portal"}

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from ledger import registry
+from ledger import org_apply, org_parse
 from tests.conftest import make_ctx
 from tests.orgfixture import (
     A1,
@@ -130,9 +130,9 @@ def test_an_explicit_window_excludes_its_end_date(org_store) -> None:
 
 def test_the_later_claims_product_is_named_only_when_in_the_callers_scope(fresh_org_store) -> None:
     # Checkout owns the account: Maria sees its unattributed spend, but App is not hers.
-    org = registry.load_org_text(ORG_YAML.replace("name: retail-prod, owner: Payments",
+    org = org_parse.load_org_text(ORG_YAML.replace("name: retail-prod, owner: Payments",
                                                   "name: retail-prod, owner: Checkout"))
-    registry.apply_org(fresh_org_store, org, actor="test")
+    org_apply.apply_org(fresh_org_store, org, actor="test")
     r = run(fresh_org_store, "maria@example.com")
     app = lines(r)[APP]
     assert app.reason == "before_claim" and app.claimed_on == date(2026, 11, 10)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
-from ledger import audit, registry
+from ledger import audit, org_apply, org_export, org_parse, registry
 from tests.conftest import make_ctx
 from tests.orgfixture import (
     A1,
@@ -469,16 +469,16 @@ def test_export_reflects_tool_writes_and_reapplies_cleanly(fresh_org_store):
     call(fresh_org_store, MARIA, "claim_principal", principal=STRAY, product="Checkout", note="batch")
     call(fresh_org_store, MARIA, "set_estimate", product="Checkout", month="2026-12", usd=420.5)
     approve_opus(fresh_org_store)
-    exported = registry.export_org(fresh_org_store)
+    exported = org_export.export_org(fresh_org_store)
     assert exported["claims"][-1] == {"principal": STRAY, "product": "Checkout", "claimed_by": MARIA,
                                       "claimed_on": TODAY, "note": "batch"}
     assert exported["estimates"][-1] == {"product": "Checkout", "month": "2026-12", "usd": 420.5}
     assert exported["models"][-1]["id"] == OPUS and exported["models"][-1]["decided_by"] == LEAD
 
     before = registry.registry_dump(fresh_org_store)
-    summary = registry.apply_org(fresh_org_store, registry.load_org_text(
-        registry.export_org_yaml(fresh_org_store)), actor="test")
+    summary = org_apply.apply_org(fresh_org_store, org_parse.load_org_text(
+        org_export.export_org_yaml(fresh_org_store)), actor="test")
     assert not summary.changed
     assert registry.registry_dump(fresh_org_store) == before
-    assert registry.export_org(fresh_org_store) == exported
+    assert org_export.export_org(fresh_org_store) == exported
 

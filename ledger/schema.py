@@ -1,0 +1,257 @@
+"""The store's schema: every table and view of the one DuckDB file, created by Store.ensure_schema.
+
+One list, so the store needs no module that needs the store: usage and rollups (ingest), the
+governance registry (org file, claims, estimates, catalog, tasks, requests), the audit log, the MCP
+door's tokens and grants, and discovered models.
+"""
+
+SCHEMA_VERSION = 1
+
+# Raw Bedrock rows, normalised. One row per CUR line item that concerns Bedrock.
+USAGE_DDL = """
+CREATE TABLE IF NOT EXISTS bedrock_usage (
+    billing_period      VARCHAR NOT NULL,   -- YYYY-MM
+    usage_start         TIMESTAMP NOT NULL, -- UTC, hour or day as delivered
+    usage_date          DATE NOT NULL,
+    payer_account       VARCHAR,
+    account_id          VARCHAR NOT NULL,
+    region              VARCHAR NOT NULL,   -- source region for cross-region; 'unknown' if not derivable
+    principal           VARCHAR NOT NULL,   -- role ARN for assumed roles; 'unknown' when empty
+    principal_raw       VARCHAR,
+    principal_type      VARCHAR NOT NULL,   -- role | user | api_key | root | unknown | other
+    line_item_type      VARCHAR NOT NULL,
+    charge_class        VARCHAR NOT NULL,   -- usage | credit | refund | tax | discount | fee | other
+    billing_entity      VARCHAR,
+    product_code        VARCHAR,
+    usage_type          VARCHAR NOT NULL,
+    operation           VARCHAR,
+    billing_model       VARCHAR,            -- model name as billed ('Claude4.6Sonnet', 'Claude 3 Haiku')
+    model_id            VARCHAR,            -- resolved Bedrock model id, NULL when unmapped
+    model_family        VARCHAR,
+    kind                VARCHAR NOT NULL,   -- input | output | cache_read | cache_write | embedding |
+                                            -- guardrail | provisioned | image | other
+    tier                VARCHAR NOT NULL,   -- standard | batch | flex | priority | latency-optimized | reserved
+    routing             VARCHAR NOT NULL,   -- in-region | geo | global
+    pricing_unit        VARCHAR,
+    usage_amount        DOUBLE,
+    tokens              DOUBLE,             -- usage_amount scaled by pricing_unit; NULL for non-token units
+    unblended_cost      DOUBLE NOT NULL,
+    net_unblended_cost  DOUBLE NOT NULL,
+    resource_id         VARCHAR,
+    resource_tags       MAP(VARCHAR, VARCHAR),
+    principal_tags      MAP(VARCHAR, VARCHAR),
+    source_file         VARCHAR
+);
+"""
+
+# Daily rollup: every answer reads this, never the raw rows.
+ROLLUP_DDL = """
+CREATE TABLE IF NOT EXISTS usage_daily (
+    billing_period      VARCHAR NOT NULL,
+    usage_date          DATE NOT NULL,
+    account_id          VARCHAR NOT NULL,
+    region              VARCHAR NOT NULL,
+    principal           VARCHAR NOT NULL,
+    billing_model       VARCHAR,
+    model_id            VARCHAR,
+    model_family        VARCHAR,
+    kind                VARCHAR NOT NULL,
+    tier                VARCHAR NOT NULL,
+    routing             VARCHAR NOT NULL,
+    charge_class        VARCHAR NOT NULL,
+    tokens              DOUBLE,
+    usage_amount        DOUBLE,
+    unblended_cost      DOUBLE NOT NULL,
+    net_unblended_cost  DOUBLE NOT NULL,
+    line_items          BIGINT NOT NULL
+);
+"""
+
+META_DDL = """
+CREATE TABLE IF NOT EXISTS ingested_periods (
+    billing_period  VARCHAR PRIMARY KEY,
+    ingested_at     TIMESTAMP NOT NULL,
+    source          VARCHAR NOT NULL,
+    files           BIGINT NOT NULL,
+    rows            BIGINT NOT NULL,
+    bedrock_rows    BIGINT NOT NULL,
+    data_through    DATE
+);
+CREATE TABLE IF NOT EXISTS schema_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+# The governance registry (ledger.registry and the org_* modules).
+REGISTRY_DDL = """
+CREATE TABLE IF NOT EXISTS org_nodes (
+    kind        VARCHAR NOT NULL,   -- business_unit | portfolio | department | product
+    name        VARCHAR NOT NULL,   -- unique across the whole hierarchy
+    parent      VARCHAR,            -- NULL for business units
+    position    INTEGER NOT NULL    -- index within the parent's list in the org file
+);
+CREATE VIEW IF NOT EXISTS org_products AS
+SELECT p.name AS product, d.name AS department, f.name AS portfolio, b.name AS business_unit
+FROM org_nodes p
+JOIN org_nodes d ON d.kind = 'department' AND d.name = p.parent
+JOIN org_nodes f ON f.kind = 'portfolio' AND f.name = d.parent
+JOIN org_nodes b ON b.kind = 'business_unit' AND b.name = f.parent
+WHERE p.kind = 'product';
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id  VARCHAR NOT NULL,
+    name        VARCHAR,
+    owner_node  VARCHAR,
+    owner_kind  VARCHAR,
+    position    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    email       VARCHAR NOT NULL,   -- lower case
+    name        VARCHAR,
+    slack_id    VARCHAR,
+    position    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS person_roles (
+    email       VARCHAR NOT NULL,
+    persona     VARCHAR NOT NULL,
+    role_index  INTEGER NOT NULL,   -- index in the person's roles list
+    node_kind   VARCHAR,            -- NULL when the role has no scope (one row for the role)
+    node_name   VARCHAR,
+    scope_index INTEGER             -- index within the role's list for that kind
+);
+CREATE TABLE IF NOT EXISTS claims (
+    principal   VARCHAR NOT NULL,   -- normalised (assumed-role sessions -> role ARN)
+    product     VARCHAR NOT NULL,
+    claimed_by  VARCHAR NOT NULL,
+    claimed_on  DATE NOT NULL,
+    note        VARCHAR,
+    position    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS estimates (
+    product       VARCHAR NOT NULL,
+    month         VARCHAR NOT NULL, -- YYYY-MM
+    usd           DOUBLE NOT NULL,
+    input_tokens  BIGINT,
+    output_tokens BIGINT,
+    set_by        VARCHAR,          -- actor of the apply that set this value
+    set_at        TIMESTAMP,
+    position      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS model_catalog (
+    model_id     VARCHAR NOT NULL,
+    state        VARCHAR NOT NULL,  -- approved | restricted | blocked
+    products     VARCHAR[],         -- restricted: the products allowed
+    accounts     VARCHAR[],         -- empty = all
+    regions      VARCHAR[],         -- empty = all
+    action_scope VARCHAR NOT NULL,  -- inference_only | agentic_read_only | agentic_read_write
+    rationale    VARCHAR NOT NULL,
+    decided_by   VARCHAR NOT NULL,
+    decided_on   DATE,
+    position     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS model_name_overrides (
+    billing_name VARCHAR NOT NULL,
+    model_id     VARCHAR NOT NULL,
+    family       VARCHAR,
+    position     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS engineer_tasks (
+    task_id      VARCHAR PRIMARY KEY,
+    created_at   TIMESTAMP,
+    kind         VARCHAR,
+    title        VARCHAR,
+    product      VARCHAR,
+    principal    VARCHAR,
+    command      VARCHAR,
+    undo_command VARCHAR,
+    policy_json  VARCHAR,
+    status       VARCHAR,
+    created_by   VARCHAR,
+    source_ref   VARCHAR,
+    completed_by VARCHAR,
+    completed_at TIMESTAMP,
+    note         VARCHAR
+);
+CREATE TABLE IF NOT EXISTS access_requests (
+    request_id   VARCHAR PRIMARY KEY,
+    created_at   TIMESTAMP,
+    requested_by VARCHAR,
+    product      VARCHAR,
+    model_id     VARCHAR,
+    accounts     VARCHAR[],
+    regions      VARCHAR[],
+    reason       VARCHAR,
+    status       VARCHAR,
+    decided_by   VARCHAR,
+    decided_at   TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS spend_card_approvals (
+    product      VARCHAR,
+    week_start   DATE,
+    approved_by  VARCHAR,
+    approved_at  TIMESTAMP,
+    note         VARCHAR
+);
+"""
+
+# The tables `org apply` replaces with the file's content; nothing else is touched.
+REGISTRY_TABLES = (
+    "org_nodes",
+    "accounts",
+    "people",
+    "person_roles",
+    "claims",
+    "estimates",
+    "model_catalog",
+    "model_name_overrides",
+)
+
+# The append-only, hash-chained audit log (ledger.audit).
+AUDIT_DDL = """
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq        BIGINT PRIMARY KEY,  -- 1, 2, 3 ... no gaps
+    "at"       TIMESTAMP NOT NULL,  -- UTC (quoted: AT is a keyword in DuckDB 2)
+    actor      VARCHAR NOT NULL,    -- email, slack id or 'system'
+    persona    VARCHAR,
+    action     VARCHAR NOT NULL,    -- e.g. org.apply
+    subject    VARCHAR NOT NULL,
+    outcome    VARCHAR NOT NULL,    -- ok | denied | error ...
+    details    VARCHAR NOT NULL,    -- canonical JSON (sorted keys, no whitespace)
+    why        VARCHAR,
+    prev_hash  VARCHAR NOT NULL,
+    hash       VARCHAR NOT NULL
+);
+"""
+
+# Who may use the MCP front door and with which action scopes (ledger.access).
+ACCESS_DDL = """
+CREATE TABLE IF NOT EXISTS mcp_tokens (
+    token_id    VARCHAR NOT NULL,   -- public handle: the token starts with stw_<token_id>_
+    token_hash  VARCHAR NOT NULL,   -- sha256 hex of the whole token; the token is never stored
+    email       VARCHAR NOT NULL,   -- the person the token speaks for (lower case)
+    created_at  TIMESTAMP NOT NULL,
+    created_by  VARCHAR NOT NULL,
+    revoked_at  TIMESTAMP,
+    label       VARCHAR
+);
+CREATE TABLE IF NOT EXISTS mcp_grants (
+    email       VARCHAR NOT NULL,   -- lower case
+    scope       VARCHAR NOT NULL,   -- write | agentic
+    granted_by  VARCHAR NOT NULL,
+    granted_at  TIMESTAMP NOT NULL,
+    rationale   VARCHAR NOT NULL,
+    revoked_at  TIMESTAMP,
+    revoked_by  VARCHAR
+);
+"""
+
+# Models listed by bedrock:ListFoundationModels (ledger.model_sync).
+DISCOVERED_MODELS_DDL = """
+CREATE TABLE IF NOT EXISTS discovered_models (
+    model_id    VARCHAR NOT NULL,   -- one row per model id
+    provider    VARCHAR,
+    name        VARCHAR,
+    regions     VARCHAR[],          -- regions where ListFoundationModels last listed it
+    first_seen  TIMESTAMP NOT NULL,
+    last_seen   TIMESTAMP NOT NULL
+);
+"""
+
+ALL_DDL = (USAGE_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL)
