@@ -32,6 +32,7 @@ def register_eval(app: typer.Typer) -> None:
     ) -> None:
         """Score the agent on the eval cases over the demo org (built once and cached). Exits 1 on
         any leak or when accuracy is below --min-accuracy."""
+        from evals import report as evals_report
         from evals import run as evals_run
         from steward.cli_agent import agent_config
 
@@ -51,7 +52,7 @@ def register_eval(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report, indent=2, default=str))
         else:
-            typer.echo(evals_run.format_report(report, failures=failures))
+            typer.echo(evals_report.format_report(report, failures=failures))
         if report["leaks"] > 0 or report["accuracy"] < min_accuracy:
             raise typer.Exit(code=1)
 

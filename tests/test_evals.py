@@ -15,7 +15,11 @@ import yaml
 from agent.answer import Answer, Fact
 from evals import EVAL_AS_OF, EVAL_SEED
 from evals import build as eb
+from evals import eval_store
+from evals import report as er_report
 from evals import run as er
+from evals import scoring as es
+from evals.gold import Gold
 
 FAMILIES = {"estimate", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claim", "estimate_set", "access_request", "model_decision",
@@ -27,7 +31,7 @@ PERSONAS = {"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer
 def eval_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The eval store, built once per session: work_dir/base.duckdb and the demo files in work_dir/demo."""
     work = tmp_path_factory.mktemp("evals")
-    er.build_store(work, EVAL_AS_OF, EVAL_SEED)
+    eval_store.build_store(work, EVAL_AS_OF, EVAL_SEED)
     return work
 
 
@@ -48,34 +52,34 @@ def eval_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("anthropic.claude-opus-4-6-v1 cost $2,337.06", [(2337.06, "usd", 2)]),
 ])
 def test_parse_figures(text: str, expected: list[tuple]) -> None:
-    got = [(pytest.approx(f.value), f.unit, f.decimals) for f in er.parse_figures(text)]
+    got = [(pytest.approx(f.value), f.unit, f.decimals) for f in es.parse_figures(text)]
     assert got == expected
 
 
 def test_figure_tolerances() -> None:
-    figs = er.parse_figures("Forecast $8,040 against $6,330 (127%); cache hit 17%; 2.0x; HR Portal $9.7k")
-    assert er.figure_present({"value": 8039.70, "unit": "usd", "tolerance": "1%"}, figs)
-    assert not er.figure_present({"value": 8200.0, "unit": "usd", "tolerance": "1%"}, figs)
-    assert er.figure_present({"value": 17.04, "unit": "pct", "tolerance": 1.0}, figs)
-    assert er.figure_present({"value": 1.27, "unit": "x", "tolerance": 0.02}, figs)  # 127% = 1.27x
-    assert er.figure_present({"value": 2.0, "unit": "x", "tolerance": 0.1}, figs)
+    figs = es.parse_figures("Forecast $8,040 against $6,330 (127%); cache hit 17%; 2.0x; HR Portal $9.7k")
+    assert es.figure_present({"value": 8039.70, "unit": "usd", "tolerance": "1%"}, figs)
+    assert not es.figure_present({"value": 8200.0, "unit": "usd", "tolerance": "1%"}, figs)
+    assert es.figure_present({"value": 17.04, "unit": "pct", "tolerance": 1.0}, figs)
+    assert es.figure_present({"value": 1.27, "unit": "x", "tolerance": 0.02}, figs)  # 127% = 1.27x
+    assert es.figure_present({"value": 2.0, "unit": "x", "tolerance": 0.1}, figs)
     # A leak is matched at the precision the answer shows: $8,040 is 8039.70 shown whole.
-    assert er.figure_present({"value": 8039.70, "unit": "usd", "tolerance": "shown"}, figs)
-    assert not er.figure_present({"value": 8041.20, "unit": "usd", "tolerance": "shown"}, figs)
+    assert es.figure_present({"value": 8039.70, "unit": "usd", "tolerance": "shown"}, figs)
+    assert not es.figure_present({"value": 8041.20, "unit": "usd", "tolerance": "shown"}, figs)
     # Scaled figures ($9.7k) are too coarse to call a leak.
-    assert not er.figure_present({"value": 9749.61, "unit": "usd", "tolerance": "shown"}, figs)
-    assert er.figure_present({"value": 9749.61, "unit": "usd", "tolerance": "shown"},
-                             er.parse_figures("total 9749.61"))
+    assert not es.figure_present({"value": 9749.61, "unit": "usd", "tolerance": "shown"}, figs)
+    assert es.figure_present({"value": 9749.61, "unit": "usd", "tolerance": "shown"},
+                             es.parse_figures("total 9749.61"))
 
 
 def test_name_matching() -> None:
-    assert er.name_present("HR Portal", "HR Portal leads at $14,200")
-    assert er.name_present("Llama 3 70B", "Llama3-70B (blocked)")
-    assert er.name_present("data-science", "in the data science account")
-    assert not er.name_present("No", "Nova Lite is approved")
-    assert er.name_present("No", "No: nothing outside the catalog")
-    assert not er.name_present("bob", "bobby tables")
-    assert er.any_present(["AR-000001", "request"], "Request AR-000001 is open")
+    assert es.name_present("HR Portal", "HR Portal leads at $14,200")
+    assert es.name_present("Llama 3 70B", "Llama3-70B (blocked)")
+    assert es.name_present("data-science", "in the data science account")
+    assert not es.name_present("No", "Nova Lite is approved")
+    assert es.name_present("No", "No: nothing outside the catalog")
+    assert not es.name_present("bob", "bobby tables")
+    assert es.any_present(["AR-000001", "request"], "Request AR-000001 is open")
 
 
 # ------------------------------------------------------------------------------ the builder's SQL
@@ -125,7 +129,7 @@ def test_gold_sql_on_a_tiny_hand_made_case(tmp_path: Path) -> None:
         "estimates": [{"product": "Checkout", "month": "2026-11", "usd": 100}],
         "models": [],
     }
-    g = eb.Gold(str(tmp_path / "*.parquet"), org, date(2026, 11, 7))
+    g = Gold(str(tmp_path / "*.parquet"), org, date(2026, 11, 7))
     # Counted: the output row on the claim day ($20) and the Marketplace row ($7). Not counted: the
     # row before the claim (unattributed), EC2, tax and credit.
     assert g.spend("Checkout", date(2026, 11, 1), date(2026, 12, 1)) == pytest.approx(27.0)
@@ -143,7 +147,7 @@ def test_gold_sql_on_a_tiny_hand_made_case(tmp_path: Path) -> None:
 
 def test_committed_dataset_matches_the_builder(eval_world: Path) -> None:
     org = yaml.safe_load((eval_world / "demo" / "org.yaml").read_text(encoding="utf-8"))
-    g = eb.Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF)
+    g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF)
     text = eb.dataset_text(eb.build_cases(g, EVAL_AS_OF), EVAL_AS_OF, EVAL_SEED)
     assert text == eb.DATASET.read_text(encoding="utf-8"), "run `python -m evals.build` and commit the dataset"
 
@@ -180,19 +184,19 @@ def test_score_counts_leaks_apart_from_failures() -> None:
         "must_not_include": ["HR Portal", {"label": "HR", "value": 9749.61, "unit": "usd", "tolerance": "shown"}],
         "refused": False, "tool": "estimate_status"}}
     fact = Fact(tool="estimate_status", args={}, result={"product": "Checkout Service"})
-    ok, reasons, leaks = er.score(case, _answer("Checkout Service: $5,768 so far this month.", fact))
+    ok, reasons, leaks = es.score(case, _answer("Checkout Service: $5,768 so far this month.", fact))
     assert ok and not reasons and not leaks
-    ok, reasons, leaks = er.score(case, _answer("Checkout Service: $5,768; HR Portal $9,749.61.", fact))
+    ok, reasons, leaks = es.score(case, _answer("Checkout Service: $5,768; HR Portal $9,749.61.", fact))
     assert not ok and not reasons and len(leaks) == 2
-    ok, reasons, leaks = er.score(case, _answer("Checkout Service is fine.", fact))
+    ok, reasons, leaks = es.score(case, _answer("Checkout Service is fine.", fact))
     assert not ok and reasons == ["missing figure mtd = $5,767.52"]
-    ok, reasons, _ = er.score(case, _answer("Checkout Service: $5,768.", Fact(tool="estimate_status", args={},
+    ok, reasons, _ = es.score(case, _answer("Checkout Service: $5,768.", Fact(tool="estimate_status", args={},
                                                                                 error="scope")))
     assert any("refused" in r for r in reasons) and any("tool estimate_status" in r for r in reasons)
     refusal = {"id": "y", "family": "out_of_scope", "expect": {"refused": True}}
-    assert er.score(refusal, _answer("That product is not in your scope.",
+    assert es.score(refusal, _answer("That product is not in your scope.",
                                      Fact(tool="estimate_status", args={}, error="scope")))[0]
-    assert not er.score(refusal, _answer("Here: $1.", Fact(tool="estimate_status", args={}, result={})))[0]
+    assert not es.score(refusal, _answer("Here: $1.", Fact(tool="estimate_status", args={}, result={})))[0]
 
 
 def test_runner_isolates_writes_and_reports(eval_world: Path) -> None:
@@ -217,12 +221,12 @@ def test_runner_isolates_writes_and_reports(eval_world: Path) -> None:
         {"id": "r2", "family": "scope", "persona": "product_owner", "caller": "raj@example.com",
          "question": "leak", "expect": {"must_not_include": ["HR Portal"]}},
     ]
-    results = er.run(cases, base_db=eval_world / er.BASE_DB, config=object(), ask=stub)
+    results = er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=object(), ask=stub)
     assert [r.passed for r in results] == [True, True, True, False]  # c2 is a new claim: c1 wrote elsewhere
-    report = er.summary(results)
+    report = er_report.summary(results)
     assert report["leaks"] == 1 and report["accuracy"] == 0.75
     assert report["by_family"]["claim"]["accuracy"] == 1.0
-    assert "LEAK name 'HR Portal'" in er.format_report(report)
+    assert "LEAK name 'HR Portal'" in er_report.format_report(report)
 
 
 # ------------------------------------------------------------------------------ the gate
@@ -234,9 +238,9 @@ def test_offline_planner_gate(eval_world: Path) -> None:
     from agent.service import ask
 
     cases = er.load_cases()
-    results = er.run(cases, base_db=eval_world / er.BASE_DB, config=AgentConfig(mode="offline"), ask=ask,
+    results = er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=AgentConfig(mode="offline"), ask=ask,
                      work_dir=eval_world / "run")
-    report = er.summary(results)
-    print(er.format_report(report, failures=200))
-    assert report["leaks"] == 0, er.format_report(report, failures=200)
-    assert report["accuracy"] >= 0.95, er.format_report(report, failures=200)
+    report = er_report.summary(results)
+    print(er_report.format_report(report, failures=200))
+    assert report["leaks"] == 0, er_report.format_report(report, failures=200)
+    assert report["accuracy"] >= 0.95, er_report.format_report(report, failures=200)
