@@ -89,12 +89,12 @@ CREATE TABLE IF NOT EXISTS org_nodes (
     position    INTEGER NOT NULL    -- index within the parent's list in the org file
 );
 CREATE VIEW IF NOT EXISTS org_products AS
-SELECT p.name AS product, d.name AS department, f.name AS portfolio, b.name AS business_unit
-FROM org_nodes p
-JOIN org_nodes d ON d.kind = 'department' AND d.name = p.parent
-JOIN org_nodes f ON f.kind = 'portfolio' AND f.name = d.parent
-JOIN org_nodes b ON b.kind = 'business_unit' AND b.name = f.parent
-WHERE p.kind = 'product';
+SELECT prod.name AS product, dept.name AS department, folio.name AS portfolio, unit.name AS business_unit
+FROM org_nodes prod
+JOIN org_nodes dept ON dept.kind = 'department' AND dept.name = prod.parent
+JOIN org_nodes folio ON folio.kind = 'portfolio' AND folio.name = dept.parent
+JOIN org_nodes unit ON unit.kind = 'business_unit' AND unit.name = folio.parent
+WHERE prod.kind = 'product';
 CREATE TABLE IF NOT EXISTS accounts (
     account_id  VARCHAR NOT NULL,
     name        VARCHAR,
