@@ -19,7 +19,6 @@ from ledger import routing as rt
 from ledger.store import Store
 
 
-
 class SyncResult(BaseModel):
     regions: list[str]
     regions_failed: dict[str, str] = {}  # region -> error message

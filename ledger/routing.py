@@ -14,20 +14,7 @@ from typing import Any
 
 import yaml
 
-from ledger.store import Store, register_ddl
-
-DDL = """
-CREATE TABLE IF NOT EXISTS inference_routes (
-    source_region  VARCHAR NOT NULL,   -- where ListInferenceProfiles was called
-    profile_id     VARCHAR NOT NULL,   -- us.anthropic.claude-sonnet-4-6
-    family         VARCHAR NOT NULL,   -- us | eu | apac | jp | au | ca | us-gov | global
-    model_id       VARCHAR NOT NULL,
-    destinations   VARCHAR[] NOT NULL, -- Regions of the model ARNs the profile lists ('' = Region-less)
-    synced_at      TIMESTAMP NOT NULL
-);
-"""
-
-register_ddl(DDL)
+from ledger.store import Store
 
 GLOBAL = "global"
 # Longest first: 'us-gov.' must win over 'us.'.

@@ -2,7 +2,7 @@
 
 One list, so the store needs no module that needs the store: usage and rollups (ingest), the
 governance registry (org file, claims, estimates, catalog, tasks, requests), the audit log, the MCP
-door's tokens and grants, and discovered models.
+door's tokens and grants, discovered models and inference-profile routes.
 """
 
 SCHEMA_VERSION = 1
@@ -254,4 +254,17 @@ CREATE TABLE IF NOT EXISTS discovered_models (
 );
 """
 
-ALL_DDL = (USAGE_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL)
+# Inference-profile routes recorded by `steward models sync` from ListInferenceProfiles (ledger.routing).
+ROUTES_DDL = """
+CREATE TABLE IF NOT EXISTS inference_routes (
+    source_region  VARCHAR NOT NULL,   -- where ListInferenceProfiles was called
+    profile_id     VARCHAR NOT NULL,   -- us.anthropic.claude-sonnet-4-6
+    family         VARCHAR NOT NULL,   -- us | eu | apac | jp | au | ca | us-gov | global
+    model_id       VARCHAR NOT NULL,
+    destinations   VARCHAR[] NOT NULL, -- Regions of the model ARNs the profile lists ('' = Region-less)
+    synced_at      TIMESTAMP NOT NULL
+);
+"""
+
+ALL_DDL = (USAGE_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
+           ROUTES_DDL)

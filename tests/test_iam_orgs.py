@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from evals import EVAL_AS_OF, EVAL_SEED
-from ledger import registry
+from ledger import org_apply, org_parse
 from ledger.ingest import ingest
 from ledger.store import Store
 from tests.test_iam_policy import approved, blocked, cur_paths, evaluate, path_requests
@@ -23,14 +23,14 @@ WORLDS = {"demo": (date(2026, 11, 29), 1), "eval": (EVAL_AS_OF, EVAL_SEED)}
 
 @pytest.fixture(scope="module", params=sorted(WORLDS))
 def world(request, tmp_path_factory: pytest.TempPathFactory):
-    from ledger.demo import generate
+    from demo.generate import generate
 
     as_of, seed = WORLDS[request.param]
     tmp: Path = tmp_path_factory.mktemp(request.param)
     result = generate(tmp / "demo", as_of=as_of, seed=seed)
     store = Store(tmp / "steward.duckdb")
     ingest(store, [str(result.export_root)], actor="test")
-    registry.apply_org(store, registry.load_org_file(result.org_file), actor="test")
+    org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor="test")
     org = yaml.safe_load(result.org_file.read_text(encoding="utf-8"))
     yield request.param, store, org
     store.close()
