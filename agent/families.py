@@ -22,6 +22,8 @@ from agent.vocabulary import (
     DRIFT_WORDS,
     ESTIMATE_WORDS,
     IAM_WORDS,
+    LIFECYCLE_PHRASES,
+    LIFECYCLE_WORDS,
     PAUSE_VERBS,
     QUOTA_WORDS,
     RESUME_VERBS,
@@ -35,7 +37,7 @@ from agent.vocabulary import (
 
 FAMILIES = ("estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claims", "set_estimate", "access_requests",
-            "model_decisions", "pause", "iam_policy", "scope", "unknown")
+            "model_decisions", "pause", "iam_policy", "lifecycle", "scope", "unknown")
 
 TASK_CLOSING_VERBS = ("mark", "complete", "close", "finish")
 ESTIMATE_NOUNS = {"estimate", "estimates", "budget", "budgets"}
@@ -135,6 +137,10 @@ def asks_drift(q: Question) -> bool:
             or (in_use and (q.has({"blocked", "restricted", "unreviewed"}) or q.phrase(*FORBIDDEN_PHRASES))))
 
 
+def asks_lifecycle(q: Question) -> bool:
+    return q.has(LIFECYCLE_WORDS) or q.phrase(*LIFECYCLE_PHRASES)
+
+
 def asks_iam_policy(q: Question) -> bool:
     return q.has(IAM_WORDS)
 
@@ -201,6 +207,7 @@ RULES: tuple[Rule, ...] = (
     Rule("scope", asks_scope),
     Rule("tasks", asks_tasks),
     Rule("unattributed", asks_unattributed),
+    Rule("lifecycle", asks_lifecycle),
     Rule("drift", asks_drift),
     Rule("iam_policy", asks_iam_policy),
     Rule("catalog", asks_model_status),

@@ -21,6 +21,7 @@ EXAMPLES = [
     ("task_queue", "What do I need to implement?"),
     ("complete_task", "Mark <task id> done, note: <what you did>"),
     ("iam_policy", "What IAM policy does {p} need?"),
+    ("model_lifecycle", "Which of our models are legacy or past end of life?"),
     ("claim_principal", "Claim <role ARN> for {p}"),
     ("set_estimate", "Set my estimate for {p} to <amount> for December"),
     ("request_model_access", "Request access to <model> for {p} in us-east-1 because <why>"),

@@ -45,7 +45,7 @@ BUILDERS: dict[str, Callable[[Question], Plan]] = {
     "breakdown": read_plans.plan_breakdown, "unattributed": read_plans.plan_unattributed,
     "drift": read_plans.plan_drift, "catalog": read_plans.plan_catalog, "spend_card": read_plans.plan_card,
     "anomalies": read_plans.plan_anomalies, "recommendations": read_plans.plan_recommendations,
-    "iam_policy": read_plans.plan_iam, "scope": read_plans.plan_scope,
+    "iam_policy": read_plans.plan_iam, "lifecycle": read_plans.plan_lifecycle, "scope": read_plans.plan_scope,
     "tasks": write_plans.plan_tasks, "claims": write_plans.plan_claim, "set_estimate": write_plans.plan_set_estimate,
     "access_requests": write_plans.plan_access_request, "model_decisions": write_plans.plan_decision,
     "pause": write_plans.plan_pause,

@@ -147,5 +147,10 @@ def plan_iam(q: Question) -> Plan:
     return Plan("iam_policy", [Step("iam_policy", {"product": product})])
 
 
+def plan_lifecycle(q: Question) -> Plan:
+    args = {"product": q.name_targets[0]} if q.name_targets else {}
+    return Plan("lifecycle", [Step("model_lifecycle", args)])
+
+
 def plan_scope(q: Question) -> Plan:
     return Plan("scope", [Step("my_scope", {})], note=help_text(q.ctx, intro=False))

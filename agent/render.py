@@ -484,6 +484,7 @@ RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "claim_principal": _message, "set_estimate": _set_estimate, "request_model_access": _message,
     "access_requests": _access_requests, "decide_model": _decide_model, "pause_product": _pause,
     "resume_product": _pause, "approve_spend_card": _approve_card, "iam_policy": _iam_policy,
+    "model_lifecycle": lambda p, v, args: p.summary,
     "my_scope": _my_scope,
 }
 

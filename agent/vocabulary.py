@@ -44,6 +44,8 @@ SAVINGS_WORDS = {"save", "saving", "savings", "cheaper", "reduce", "reducing", "
            "recommendation", "recommendations", "efficient", "efficiency", "waste", "trim"}
 TASK_WORDS = {"task", "tasks", "todo", "queue", "implement", "implementation"}
 IAM_WORDS = {"iam", "policy", "policies"}
+LIFECYCLE_WORDS = {"legacy", "eol", "deprecated", "retired", "retiring", "lifecycle", "sunset"}
+LIFECYCLE_PHRASES = ("end of life", "end-of-life", "reaches eol", "being retired")
 USE_WORDS = {"using", "used", "use", "uses", "running", "invoking", "invoked", "calling", "called"}
 SET_VERBS = {"set", "change", "update", "raise", "increase", "decrease", "lower", "adjust", "make", "put", "bump"}
 DECIDE_VERBS = {"approve": "approved", "allow": "approved", "unblock": "approved", "permit": "approved",

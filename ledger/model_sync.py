@@ -1,5 +1,6 @@
 """Model discovery: bedrock:ListFoundationModels and ListInferenceProfiles in each configured region,
-recorded in the store (models, and the destination Regions of each system inference profile).
+recorded in the store (models with their lifecycle status, and the destination Regions of each
+system inference profile).
 
 Discovered models are not catalog entries: a catalog entry needs a FinOps Lead's decision and
 rationale. A discovered model with no catalog entry is "unreviewed" and is reported as such.
@@ -14,7 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
-from ledger import audit
+from ledger import audit, lifecycle
 from ledger import routing as rt
 from ledger.store import Store
 
@@ -27,6 +28,7 @@ class SyncResult(BaseModel):
     unreviewed: list[str]                # listed now and without a model_catalog entry
     audit_seq: int
     profiles: int = 0                    # system inference profiles recorded (routing)
+    lifecycle: int = 0                   # model x region lifecycle statuses recorded
     profiles_failed: dict[str, str] = {}  # region -> error of ListInferenceProfiles (routes kept)
 
 
@@ -55,6 +57,7 @@ def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: 
     """
     store.ensure_schema()  # discovered_models exists even if this module was imported late
     seen: dict[str, dict[str, Any]] = {}
+    listed: dict[str, list[dict[str, Any]]] = {}
     answered: list[str] = []
     failed: dict[str, str] = {}
     profiles: dict[str, list[dict[str, Any]]] = {}
@@ -66,6 +69,7 @@ def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: 
             failed[region] = str(exc)
             continue
         answered.append(region)
+        listed[region] = summaries
         try:  # the routing of system profiles from this region (a failure keeps the older routes)
             profiles[region] = _list_profiles(client_factory(region))
         except (ClientError, BotoCoreError) as exc:
@@ -96,15 +100,16 @@ def sync_models(store: Store, *, client_factory: Callable[[str], Any], regions: 
             else:
                 con.execute("INSERT INTO discovered_models VALUES (?, ?, ?, ?, ?, ?)",
                             [mid, info["provider"], info["name"], regs, now, now])
-        recorded = sum(rt.record_routes(store, region, listed, now) for region, listed in profiles.items())
+        recorded = sum(rt.record_routes(store, region, got, now) for region, got in profiles.items())
+        statuses = sum(lifecycle.record_statuses(store, region, got, now) for region, got in listed.items())
         cataloged = {r[0] for r in store.rows("SELECT model_id FROM model_catalog")}
         unreviewed = sorted(mid for mid in seen if mid not in cataloged)
         entry = audit.append(
             store, actor=actor, action="models.sync", subject=",".join(regions),
             outcome="error" if regions and not answered else "ok", at=now,
             details={"regions": regions, "regions_failed": failed, "discovered": len(seen),
-                     "new": new, "unreviewed": unreviewed, "profiles": recorded,
+                     "new": new, "unreviewed": unreviewed, "profiles": recorded, "lifecycle": statuses,
                      "profiles_failed": profiles_failed})
     return SyncResult(regions=list(regions), regions_failed=failed, discovered=len(seen), new=new,
-                      unreviewed=unreviewed, audit_seq=entry.seq, profiles=recorded,
+                      unreviewed=unreviewed, audit_seq=entry.seq, profiles=recorded, lifecycle=statuses,
                       profiles_failed=profiles_failed)

@@ -219,3 +219,24 @@ def test_a_region_whose_profiles_cannot_be_listed_keeps_its_routes(fresh_org_sto
     result = run(fresh_org_store, bedrock, T2, regions=["us-east-1"])
     assert "AccessDenied" in result.profiles_failed["us-east-1"]
     assert routing.load(fresh_org_store).destinations("us", SONNET, "us-east-1") == ["us-east-1", "us-west-1"]
+
+
+def test_sync_records_each_region_lifecycle_status_and_it_wins_over_the_shipped_data(fresh_org_store):
+    from datetime import date
+
+    from ledger import lifecycle
+
+    bedrock = StubbedBedrock()
+    legacy = summary(SONNET, "Anthropic", "Claude Sonnet 4.6", "us-west-2")
+    legacy["modelLifecycle"] = {"status": "LEGACY", "legacyTime": datetime(2026, 8, 1),
+                                "endOfLifeTime": datetime(2027, 2, 1)}
+    bedrock.listing("us-east-1", LISTINGS["us-east-1"])
+    bedrock.client("us-west-2").add_response("list_foundation_models", {"modelSummaries": [legacy]}, {})
+    result = run(fresh_org_store, bedrock)
+    assert result.lifecycle == 4
+    table = lifecycle.load(fresh_org_store)
+    today = date(2026, 11, 21)
+    west, east = table.standing(SONNET, "us-west-2", today), table.standing(SONNET, "us-east-1", today)
+    assert (west.status, west.eol, west.days_to_eol(today)) == ("legacy", date(2027, 2, 1), 72)
+    assert (east.status, east.eol) == ("active", None)
+    assert lifecycle.load().standing(SONNET, "us-west-2", today).status == "active"  # shipped: Active

@@ -91,6 +91,8 @@ FAMILY_CASES = [
     (LEAD, "pending access requests", "access_requests", "access_requests"),
     (MARIA, "what happened to my access requests", "access_requests", "access_requests"),
     (MARIA, "what IAM policy should my Checkout role have?", "iam_policy", "iam_policy"),
+    (LEAD, "which of our models are legacy or past end of life?", "lifecycle", "model_lifecycle"),
+    (MARIA, "is Fraud running a deprecated model?", "lifecycle", "model_lifecycle"),
     (MARIA, "Who am I?", "scope", "my_scope"),
     (MARIA, "what can I ask", "scope", "my_scope"),
     # typos

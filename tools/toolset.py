@@ -76,6 +76,7 @@ def _load_all() -> None:
         catalog,
         drift,
         iam_policy,
+        lifecycle,
         recommendations,
         spend,
         tasks,

@@ -1,0 +1,117 @@
+"""Model lifecycle: Active, Legacy (with its EOL date) or EOL, per model and Region, on a given day.
+
+The shipped table (ledger/data/lifecycle.yaml, researched from the Bedrock lifecycle pages and model
+cards) is the default; the status `steward models sync` reads from ListFoundationModels
+(`modelLifecycle`) per Region wins over it (table `model_lifecycle`). A date past the EOL date makes
+a model EOL whatever a status says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from ledger.store import Store, register_ddl
+
+DDL = """
+CREATE TABLE IF NOT EXISTS model_lifecycle (
+    model_id     VARCHAR NOT NULL,
+    region       VARCHAR NOT NULL,   -- where ListFoundationModels reported it
+    status       VARCHAR NOT NULL,   -- active | legacy (as reported)
+    legacy_on    DATE,
+    eol_on       DATE,
+    synced_at    TIMESTAMP NOT NULL
+);
+"""
+
+register_ddl(DDL)
+
+Status = Literal["active", "legacy", "eol", "unknown"]
+
+
+@dataclass(frozen=True)
+class Standing:
+    model_id: str
+    region: str
+    status: Status
+    eol: date | None
+    successor: str | None
+    source: str
+
+    def days_to_eol(self, on: date) -> int | None:
+        return (self.eol - on).days if self.eol else None
+
+
+@cache
+def shipped() -> dict[str, Any]:
+    """lifecycle.yaml as data (read-only, shared)."""
+    return yaml.safe_load(resources.files("ledger").joinpath("data/lifecycle.yaml").read_text(encoding="utf-8"))
+
+
+class Lifecycle:
+    """Shipped lifecycle data overlaid with synced statuses."""
+
+    def __init__(self, synced: dict[tuple[str, str], tuple[str, date | None]] | None = None) -> None:
+        self.models: dict[str, dict[str, Any]] = shipped()["models"]
+        self.synced = synced or {}
+
+    def successor(self, model_id: str) -> str | None:
+        return (self.models.get(model_id) or {}).get("successor")
+
+    def standing(self, model_id: str, region: str, on: date) -> Standing:
+        """The model's status in a Region on a day (EOL once the EOL date is reached)."""
+        spec = self.models.get(model_id) or {}
+        regional = (spec.get("regions") or {}).get(region) or {}
+        status = regional.get("status") or spec.get("status") or "unknown"
+        eol = regional.get("eol") or spec.get("eol")
+        source = spec.get("source", "not in lifecycle.yaml")
+        if (model_id, region) in self.synced:
+            status, synced_eol = self.synced[(model_id, region)]
+            eol = synced_eol or eol
+            source = "ListFoundationModels modelLifecycle (steward models sync)"
+        if eol and on >= eol:
+            status = "eol"
+        elif status == "eol" and eol is None:
+            status = "eol"
+        return Standing(model_id, region, status, eol, spec.get("successor"), source)
+
+    def is_current(self, model_id: str, regions: list[str], on: date) -> bool:
+        """Active in every one of these Regions: a model advice may point at."""
+        return all(self.standing(model_id, r, on).status == "active" for r in regions)
+
+
+def load(store: Store | None = None) -> Lifecycle:
+    synced: dict[tuple[str, str], tuple[str, date | None]] = {}
+    # A store opened before this module was imported has no model_lifecycle table yet: no syncs.
+    if store is not None and store.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'model_lifecycle'"):
+        for model, region, status, eol in store.rows("SELECT model_id, region, status, eol_on FROM model_lifecycle"):
+            synced[(model, region)] = (status, eol)
+    return Lifecycle(synced)
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def record_statuses(store: Store, region: str, summaries: list[dict[str, Any]], now: datetime) -> int:
+    """Replace one Region's synced statuses with ListFoundationModels' `modelLifecycle` (status
+    ACTIVE | LEGACY, and endOfLifeTime / legacyTime when given). Runs in the caller's transaction."""
+    store.con.execute("DELETE FROM model_lifecycle WHERE region = ?", [region])
+    n = 0
+    for m in summaries:
+        life = m.get("modelLifecycle") or {}
+        if not m.get("modelId") or not life.get("status"):
+            continue
+        store.con.execute("INSERT INTO model_lifecycle VALUES (?, ?, ?, ?, ?, ?)",
+                          [m["modelId"], region, str(life["status"]).lower(), _day(life.get("legacyTime")),
+                           _day(life.get("endOfLifeTime")), now])
+        n += 1
+    return n
