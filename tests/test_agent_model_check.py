@@ -1,0 +1,87 @@
+"""The start-up check of Steward's own model, against a real boto3 bedrock client under Stubber."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from agent.model_check import check_agent_model
+
+TODAY = date(2026, 11, 29)
+HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+PROFILE = f"global.{HAIKU45}"
+
+
+@pytest.fixture
+def bedrock(monkeypatch):
+    for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
+        monkeypatch.setenv(k, v)
+    client = boto3.client("bedrock", region_name="us-east-1")
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def details(model: str, lifecycle: dict) -> dict:
+    return {"modelDetails": {"modelArn": f"arn:aws:bedrock:us-east-1::foundation-model/{model}", "modelId": model,
+                             "modelName": "m", "providerName": "Anthropic", "modelLifecycle": lifecycle}}
+
+
+def availability(model: str, authorized: bool = True) -> dict:
+    return {"modelId": model, "agreementAvailability": {"status": "AVAILABLE"},
+            "authorizationStatus": "AUTHORIZED" if authorized else "NOT_AUTHORIZED",
+            "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}
+
+
+def test_an_active_enabled_model_behind_a_profile_passes(bedrock):
+    client, stub = bedrock
+    stub.add_response("get_foundation_model", details(HAIKU45, {"status": "ACTIVE"}), {"modelIdentifier": HAIKU45})
+    stub.add_response("get_foundation_model_availability", availability(HAIKU45), {"modelId": HAIKU45})
+    check = check_agent_model(client, PROFILE, "us-east-1", today=TODAY)
+    assert (check.verdict, check.model_id, check.usable) == ("ok", HAIKU45, True)
+
+
+def test_a_retired_model_is_unusable_with_what_to_do(bedrock):
+    client, stub = bedrock
+    old = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    stub.add_client_error("get_foundation_model", "ResourceNotFoundException",
+                          "This model version has reached the end of its life", 404, expected_params={"modelIdentifier": old})
+    check = check_agent_model(client, f"us.{old}", "us-east-1", today=TODAY)
+    assert check.verdict == "unusable" and not check.usable
+    assert "STEWARD_AGENT_MODEL" in check.message and old in check.message
+
+
+def test_an_eol_date_already_passed_is_unusable_even_if_still_listed(bedrock):
+    client, stub = bedrock
+    stub.add_response("get_foundation_model", details(HAIKU45, {"status": "LEGACY", "endOfLifeTime": datetime(2026, 11, 1)}),
+                      {"modelIdentifier": HAIKU45})
+    check = check_agent_model(client, PROFILE, "us-east-1", today=TODAY)
+    assert (check.verdict, check.eol) == ("unusable", date(2026, 11, 1))
+    assert "reached end of life on 2026-11-01" in check.message
+
+
+def test_a_legacy_model_warns_with_days_to_eol(bedrock):
+    client, stub = bedrock
+    stub.add_response("get_foundation_model", details(HAIKU45, {"status": "LEGACY", "endOfLifeTime": datetime(2027, 1, 8)}),
+                      {"modelIdentifier": HAIKU45})
+    stub.add_response("get_foundation_model_availability", availability(HAIKU45), {"modelId": HAIKU45})
+    check = check_agent_model(client, PROFILE, "us-east-1", today=TODAY)
+    assert check.verdict == "legacy" and check.usable and "2027-01-08 (40 days)" in check.message
+
+
+def test_a_model_not_enabled_in_the_account_says_to_enable_it(bedrock):
+    client, stub = bedrock
+    stub.add_response("get_foundation_model", details(HAIKU45, {"status": "ACTIVE"}), {"modelIdentifier": HAIKU45})
+    stub.add_response("get_foundation_model_availability", availability(HAIKU45, authorized=False), {"modelId": HAIKU45})
+    check = check_agent_model(client, PROFILE, "us-east-1", today=TODAY)
+    assert check.verdict == "unusable" and "Model access" in check.message
+
+
+def test_no_permission_to_check_is_not_a_failure(bedrock):
+    client, stub = bedrock
+    stub.add_client_error("get_foundation_model", "AccessDeniedException", "no", 403, expected_params={"modelIdentifier": HAIKU45})
+    check = check_agent_model(client, PROFILE, "us-east-1", today=TODAY)
+    assert check.verdict == "unchecked" and check.usable and "bedrock:GetFoundationModel" in check.message
