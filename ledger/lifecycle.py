@@ -16,20 +16,8 @@ from typing import Any, Literal
 
 import yaml
 
-from ledger.store import Store, register_ddl
+from ledger.store import Store
 
-DDL = """
-CREATE TABLE IF NOT EXISTS model_lifecycle (
-    model_id     VARCHAR NOT NULL,
-    region       VARCHAR NOT NULL,   -- where ListFoundationModels reported it
-    status       VARCHAR NOT NULL,   -- active | legacy (as reported)
-    legacy_on    DATE,
-    eol_on       DATE,
-    synced_at    TIMESTAMP NOT NULL
-);
-"""
-
-register_ddl(DDL)
 
 Status = Literal["active", "legacy", "eol", "unknown"]
 
@@ -87,7 +75,7 @@ class Lifecycle:
 
 def load(store: Store | None = None) -> Lifecycle:
     synced: dict[tuple[str, str], tuple[str, date | None]] = {}
-    # A store opened before this module was imported has no model_lifecycle table yet: no syncs.
+    # A store file written before this table existed and opened read-only has none: no syncs.
     if store is not None and store.scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'model_lifecycle'"):
         for model, region, status, eol in store.rows("SELECT model_id, region, status, eol_on FROM model_lifecycle"):

@@ -2,7 +2,7 @@
 
 One list, so the store needs no module that needs the store: usage and rollups (ingest), the
 governance registry (org file, claims, estimates, catalog, tasks, requests), the audit log, the MCP
-door's tokens and grants, discovered models and inference-profile routes.
+door's tokens and grants, discovered models, inference-profile routes and model lifecycle statuses.
 """
 
 SCHEMA_VERSION = 1
@@ -266,5 +266,18 @@ CREATE TABLE IF NOT EXISTS inference_routes (
 );
 """
 
+# Model lifecycle status per Region recorded by `steward models sync` from ListFoundationModels'
+# modelLifecycle (ledger.lifecycle).
+LIFECYCLE_DDL = """
+CREATE TABLE IF NOT EXISTS model_lifecycle (
+    model_id     VARCHAR NOT NULL,
+    region       VARCHAR NOT NULL,   -- where ListFoundationModels reported it
+    status       VARCHAR NOT NULL,   -- active | legacy (as reported)
+    legacy_on    DATE,
+    eol_on       DATE,
+    synced_at    TIMESTAMP NOT NULL
+);
+"""
+
 ALL_DDL = (USAGE_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
-           ROUTES_DDL)
+           ROUTES_DDL, LIFECYCLE_DDL)
