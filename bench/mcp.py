@@ -111,7 +111,7 @@ def in_process(db: Path, as_of: date, reps: int = 10) -> dict[str, float]:
 
     out: dict[str, float] = {}
     with Store(db) as store:
-        ctx = tool_context(Settings(db=db, as_of=as_of), store, "lead@example.com", channel="mcp")
+        ctx = tool_context(Settings(store={"db": db}, as_of=as_of), store, "lead@example.com", channel="mcp")
         for tool, args in TOOLS:
             args = args_for("lead@example.com", tool, args)
             toolset.call(ctx, tool, args)

@@ -1,7 +1,7 @@
 """Slack benchmark: python bench/slack.py [--concurrency 50] [--rounds 5] [--questions 30].
 
 Three processes on loopback, as in production: the real `steward serve` (HTTP mode) over the test
-fixture org, a fake Slack Web API (`python -m slack_app.loopback`, port 0), and this load generator
+fixture org, a fake Slack Web API (`python -m tests.fake_slack`, port 0), and this load generator
 (asyncio, one thread, so the client adds as little as possible to what it measures).
 
 1. Acknowledgement latency: `--concurrency` signed app_mention events sent at once, `--rounds`
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from slack_app.loopback import SECRET, event_body, mention, signed_headers
+from tests.fake_slack import SECRET, event_body, mention, signed_headers
 from tests.orgfixture import build_store
 
 USERS = ["U0MARIA01", "U0HANA001", "U0PRIYA01", "U0LEAD001", "U0OMAR001"]
@@ -59,7 +59,7 @@ class SlackFake:
     """The fake Slack API in its own process; its call stream is read on a thread."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "slack_app.loopback"], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fake_slack"], cwd=ROOT,
                                      stdout=subprocess.PIPE, text=True)
         self.api_url = self.proc.stdout.readline().strip()  # type: ignore[union-attr]
         self.posts: dict[str, float] = {}  # thread_ts -> when the answer arrived (wall clock)

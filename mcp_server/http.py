@@ -1,6 +1,6 @@
 """Streamable HTTP for the MCP server, with bearer-token auth (a token maps to one person).
 
-    mcp = build_http_app(store, settings)           # an ASGI app
+    mcp = build_http_app(store, contexts)           # an ASGI app (contexts: steward.wiring.email_contexts)
     # inside `steward serve` (one process owns the DuckDB file):
     app = Starlette(routes=[Route("/mcp", endpoint=mcp), ...], lifespan=lambda app: mcp.lifespan())
     # or alone:  steward mcp serve-http --host 127.0.0.1 --port 8765
@@ -19,7 +19,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +30,10 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from agent.config import AgentConfig
 from ledger.store import Store
 from mcp_server.auth import StoreTokenVerifier
-from mcp_server.server import StoreAccess, build_server
+from mcp_server.server import ContextFactory, StoreAccess, build_server
 
 ENDPOINT = "/mcp"
 
@@ -91,9 +92,9 @@ class McpHttpApp:
         await send({"type": "lifespan.shutdown.complete"})
 
 
-def build_http_app(store: Store, settings_or_ctx_factory: Any, *, host: str = "127.0.0.1",
+def build_http_app(store: Store, contexts: ContextFactory, *, host: str = "127.0.0.1",
                    public_url: str | None = None, json_response: bool = False, stateless: bool = False,
-                   agent_config: Any = None, registry_ttl: float = 1.0, result_cache_ttl: float = 300.0,
+                   agent_config: Callable[[], AgentConfig] | AgentConfig | None = None, registry_ttl: float = 1.0, result_cache_ttl: float = 300.0,
                    transport_security: TransportSecuritySettings | None = None) -> McpHttpApp:
     """The MCP endpoint for `steward serve` (or `steward mcp serve-http`).
 
@@ -109,7 +110,7 @@ def build_http_app(store: Store, settings_or_ctx_factory: Any, *, host: str = "1
     # published anywhere, and tokens are checked against the store, not against an audience.
     auth = AuthSettings(issuer_url=f"http://{host}", resource_server_url=None, validate_token_resource=False)
     access = StoreAccess(store, ttl=registry_ttl)
-    server = build_server(access, settings_or_ctx_factory, agent_config=agent_config,
+    server = build_server(access, contexts, agent_config=agent_config,
                           token_verifier=StoreTokenVerifier(access), auth=auth, result_cache_ttl=result_cache_ttl)
     if transport_security is None and public_url and host in LOOPBACK:
         transport_security = _behind_proxy(public_url)

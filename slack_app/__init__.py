@@ -1,7 +1,8 @@
 """The Slack front door (Bolt): questions by mention, DM and /steward, answers in Block Kit, model
 decisions and access requests through buttons and modals, spend cards, digests and alerts.
 
-`slack_app.app.build_app(settings, store, ...)` builds the Bolt App; `steward serve` hosts it.
+`slack_app.app.build_app(store, slack=..., contexts=...)` builds the Bolt App; `steward serve` builds
+its arguments from steward.settings and hosts it. No module here imports steward.
 """
 
 from __future__ import annotations

@@ -13,19 +13,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from slack_app import blocks as kit
+from slack_app.runtime import Runtime
 from tools import toolset
 from tools.caller import Caller
 from tools.errors import NotAllowed, ToolError
-
-if TYPE_CHECKING:
-    from slack_app.app import Runtime
 
 log = logging.getLogger("steward.slack")
 
@@ -41,14 +39,14 @@ _TITLES = {"approved": "Approve model", "restricted": "Restrict model", "blocked
 
 def _value(action: dict) -> dict:
     try:
-        v = json.loads(action.get("value") or "{}")
-        return v if isinstance(v, dict) else {}
+        parsed = json.loads(action.get("value") or "{}")
+        return parsed if isinstance(parsed, dict) else {}
     except ValueError:
         return {}
 
 
-def _strs(v: Any) -> list[str]:
-    return [str(x) for x in v] if isinstance(v, list) else []
+def _strs(items: Any) -> list[str]:
+    return [str(item) for item in items] if isinstance(items, list) else []
 
 
 def _where(body: dict) -> tuple[str | None, str | None]:
@@ -110,18 +108,18 @@ def _text_input(block_id: str, label: str, *, min_length: int = 1, placeholder: 
 
 def _read(values: dict, block_id: str) -> list[str]:
     """Selected option values (multi or single select) or comma-separated text of an input block."""
-    v = next(iter((values.get(block_id) or {}).values()), {}) or {}
-    if v.get("selected_options") is not None:
-        return [o["value"] for o in v["selected_options"]]
-    if v.get("selected_option"):
-        return [v["selected_option"]["value"]]
-    text = v.get("value") or ""
-    return [x.strip() for x in text.split(",") if x.strip()]
+    element = next(iter((values.get(block_id) or {}).values()), {}) or {}
+    if element.get("selected_options") is not None:
+        return [option["value"] for option in element["selected_options"]]
+    if element.get("selected_option"):
+        return [element["selected_option"]["value"]]
+    text = element.get("value") or ""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _read_text(values: dict, block_id: str) -> str:
-    v = next(iter((values.get(block_id) or {}).values()), {}) or {}
-    return (v.get("value") or "").strip()
+    element = next(iter((values.get(block_id) or {}).values()), {}) or {}
+    return (element.get("value") or "").strip()
 
 
 def _all_or(items: list[str], what: str) -> list[str]:
@@ -134,8 +132,8 @@ def _all_or(items: list[str], what: str) -> list[str]:
 
 def _metadata(view: dict) -> dict:
     try:
-        m = json.loads(view.get("private_metadata") or "{}")
-        return m if isinstance(m, dict) else {}
+        parsed = json.loads(view.get("private_metadata") or "{}")
+        return parsed if isinstance(parsed, dict) else {}
     except ValueError:
         return {}
 
@@ -156,9 +154,10 @@ def _error_block(message: str, blocks_present: set[str], default: str) -> str:
 
 def decide_modal(rt: Runtime, caller: Caller, state: str, value: dict, channel: str | None,
                  thread_ts: str | None) -> dict:
-    scope = rt.call(rt.ctx(caller), "my_scope", {}).model_dump(mode="json")
+    ctx = rt.ctx(caller)
+    scope = rt.call(ctx, "my_scope", {}).model_dump(mode="json")
     accounts = sorted(set(scope["accounts"]) | set(_strs(value.get("a"))))
-    regions = sorted(set(rt.settings.bedrock_regions) | set(_strs(value.get("r"))))
+    regions = sorted(set(ctx.bedrock_regions) | set(_strs(value.get("r"))))
     model_id = str(value.get("m", ""))
     blocks: list[dict] = [kit.section(
         f"*{model_id}* → *{state}*\nThe decision replaces any earlier one on this model, is written to the "
@@ -184,9 +183,10 @@ def decide_modal(rt: Runtime, caller: Caller, state: str, value: dict, channel: 
 
 
 def request_modal(rt: Runtime, caller: Caller, value: dict, channel: str | None, thread_ts: str | None) -> dict:
-    scope = rt.call(rt.ctx(caller), "my_scope", {}).model_dump(mode="json")
+    ctx = rt.ctx(caller)
+    scope = rt.call(ctx, "my_scope", {}).model_dump(mode="json")
     accounts = sorted(set(scope["accounts"]) | set(_strs(value.get("a"))))
-    regions = sorted(set(rt.settings.bedrock_regions) | set(_strs(value.get("r"))))
+    regions = sorted(set(ctx.bedrock_regions) | set(_strs(value.get("r"))))
     product, model_id = str(value.get("p", "")), str(value.get("m", ""))
     return {"type": "modal", "callback_id": REQUEST_VIEW,
             "title": {"type": "plain_text", "text": "Request model access"},
@@ -252,10 +252,11 @@ def _decide_submit(rt: Runtime) -> Callable[..., None]:
             ack(response_action="errors", errors={_error_block(str(exc), present, "rationale"): str(exc)[:300]})
             return
         ack()
-        d = decision.model_dump(mode="json")
-        text = (f":white_check_mark: {caller.display} recorded *{d['model_id']}*: {d['previous_state']} → "
-                f"*{d['state']}*. {len(d.get('tasks') or [])} Cloud Engineer task(s) created. "
-                f"{d.get('message', '')}")
+        decided = decision.model_dump(mode="json")
+        text = (f":white_check_mark: {caller.display} recorded *{decided['model_id']}*: "
+                f"{decided['previous_state']} → "
+                f"*{decided['state']}*. {len(decided.get('tasks') or [])} Cloud Engineer task(s) created. "
+                f"{decided.get('message', '')}")
         channel, thread_ts = meta.get("c"), meta.get("t")
         if channel:
             try:
@@ -295,13 +296,13 @@ def _request_submit(rt: Runtime) -> Callable[..., None]:
             ack(response_action="errors", errors={_error_block(str(exc), set(values), "reason"): str(exc)[:300]})
             return
         ack()
-        r = result.model_dump(mode="json")
+        request = result.model_dump(mode="json")
         if meta.get("c"):
-            tell(client, meta["c"], caller, f":incoming_envelope: {r['message']}", user_id=None)
+            tell(client, meta["c"], caller, f":incoming_envelope: {request['message']}", user_id=None)
         if rt.slack.finops_channel:
             tell(client, rt.slack.finops_channel, None,
-                 f":inbox_tray: {caller.display} asks for *{r['model_id']}* for *{r['product']}* "
-                 f"({r['request_id']}, currently {r['current_state']}).", user_id=None)
+                 f":inbox_tray: {caller.display} asks for *{request['model_id']}* for *{request['product']}* "
+                 f"({request['request_id']}, currently {request['current_state']}).", user_id=None)
 
     return on_submit
 
@@ -318,17 +319,18 @@ def _approve_card(rt: Runtime) -> Callable[..., None]:
         except ToolError as exc:  # NotAllowed included; toolset.call audited it
             tell(client, channel, caller, str(exc), user_id=context.user_id)
             return
-        r = result.model_dump(mode="json")
+        approval = result.model_dump(mode="json")
         note = (f":white_check_mark: Approved by {caller.display}"
-                + (" (already approved)" if r["already_approved"] else "") + f": {r['product']}, week of "
-                f"{r['week_start']}, ${r['actual_usd']:,.2f}.")
+                + (" (already approved)" if approval["already_approved"] else "")
+                + f": {approval['product']}, week of "
+                f"{approval['week_start']}, ${approval['actual_usd']:,.2f}.")
         message = body.get("message") or {}
-        ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
+        message_ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
         clicked = (body.get("actions") or [{}])[0].get("block_id")
         kept = [b for b in message.get("blocks") or [] if b.get("block_id") != clicked]
         try:
-            if channel and ts:
-                client.chat_update(channel=channel, ts=ts, text=note, blocks=[*kept, kit.context(note)])
+            if channel and message_ts:
+                client.chat_update(channel=channel, ts=message_ts, text=note, blocks=[*kept, kit.context(note)])
         except SlackApiError as exc:
             log.info("could not update the card: %s", exc.response.get("error"))
             tell(client, channel, caller, note, user_id=context.user_id)

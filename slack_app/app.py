@@ -1,4 +1,4 @@
-"""The Slack front door: `build_app(settings, store, ...)` returns a configured Bolt App.
+"""The Slack front door: `build_app(store, slack=..., contexts=...)` returns a configured Bolt App.
 
 Identity is resolved once per request in a global middleware, from the user id in the request
 Slack signed: user id -> person (registry) -> Caller (scope). An unknown user gets a polite reply
@@ -14,243 +14,42 @@ thread; with process_before_response=True (tests) everything runs before dispatc
 from __future__ import annotations
 
 import logging
-import threading
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from agent.answer import Answer
-from ledger import audit, registry
+from agent.config import AgentConfig
 from ledger.errors import StewardError
 from ledger.store import Store
+from slack_app import actions
 from slack_app import blocks as kit
 from slack_app.config import SlackSettings
-from steward.settings import Settings
-from steward.wiring import thresholds
-from tools import toolset
-from tools.caller import Caller, resolve_caller
+from slack_app.runtime import AgentAnswerer, Answerer, CallerCache, ContextFactory, Runtime, StorePool
+from tools.caller import Caller
 from tools.context import ToolContext
-from tools.errors import NotAllowed, UnknownCaller
+from tools.errors import NotAllowed
 
 log = logging.getLogger("steward.slack")
-CHANNEL = "slack"
 MAX_CHARTS = 3
-
-Answerer = Callable[[ToolContext, str, "str | None"], Answer]
-
-
-# ============================================================================ store per thread
-
-class StorePool:
-    """One DuckDB connection (Store.cursor()) per thread, all on the one open database."""
-
-    def __init__(self, store: Store) -> None:
-        self.base = store
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._open: dict[int, tuple[threading.Thread, Store]] = {}
-        self.closed = False
-
-    def current(self) -> Store:
-        s = getattr(self._local, "store", None)
-        if s is not None:
-            return s
-        with self._lock:
-            if self.closed:
-                raise StewardError("the store is closed: Steward is shutting down")
-            for ident, (thread, old) in list(self._open.items()):  # threads that ended
-                if not thread.is_alive():
-                    old.close()
-                    del self._open[ident]
-            s = self.base.cursor()
-            self._open[threading.get_ident()] = (threading.current_thread(), s)
-        self._local.store = s
-        return s
-
-    def close(self) -> None:
-        """Close every per-thread connection (the owner closes the base store)."""
-        with self._lock:
-            self.closed = True
-            for _, s in self._open.values():
-                try:
-                    s.close()
-                except Exception as exc:  # noqa: BLE001 - closing is best effort at shutdown
-                    log.debug("closing a cursor: %s", exc)
-            self._open.clear()
-
-
-# ============================================================================ callers
-
-class CallerCache:
-    """Slack user id -> Caller, reused while the registry is unchanged and for at most `ttl` seconds.
-
-    "Unchanged" is checked against a fingerprint (the last org.* / claim entry in the audit log). The
-    fingerprint is read again only after a write transaction committed in this process (every
-    registry change in `steward serve` is one: the serve process owns the file) or after
-    `recheck` seconds, so a known user's request costs no query. Unknown users are never cached."""
-
-    _FINGERPRINT = ("SELECT coalesce(max(seq), 0) FROM audit_log "
-                    "WHERE starts_with(action, 'org.') OR action = 'tool.claim_principal'")
-
-    def __init__(self, ttl: float, *, recheck: float = 2.0) -> None:
-        self.ttl = ttl
-        self.recheck = recheck
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, int, Caller]] = {}
-        self._fp: tuple[int, int, float] | None = None  # (fingerprint, writes seen, read at)
-
-    def _fingerprint(self, store: Store) -> int:
-        writes = store.commits[0]
-        now = time.monotonic()
-        fp = self._fp
-        if fp is not None and fp[1] == writes and now - fp[2] < self.recheck:
-            return fp[0]
-        value = store.scalar(self._FINGERPRINT)
-        self._fp = (value, writes, now)
-        return value
-
-    def get(self, store: Store, slack_id: str) -> Caller | None:
-        if self.ttl > 0:
-            fingerprint = self._fingerprint(store)
-            with self._lock:
-                hit = self._entries.get(slack_id)
-            if hit is not None and hit[1] == fingerprint and time.monotonic() - hit[0] < self.ttl:
-                return hit[2]
-        caller = None
-        person = registry.person_by_slack_id(store, slack_id)
-        if person is not None:
-            try:
-                caller = resolve_caller(store, person.email, channel=CHANNEL)
-            except UnknownCaller:  # in the registry but with no role: treat as unknown
-                caller = None
-        if self.ttl > 0 and caller is not None:
-            with self._lock:
-                self._entries[slack_id] = (time.monotonic(), fingerprint, caller)
-        return caller
-
-
-# ============================================================================ runtime
-
-@dataclass
-class Runtime:
-    """What every listener needs; built by build_app, never a module global."""
-
-    settings: Settings
-    slack: SlackSettings
-    stores: StorePool
-    answerer: Answerer
-    callers: CallerCache
-    executor: Executor
-    inline: bool                                  # process_before_response: run follow-ups inline
-    extra: dict[str, Any] = field(default_factory=dict)
-    last_request: float = 0.0                     # monotonic time the latest request came in
-    _chart_pool: Any = None
-    _chart_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def yield_to_acks(self, quiet: float = 0.015, most: float = 0.5) -> None:
-        """Let a burst of incoming requests be acknowledged before heavy answer work starts.
-
-        Answers are computed on worker threads that share the GIL with the thread acknowledging
-        requests; Slack retries a request not acknowledged within 3 s, an answer can wait a moment.
-        Waits until no request arrived for `quiet` seconds, at most `most` seconds."""
-        if self.inline:
-            return
-        deadline = time.monotonic() + most
-        while (now := time.monotonic()) < deadline and now - self.last_request < quiet:
-            time.sleep(quiet)
-
-    def ctx(self, caller: Caller) -> ToolContext:
-        return ToolContext(store=self.stores.current(), caller=caller, today=self.settings.today(),
-                           thresholds=thresholds(self.settings))
-
-    def call(self, ctx: ToolContext, name: str, args: dict[str, Any] | None = None) -> BaseModel:
-        """toolset.call (persona check, audit of writes and refusals); writes take the store's
-        write lock (Store.transaction)."""
-        return toolset.call(ctx, name, args)
-
-    def audit(self, **entry: Any) -> None:
-        audit.append(self.stores.current(), **entry)
-
-    def render_chart(self, inputs: dict) -> bytes:
-        """The burn-up PNG. In serve it is drawn in a helper process: matplotlib holds the GIL for
-        long stretches, which would delay the acknowledgement of requests arriving meanwhile."""
-        from slack_app.chart import burnup_png
-
-        if self.inline:
-            return burnup_png(**inputs)
-        with self._chart_lock:
-            if self._chart_pool is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                self._chart_pool = ProcessPoolExecutor(max_workers=1,
-                                                       mp_context=multiprocessing.get_context("spawn"))
-        return self._chart_pool.submit(burnup_png, **inputs).result(timeout=60)
-
-    def shutdown(self) -> None:
-        """Wait for answers in flight, then stop the chart process (serve's shutdown calls this)."""
-        if isinstance(self.executor, ThreadPoolExecutor):
-            self.executor.shutdown(wait=True)
-        with self._chart_lock:
-            if self._chart_pool is not None:
-                self._chart_pool.shutdown(wait=True)
-                self._chart_pool = None
-
-    def later(self, fn: Callable[[], None]) -> None:
-        """Run after the acknowledgement: inline in tests, on the listener pool in serve."""
-        def run() -> None:
-            try:
-                fn()
-            except Exception:
-                log.exception("background Slack task failed")
-        if self.inline:
-            run()
-        else:
-            self.executor.submit(run)
-
-
-class AgentAnswerer:
-    """The default answerer: agent.service.ask with agent_config(settings), imported on first use."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._ask: Callable[..., Answer] | None = None
-        self._config: Any = None
-        self._lock = threading.Lock()
-
-    def __call__(self, ctx: ToolContext, question: str, thread_id: str | None) -> Answer:
-        if self._ask is None:
-            with self._lock:
-                if self._ask is None:
-                    try:
-                        from agent.service import ask
-                        from steward.cli_agent import agent_config
-                    except ImportError as exc:
-                        log.warning("agent.service is not available (%s); answering without it", exc)
-                        return Answer(question=question, text="Steward's agent is not available on this "
-                                      "server yet; ask your FinOps Lead.", refused="agent unavailable")
-                    self._config = agent_config(self.settings)
-                    self._ask = ask
-        return self._ask(ctx, question, config=self._config, thread_id=thread_id)
 
 
 # ============================================================================ factory
 
-def build_app(settings: Settings, store: Store, *, client: WebClient | None = None,
-              slack: SlackSettings | None = None, answerer: Answerer | None = None,
-              stores: StorePool | None = None,
+def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
+              agent_config: Callable[[], AgentConfig] | None = None, client: WebClient | None = None,
+              answerer: Answerer | None = None, stores: StorePool | None = None,
               process_before_response: bool = False, socket_mode: bool = False,
               listener_executor: Executor | None = None) -> App:
-    """A Bolt App for Steward. `client` defaults to a WebClient on SLACK_BOT_TOKEN (and
-    STEWARD_SLACK_API_URL if set); `answerer(ctx, question, thread_id) -> Answer` defaults to the agent."""
-    slack = slack or SlackSettings()
+    """A Bolt App for Steward. `contexts(cursor, caller)` builds a listener's ToolContext; `client`
+    defaults to a WebClient on the bot token (and api_url if set); `answerer(ctx, question, thread_id)
+    -> Answer` defaults to the agent with `agent_config()` (offline when not given)."""
     if client is None:
         kwargs = {"base_url": slack.api_url} if slack.api_url else {}
         client = WebClient(token=slack.secret("bot_token"), **kwargs)
@@ -265,7 +64,8 @@ def build_app(settings: Settings, store: Store, *, client: WebClient | None = No
               name="bedrock-steward")
     if stores is None:
         stores = StorePool(store)
-    rt = Runtime(settings=settings, slack=slack, stores=stores, answerer=answerer or AgentAnswerer(settings),
+    answerer = answerer or AgentAnswerer(agent_config or (lambda: AgentConfig(mode="offline")))
+    rt = Runtime(slack=slack, contexts=contexts, stores=stores, answerer=answerer,
                  callers=CallerCache(slack.caller_cache_seconds),
                  executor=executor, inline=process_before_response)
     app.steward = rt  # type: ignore[attr-defined]  # for serve's shutdown and for tests
@@ -273,8 +73,6 @@ def build_app(settings: Settings, store: Store, *, client: WebClient | None = No
     app.use(_identity_middleware(rt))
     _register_questions(app, rt)
     _register_home(app, rt)
-    from slack_app import actions
-
     actions.register(app, rt)
 
     @app.error
@@ -342,8 +140,6 @@ def _unknown(rt: Runtime, body: dict, user_id: str, client: WebClient) -> BoltRe
 # ============================================================================ questions
 
 def _strip_mentions(text: str) -> str:
-    import re
-
     return re.sub(r"<@[A-Z0-9]+(\|[^>]*)?>", "", text or "").strip()
 
 
@@ -453,8 +249,8 @@ def home_for(rt: Runtime, caller: Caller) -> dict:
     tasks = None
     if caller.has("cloud_engineer"):
         try:
-            q = rt.call(ctx, "task_queue", {}).model_dump(mode="json")
-            tasks = len(q.get("tasks") or [])
+            queue = rt.call(ctx, "task_queue", {}).model_dump(mode="json")
+            tasks = len(queue.get("tasks") or [])
         except StewardError as exc:
             log.info("no task queue: %s", exc)
     return kit.home_view(caller, scope, standings, quota, tasks)

@@ -1,4 +1,4 @@
-"""Scheduled Slack posts. Each job is a plain function `job(store, settings, client, today)`.
+"""Scheduled Slack posts. Each job is a plain function `job(store, contexts, client, today)`.
 
 - weekly_spend_cards: each Product Owner gets a DM per product: last complete week's actual against
   the pro-rated estimate, with an Approve button.
@@ -15,7 +15,7 @@ after a restart) without repeating itself.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from slack_sdk import WebClient
@@ -26,8 +26,7 @@ from ledger.org_schema import Person
 from ledger.store import Store
 from slack_app import blocks as kit
 from slack_app.config import SlackSettings
-from steward.settings import Settings
-from steward.wiring import thresholds
+from slack_app.runtime import ContextFactory
 from tools import toolset
 from tools.caller import Caller, resolve_caller
 from tools.context import ToolContext
@@ -51,9 +50,8 @@ class Posts(list):
     failed = 0
 
 
-def _ctx(store: Store, settings: Settings, email: str, today: date) -> ToolContext:
-    return ToolContext(store=store, caller=resolve_caller(store, email, channel="slack"), today=today,
-                       thresholds=thresholds(settings))
+def _ctx(store: Store, contexts: ContextFactory, email: str, today: date) -> ToolContext:
+    return replace(contexts(store, resolve_caller(store, email, channel="slack")), today=today)
 
 
 def _sent(store: Store, action: str, subject: str) -> bool:
@@ -91,14 +89,14 @@ def _caller_or_none(store: Store, email: str) -> Caller | None:
 
 # ============================================================================ jobs
 
-def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, today: date) -> Posts:
+def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient, today: date) -> Posts:
     """Each Product Owner with a Slack id: one DM per owned product with last week's card."""
     posts = Posts()
     for person in registry.people_with_persona(store, "product_owner"):
         if not person.slack_id:
             log.info("spend cards: %s has no slack_id in the org file; skipped", person.email)
             continue
-        ctx = _ctx(store, settings, person.email, today)
+        ctx = _ctx(store, contexts, person.email, today)
         for product in sorted(ctx.caller.owned_products):
             try:
                 card = toolset.call(ctx, "spend_card", {"product": product}).model_dump(mode="json")
@@ -116,10 +114,9 @@ def weekly_spend_cards(store: Store, settings: Settings, client: WebClient, toda
     return posts
 
 
-def drift_digest(store: Store, settings: Settings, client: WebClient, today: date, *,
-                 slack: SlackSettings | None = None) -> Posts:
+def drift_digest(store: Store, contexts: ContextFactory, client: WebClient, today: date, *,
+                 slack: SlackSettings) -> Posts:
     """The month's model drift, as a FinOps Lead sees it, to the FinOps Leads' channel; once a day."""
-    slack = slack or SlackSettings()
     channel, lead = slack.finops_channel, _lead(store)
     if not channel or lead is None:
         log.info("drift digest skipped: %s", "STEWARD_SLACK_FINOPS_CHANNEL is not set" if not channel
@@ -129,7 +126,7 @@ def drift_digest(store: Store, settings: Settings, client: WebClient, today: dat
     subject = f"drift digest {today}"
     if _sent(store, "slack.drift_digest", subject):
         return posts
-    ctx = _ctx(store, settings, lead.email, today)
+    ctx = _ctx(store, contexts, lead.email, today)
     drift = toolset.call(ctx, "model_drift", {}).model_dump(mode="json")
     if _post(client, channel, drift["summary"], kit.drift_digest_blocks(drift, ctx.caller), posts):
         _record(store, "slack.drift_digest", subject,
@@ -148,16 +145,15 @@ def _owners(store: Store) -> dict[str, list[Person]]:
     return out
 
 
-def quota_alerts(store: Store, settings: Settings, client: WebClient, today: date, *,
-                 slack: SlackSettings | None = None) -> Posts:
+def quota_alerts(store: Store, contexts: ContextFactory, client: WebClient, today: date, *,
+                 slack: SlackSettings) -> Posts:
     """Alert each product's Product Owners (and the FinOps channel) once per month and level when
     its month to date reaches the soft (warning) or hard (exceeded) share of its estimate."""
-    slack = slack or SlackSettings()
     lead = _lead(store)
     if lead is None:
         log.info("quota alerts skipped: no FinOps Lead in the registry")
         return Posts()
-    quota = toolset.call(_ctx(store, settings, lead.email, today), "quota_status", {}).model_dump(mode="json")
+    quota = toolset.call(_ctx(store, contexts, lead.email, today), "quota_status", {}).model_dump(mode="json")
     owners = _owners(store)
     posts = Posts()
     for q in quota["products"]:

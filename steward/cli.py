@@ -16,7 +16,7 @@ from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
 from steward.cli_common import settings_of as _settings
-from steward.settings import Settings
+from steward.settings import load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bedrock Steward: names on your Bedrock bill.")
 org_app = typer.Typer(no_args_is_help=True, help="The governance registry as code (org YAML).")
@@ -36,10 +36,13 @@ def main(
 ) -> None:
     overrides: dict = {}
     if db is not None:
-        overrides["db"] = db
+        overrides["store"] = {"db": db}
     if as_of is not None:
         overrides["as_of"] = _parse_date(as_of)
-    ctx.obj = Settings(**overrides)
+    try:  # read once, here: every command receives this one object
+        ctx.obj = load_settings(**overrides)
+    except StewardError as exc:
+        raise _fail(exc) from None
 
 
 def _money(v: float) -> str:

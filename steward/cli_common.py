@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from ledger.errors import StewardError
-from steward.settings import Settings
+from steward.settings import Settings, load_settings
 
 console = Console()
 err = Console(stderr=True)
@@ -24,7 +24,7 @@ def parse_date(value: str | None) -> date | None:
 
 
 def settings_of(ctx: typer.Context) -> Settings:
-    return ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+    return ctx.obj if isinstance(ctx.obj, Settings) else load_settings()
 
 
 def fail(exc: StewardError) -> typer.Exit:

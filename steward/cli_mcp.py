@@ -19,6 +19,7 @@ from rich.table import Table
 from ledger.errors import StewardError
 from ledger.store import Store
 from steward.cli_common import console, err, fail, settings_of
+from steward.wiring import email_contexts, lazy_agent_config
 
 mcp_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                       help="The MCP server for IDE agents, and its default-deny action scopes.")
@@ -51,7 +52,7 @@ def mcp_main(
         raise fail(exc) from None
     try:
         resolve_caller(store, who)  # refuse at start, not on the first request
-        server = build_server(store, s, email=who)
+        server = build_server(store, email_contexts(s, "mcp"), email=who, agent_config=lazy_agent_config(s))
     except StewardError as exc:
         store.close()
         raise fail(exc) from None
@@ -117,7 +118,8 @@ def mcp_serve_http(
     host: Annotated[str, typer.Option(help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free port, printed)")] = 8765,
     public_url: Annotated[Optional[str], typer.Option(help="The endpoint's external URL behind a reverse "
-                                                           "proxy, e.g. https://steward.example.com/mcp")] = None,
+                                                           "proxy, e.g. https://steward.example.com/mcp "
+                                                           "[env STEWARD_PUBLIC_URL]")] = None,
     cache_seconds: Annotated[float, typer.Option(help="Reuse a read result this long while the store is "
                                                       "unchanged (0: off)")] = 300.0,
 ) -> None:
@@ -131,8 +133,9 @@ def mcp_serve_http(
     except StewardError as exc:
         raise fail(exc) from None
     try:
-        serve(build_http_app(store, s, host=host, public_url=public_url, result_cache_ttl=cache_seconds),
-              host=host, port=port)
+        app = build_http_app(store, email_contexts(s, "mcp"), agent_config=lazy_agent_config(s), host=host,
+                             public_url=public_url or s.mcp.public_url, result_cache_ttl=cache_seconds)
+        serve(app, host=host, port=port)
     finally:
         store.close()
 

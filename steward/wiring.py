@@ -1,10 +1,14 @@
-"""Composition: settings + store + an authenticated identity -> the ToolContext tools receive."""
+"""Composition: settings -> what the doors receive (ToolContext factories, the AgentConfig, thresholds)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
+from agent.config import AgentConfig
 from ledger.store import Store
 from steward.settings import Settings
-from tools.caller import resolve_caller
+from tools.caller import Caller, resolve_caller
 from tools.context import Thresholds, ToolContext
 
 
@@ -13,8 +17,46 @@ def thresholds(settings: Settings) -> Thresholds:
                       hard_quota=settings.hard_quota)
 
 
+def context_for(settings: Settings) -> Callable[[Store, Caller], ToolContext]:
+    """(a store or cursor, a resolved caller) -> their ToolContext: the one way every door builds it."""
+    limits = thresholds(settings)
+    regions = tuple(settings.bedrock_regions)
+
+    def build(store: Store, caller: Caller) -> ToolContext:
+        return ToolContext(store=store, caller=caller, today=settings.today(), thresholds=limits,
+                           bedrock_regions=regions)
+
+    return build
+
+
 def tool_context(settings: Settings, store: Store, email: str, *, channel: str = "cli") -> ToolContext:
     """The caller is resolved here, once, from an identity the front door authenticated."""
-    caller = resolve_caller(store, email, channel=channel)
-    return ToolContext(store=store, caller=caller, today=settings.today(), thresholds=thresholds(settings),
-                       bedrock_regions=tuple(settings.bedrock_regions))
+    return context_for(settings)(store, resolve_caller(store, email, channel=channel))
+
+
+def email_contexts(settings: Settings, channel: str) -> Callable[[Store, str], ToolContext]:
+    """(a cursor, an authenticated email) -> their ToolContext on `channel` (MCP's ContextFactory)."""
+    build = context_for(settings)
+    return lambda store, email: build(store, resolve_caller(store, email, channel=channel))
+
+
+def agent_config(settings: Settings, *, offline: bool = False,
+                 credentials: Callable[[], bool] | None = None) -> AgentConfig:
+    """The AgentConfig for this process, with 'auto' resolved to 'offline' or 'bedrock'
+    (`credentials` replaces the boto3 credential lookup, for tests)."""
+    from agent.service import aws_credentials_available, choose_mode
+
+    agent = settings.agent
+    model_id = (agent.bedrock_model_id or "").strip()
+    mode = "offline" if offline else choose_mode(agent.mode, bedrock_configured=bool(model_id),
+                                                 credentials=credentials or aws_credentials_available)
+    extra = {"model_id": model_id} if model_id else {}
+    return AgentConfig(mode=mode, region=agent.bedrock_region or settings.aws_region,
+                       endpoint_url=agent.bedrock_endpoint_url or None, max_question_chars=agent.max_question_chars,
+                       max_tool_rounds=agent.max_tool_rounds, history_turns=agent.history_turns,
+                       checkpoint_path=agent.checkpoint, **extra)
+
+
+def lazy_agent_config(settings: Settings) -> Callable[[], AgentConfig]:
+    """agent_config resolved on first use, once: resolving 'auto' looks for AWS credentials."""
+    return functools.cache(lambda: agent_config(settings))

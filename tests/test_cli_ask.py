@@ -14,8 +14,8 @@ from agent.answer import Answer
 from ledger import audit
 from ledger.store import Store
 from steward.cli import app
-from steward.cli_agent import AgentSettings, agent_config
-from steward.settings import Settings
+from steward.settings import AgentSettings, Settings
+from steward.wiring import agent_config
 from tests.orgfixture import build_store
 
 MARIA = "maria@example.com"
@@ -127,10 +127,10 @@ def test_agent_config_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
 
 
 def test_auto_uses_bedrock_only_with_a_configured_model_and_credentials() -> None:
-    with_model = AgentSettings(agent_mode="auto", bedrock_model_id="m")
-    without = AgentSettings(agent_mode="auto")
+    with_model = Settings(agent=AgentSettings(mode="auto", bedrock_model_id="m"))
+    without = Settings(agent=AgentSettings(mode="auto"))
     yes, no = (lambda: True), (lambda: False)
-    assert agent_config(Settings(), agent_settings=with_model, credentials=yes).mode == "bedrock"
-    assert agent_config(Settings(), agent_settings=with_model, credentials=no).mode == "offline"
-    assert agent_config(Settings(), agent_settings=without, credentials=yes).mode == "offline"
-    assert agent_config(Settings(), agent_settings=with_model, credentials=yes, offline=True).mode == "offline"
+    assert agent_config(with_model, credentials=yes).mode == "bedrock"
+    assert agent_config(with_model, credentials=no).mode == "offline"
+    assert agent_config(without, credentials=yes).mode == "offline"
+    assert agent_config(with_model, credentials=yes, offline=True).mode == "offline"

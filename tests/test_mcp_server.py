@@ -203,7 +203,7 @@ def test_errors_the_model_can_fix_are_tool_errors(org_store: Store) -> None:
     r = call(org_store, MARIA, "estimate_status", {"product": "Checkout", "month": "2026-13"})
     assert r.is_error and "is not a month" in r.content[0].text
     # Lists sent as JSON text (some clients do) are parsed back; strings stay strings.
-    from mcp_server.server import _pre_parse
+    from mcp_server.tool_handlers import _pre_parse
 
     assert _pre_parse(toolset.get("request_model_access"), {"accounts": '["111111111111"]', "reason": "[1]"}) == \
         {"accounts": ["111111111111"], "reason": "[1]"}

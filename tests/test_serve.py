@@ -23,7 +23,7 @@ from ledger import audit
 from ledger.errors import StewardError
 from ledger.store import Store
 from slack_app.config import SlackSettings
-from slack_app.loopback import (
+from tests.fake_slack import (
     SECRET,
     Call,
     FakeSlack,
@@ -32,16 +32,9 @@ from slack_app.loopback import (
     mention,
     signed_headers,
 )
-from steward.serve import (
-    Job,
-    Scheduler,
-    ServeSettings,
-    StewardServer,
-    build_jobs,
-    load_serve_settings,
-    source_fingerprint,
-)
-from steward.settings import Settings
+from steward.jobs import Job, Scheduler, build_jobs, source_fingerprint
+from steward.serve import StewardServer
+from steward.settings import ScheduleSettings, Settings, load_settings
 from tests.orgfixture import TODAY, build_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,10 +76,10 @@ def org_db(tmp_path: Path) -> Path:
 def test_serve_in_a_thread_hosts_health_slack_and_mcp_then_closes_the_store(org_db, tmp_path) -> None:
     with FakeSlack() as fake:
         server = StewardServer(
-            Settings(db=org_db, as_of=TODAY), port=0,
-            slack=SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", api_url=fake.api_url),
-            serve=ServeSettings(tick_seconds=3600, nightly_at="23:59", spend_cards_day="off"),
-            answerer=ScriptedAnswerer()).start()
+            Settings(store={"db": org_db}, as_of=TODAY,
+                     slack=SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", api_url=fake.api_url),
+                     schedule=ScheduleSettings(tick_seconds=3600, nightly_at="23:59", spend_cards_day="off")),
+            port=0, answerer=ScriptedAnswerer()).start()
         try:
             status, body = http(server.url + "/healthz")
             assert status == 200
@@ -170,15 +163,15 @@ def test_serve_settings_reject_a_bad_day_or_time_naming_the_value(monkeypatch) -
     monkeypatch.setenv("STEWARD_SPEND_CARDS_DAY", "funday")
     monkeypatch.setenv("STEWARD_NIGHTLY_AT", "25:00")
     with pytest.raises(StewardError) as err:
-        load_serve_settings()
+        load_settings()
     assert "'funday' is not a day: use mon..sun, * (every day) or off" in str(err.value)
     assert "'25:00' is not a UTC time of day" in str(err.value)
 
 
 def test_spend_cards_off_leaves_only_the_rollup_and_nightly_jobs() -> None:
-    jobs = build_jobs(Settings(), ServeSettings(spend_cards_day="off"), client=object(), slack=None)
+    jobs = build_jobs(Settings(schedule=ScheduleSettings(spend_cards_day="off")), client=object())
     assert [j.name for j in jobs] == ["rollup", "nightly"]
-    weekly = build_jobs(Settings(), ServeSettings(spend_cards_day="Sunday"), client=object(), slack=None)
+    weekly = build_jobs(Settings(schedule=ScheduleSettings(spend_cards_day="Sunday")), client=object())
     assert [j.name for j in weekly] == ["rollup", "nightly", "spend_cards"]
 
 

@@ -14,7 +14,7 @@ from slack_app import blocks as kit
 from slack_app.actions import DECIDE_VIEW, REQUEST_VIEW
 from slack_app.app import build_app
 from slack_app.config import SlackSettings
-from slack_app.loopback import (
+from tests.fake_slack import (
     SECRET,
     FakeSlack,
     ScriptedAnswerer,
@@ -23,6 +23,7 @@ from slack_app.loopback import (
     view_body,
 )
 from steward.settings import Settings
+from steward.wiring import context_for
 from tests.orgfixture import A1, A2, OPUS, TODAY
 
 MARIA, HANA, PRIYA, LEAD = "U0MARIA01", "U0HANA001", "U0PRIYA01", "U0LEAD001"
@@ -40,10 +41,10 @@ def fake():
 
 @pytest.fixture
 def app(fresh_org_store, fake):
-    settings = Settings(db=fresh_org_store.path, as_of=TODAY)
     slack = SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", finops_channel="C0FINOPS01")
-    a = build_app(settings, fresh_org_store, client=WebClient(token="xoxb-test", base_url=fake.api_url),
-                  slack=slack, answerer=ScriptedAnswerer(), process_before_response=True)
+    a = build_app(fresh_org_store, slack=slack, contexts=context_for(Settings(as_of=TODAY)),
+                  client=WebClient(token="xoxb-test", base_url=fake.api_url), answerer=ScriptedAnswerer(),
+                  process_before_response=True)
     yield a
     a.steward.stores.close()
 

@@ -14,8 +14,9 @@ from slack_sdk import WebClient
 from ledger import audit
 from slack_app.app import build_app
 from slack_app.config import SlackSettings
-from slack_app.loopback import SECRET, FakeSlack, bolt_request, dm, event_body, mention
+from tests.fake_slack import SECRET, FakeSlack, bolt_request, dm, event_body, mention
 from steward.settings import Settings
+from steward.wiring import context_for
 from tests.orgfixture import ROWS, TODAY, day, product_of
 
 PEOPLE = {"U0MARIA01": "maria@example.com", "U0HANA001": "hana@example.com", "U0PRIYA01": "priya@example.com",
@@ -34,7 +35,7 @@ def fake():
 
 
 def make(store, fake, *, inline: bool):
-    return build_app(Settings(db=store.path, as_of=TODAY), store,
+    return build_app(store, contexts=context_for(Settings(as_of=TODAY)),
                      client=WebClient(token="xoxb-test", base_url=fake.api_url),
                      slack=SlackSettings(signing_secret=SECRET, bot_token="xoxb-test"),
                      process_before_response=inline)

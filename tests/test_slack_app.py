@@ -15,7 +15,7 @@ from ledger import audit
 from slack_app import blocks as kit
 from slack_app.app import build_app
 from slack_app.config import SlackSettings
-from slack_app.loopback import (
+from tests.fake_slack import (
     SECRET,
     FakeSlack,
     ScriptedAnswerer,
@@ -27,6 +27,7 @@ from slack_app.loopback import (
     mention,
 )
 from steward.settings import Settings
+from steward.wiring import context_for
 from tests.orgfixture import ROWS, TODAY, day, product_of
 
 MARIA, HANA, PRIYA, LEAD, ENG = "U0MARIA01", "U0HANA001", "U0PRIYA01", "U0LEAD001", "U0ENG0001"
@@ -44,10 +45,11 @@ def nov_actual(product: str) -> float:
 
 
 def make_app(store, fake: FakeSlack, answerer=None, **slack):
-    settings = Settings(db=store.path, as_of=TODAY)
+    settings = Settings(store={"db": store.path}, as_of=TODAY)
     conf = SlackSettings(signing_secret=SECRET, bot_token="xoxb-test-token", **slack)
     client = WebClient(token="xoxb-test-token", base_url=fake.api_url)
-    return build_app(settings, store, client=client, slack=conf, answerer=answerer or ScriptedAnswerer(),
+    return build_app(store, slack=conf, contexts=context_for(settings), client=client,
+                     answerer=answerer or ScriptedAnswerer(),
                      process_before_response=True)
 
 
@@ -279,7 +281,7 @@ def test_http_mode_needs_a_signing_secret(org_store) -> None:
     from ledger.errors import StewardError
 
     with pytest.raises(StewardError, match="SLACK_SIGNING_SECRET"):
-        build_app(Settings(db=org_store.path, as_of=TODAY), org_store, slack=SlackSettings(bot_token="xoxb-x"),
+        build_app(org_store, slack=SlackSettings(bot_token="xoxb-x"), contexts=context_for(Settings(as_of=TODAY)),
                   client=WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/"))
 
 
@@ -288,7 +290,7 @@ def test_socket_mode_handler_is_built_without_a_signing_secret(org_store, monkey
 
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
     slack = SlackSettings(bot_token="xoxb-x", app_token="xapp-1-test")
-    app = build_app(Settings(db=org_store.path, as_of=TODAY), org_store, slack=slack, socket_mode=True,
+    app = build_app(org_store, slack=slack, contexts=context_for(Settings(as_of=TODAY)), socket_mode=True,
                     client=WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/api/"))
     handler = SocketModeHandler(app, slack.secret("app_token"))
     try:
@@ -304,7 +306,7 @@ def test_settings_come_from_the_environment_and_never_show_tokens(monkeypatch) -
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "shh-signing")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-very-secret")
     monkeypatch.setenv("STEWARD_SLACK_FINOPS_CHANNEL", "C0FINOPS01")
-    s = SlackSettings()
+    s = Settings().slack
     assert s.secret("bot_token") == "xoxb-very-secret" and s.finops_channel == "C0FINOPS01"
     shown = repr(s) + str(s) + s.model_dump_json()
     for secret in ("xoxb-very-secret", "shh-signing", "xapp-very-secret"):

@@ -1,4 +1,4 @@
-"""Scheduled posts: each job is called directly with (store, settings, client, today); the figures are
+"""Scheduled posts: each job is called directly with (store, contexts, client, today); the figures are
 checked against independent sums over the fixture rows."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from slack_sdk import WebClient
 from ledger import audit
 from slack_app import blocks as kit
 from slack_app.config import SlackSettings
-from slack_app.loopback import FakeSlack
+from slack_app.runtime import ContextFactory
+from tests.fake_slack import FakeSlack
 from slack_app.schedule import drift_digest, quota_alerts, weekly_spend_cards
 from steward.settings import Settings
+from steward.wiring import context_for
 from tests.orgfixture import (
     CHECKOUT,
     DRIFT_STREAMS,
@@ -48,8 +50,8 @@ def client(fake) -> WebClient:
 
 
 @pytest.fixture
-def settings(fresh_org_store) -> Settings:
-    return Settings(db=fresh_org_store.path, as_of=TODAY)
+def contexts(fresh_org_store) -> ContextFactory:
+    return context_for(Settings(store={"db": fresh_org_store.path}, as_of=TODAY))
 
 
 def dms(fake: FakeSlack) -> dict[str, list[dict]]:
@@ -61,9 +63,9 @@ def dms(fake: FakeSlack) -> dict[str, list[dict]]:
 
 # ------------------------------------------------------------------ weekly spend cards
 
-def test_each_product_owner_gets_a_card_per_product_with_the_right_figures(fresh_org_store, settings, client,
+def test_each_product_owner_gets_a_card_per_product_with_the_right_figures(fresh_org_store, contexts, client,
                                                                            fake) -> None:
-    posts = weekly_spend_cards(fresh_org_store, settings, client, TODAY)
+    posts = weekly_spend_cards(fresh_org_store, contexts, client, TODAY)
     got = dms(fake)
     assert {p.to for p in posts} == {"maria@example.com", "hana@example.com", "omar@example.com"}
     assert sorted(got) == ["U0HANA001", "U0MARIA01", "U0OMAR001"]
@@ -85,21 +87,21 @@ def test_each_product_owner_gets_a_card_per_product_with_the_right_figures(fresh
     assert "Checkout" not in json.dumps(got["U0HANA001"])
 
 
-def test_spend_cards_are_sent_once_per_week_and_an_approved_card_has_no_button(fresh_org_store, settings, client,
+def test_spend_cards_are_sent_once_per_week_and_an_approved_card_has_no_button(fresh_org_store, contexts, client,
                                                                                 fake) -> None:
     from tests.conftest import make_ctx
     from tools import toolset
 
     toolset.call(make_ctx(fresh_org_store, "maria@example.com"), "approve_spend_card",
                  {"product": "Checkout", "week_start": "2026-11-09"})
-    weekly_spend_cards(fresh_org_store, settings, client, TODAY)
+    weekly_spend_cards(fresh_org_store, contexts, client, TODAY)
     cards = {c["blocks"][0]["text"]["text"].split(" · ")[0]: c for c in dms(fake)["U0MARIA01"]}
     assert kit.APPROVE_CARD not in json.dumps(cards["Checkout"]["blocks"])
     assert "approved by maria@example.com" in json.dumps(cards["Checkout"]["blocks"])
     assert kit.APPROVE_CARD in json.dumps(cards["Fraud"]["blocks"])
 
     fake.clear()
-    assert weekly_spend_cards(fresh_org_store, settings, client, TODAY) == []
+    assert weekly_spend_cards(fresh_org_store, contexts, client, TODAY) == []
     assert fake.of("chat.postMessage") == []
     entries = audit.entries(fresh_org_store, action="slack.spend_card")
     assert len(entries) == 4 and all(e.actor == "system:scheduler" for e in entries)
@@ -114,9 +116,9 @@ def drift_total() -> float:
                      and any(principal_of(r) == p and r["line_item_usage_type"].startswith(u) for p, u in keys)), 2)
 
 
-def test_the_nightly_drift_digest_goes_to_the_finops_channel_once_a_day(fresh_org_store, settings, client,
+def test_the_nightly_drift_digest_goes_to_the_finops_channel_once_a_day(fresh_org_store, contexts, client,
                                                                         fake) -> None:
-    posts = drift_digest(fresh_org_store, settings, client, TODAY, slack=SLACK)
+    posts = drift_digest(fresh_org_store, contexts, client, TODAY, slack=SLACK)
     assert [p.channel for p in posts] == [CHANNEL]
     [post] = fake.of("chat.postMessage")
     assert post.args["channel"] == CHANNEL
@@ -131,22 +133,22 @@ def test_the_nightly_drift_digest_goes_to_the_finops_channel_once_a_day(fresh_or
                if e["action_id"] == kit.DECIDE["approved"]]
     assert sorted(decided) == sorted({m for *_, m, _k, _t, _p in DRIFT_STREAMS})
     fake.clear()
-    assert drift_digest(fresh_org_store, settings, client, TODAY, slack=SLACK) == []
+    assert drift_digest(fresh_org_store, contexts, client, TODAY, slack=SLACK) == []
     assert fake.calls == []
 
 
-def test_no_channel_no_digest(fresh_org_store, settings, client, fake) -> None:
-    assert drift_digest(fresh_org_store, settings, client, TODAY, slack=SlackSettings(finops_channel=None)) == []
+def test_no_channel_no_digest(fresh_org_store, contexts, client, fake) -> None:
+    assert drift_digest(fresh_org_store, contexts, client, TODAY, slack=SlackSettings(finops_channel=None)) == []
     assert fake.calls == []
 
 
 # ------------------------------------------------------------------ quota alerts
 
-def test_a_product_over_its_estimate_alerts_its_owner_and_the_finops_channel(fresh_org_store, settings, client,
+def test_a_product_over_its_estimate_alerts_its_owner_and_the_finops_channel(fresh_org_store, contexts, client,
                                                                               fake) -> None:
     checkout = spent("Checkout", *NOV)
     assert checkout >= 300  # the fixture is built so that Checkout has exceeded its 300 USD estimate
-    posts = quota_alerts(fresh_org_store, settings, client, TODAY, slack=SLACK)
+    posts = quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK)
     assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Checkout 2026-11 exceeded"),
                                                        (CHANNEL, "Checkout 2026-11 exceeded")}
     text = fake.of("chat.postMessage")[0].args["blocks"][0]["text"]["text"]
@@ -158,11 +160,11 @@ def test_a_product_over_its_estimate_alerts_its_owner_and_the_finops_channel(fre
     fresh_org_store.con.execute("UPDATE estimates SET usd = ? WHERE product = 'Fraud' AND month = '2026-11'",
                                 [round(fraud / 0.9, 2)])
     fake.clear()
-    posts = quota_alerts(fresh_org_store, settings, client, TODAY, slack=SLACK)
+    posts = quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK)
     assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Fraud 2026-11 warning"),
                                                        (CHANNEL, "Fraud 2026-11 warning")}
     assert "soft threshold" in fake.of("chat.postMessage")[0].args["blocks"][0]["text"]["text"]
     fake.clear()
-    assert quota_alerts(fresh_org_store, settings, client, TODAY, slack=SLACK) == []
+    assert quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK) == []
     assert fake.calls == []
     assert len(audit.entries(fresh_org_store, action="slack.quota_alert")) == 2

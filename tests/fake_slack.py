@@ -313,7 +313,7 @@ class ScriptedAnswerer:
 
 
 def main() -> None:
-    """`python -m slack_app.loopback`: serve the fake in its own process (benchmarks). Prints the API
+    """`python -m tests.fake_slack`: serve the fake in its own process (benchmarks). Prints the API
     URL, then one JSON line per call: method, channel, thread_ts and the wall-clock time it arrived."""
     import sys
 

@@ -1,0 +1,103 @@
+"""The MCP server's store access: pooled cursors of the one open store, the registry version, the read-result cache."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from mcp_types import CallToolResult
+
+import ledger.access  # the mcp_tokens / mcp_grants tables, registered on import
+from ledger.store import Store
+
+class StoreAccess:
+    """The one open store, shared by a server's requests.
+
+    - Cursors: each request works on a cursor of its own (DuckDB connections are not shared across
+      threads); cursors are pooled, since opening one costs about as much as a small query.
+    - The registry version (ledger.access.registry_version), checked at most every `ttl` seconds
+      and at once after a write through this server. Nothing outside this process can change the
+      store while it holds the file; a change made in-process by another front door is seen
+      within `ttl`. ttl=0 checks on every request (tests)."""
+
+    def __init__(self, store: Store, *, ttl: float = 1.0) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._pool_lock = threading.Lock()
+        self._free: list[Store] = []
+        self._version_lock = threading.Lock()
+        self._version_cur = store.cursor()
+        self._version: tuple[int, float] = (0, float("-inf"))
+
+    def acquire(self) -> Store:
+        with self._pool_lock:
+            return self._free.pop() if self._free else self.store.cursor()
+
+    def release(self, cur: Store) -> None:
+        if cur._in_tx:  # noqa: SLF001 - never hand on a cursor inside a transaction
+            cur.close()
+            return
+        with self._pool_lock:
+            self._free.append(cur)
+
+    @contextmanager
+    def cursor(self) -> Iterator[Store]:
+        cur = self.acquire()
+        try:
+            yield cur
+        finally:
+            self.release(cur)
+
+    def version(self) -> int:
+        with self._version_lock:
+            value, at = self._version
+            now = time.monotonic()
+            if now - at >= self.ttl:
+                value = ledger.access.registry_version(self._version_cur)
+                self._version = (value, now)
+            return value
+
+    def changed(self) -> None:
+        """A write went through: check the version on the next request."""
+        with self._version_lock:
+            self._version = (self._version[0], float("-inf"))
+
+
+class ResultCache:
+    """Read-tool results per (caller, tool, arguments), reused while the store version (see
+    StoreAccess) and the day are unchanged, for at most `ttl` seconds. Read tools are functions of
+    the store, the caller's scope, the arguments and the day; every change to the store that can
+    move a result (registry changes, decisions, ingest) is audited, which moves the version. The
+    ttl bounds what an unaudited change could leave stale. ttl=0: no caching."""
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str, str, str], tuple[tuple[int, date], float, CallToolResult]] = {}
+
+    def key(self, email: str, name: str, arguments: dict[str, Any]) -> tuple[str, str, str] | None:
+        if self.ttl <= 0:
+            return None
+        try:
+            return email, name, json.dumps(arguments, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return None
+
+    def get(self, key: tuple[str, str, str] | None, version: tuple[int, date]) -> CallToolResult | None:
+        hit = self._entries.get(key) if key is not None else None
+        if hit is None or hit[0] != version or time.monotonic() - hit[1] >= self.ttl:
+            return None
+        return hit[2]
+
+    def put(self, key: tuple[str, str, str] | None, version: tuple[int, date], result: CallToolResult) -> None:
+        if key is None:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = (version, time.monotonic(), result)

@@ -1,0 +1,211 @@
+"""What every Slack listener shares: a store cursor per thread, resolved callers, the answerer, the worker pool."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from agent.answer import Answer
+from agent.config import AgentConfig
+from ledger import audit, registry
+from ledger.errors import StewardError
+from ledger.store import Store
+from slack_app.config import SlackSettings
+from tools import toolset
+from tools.caller import Caller, resolve_caller
+from tools.context import ToolContext
+from tools.errors import UnknownCaller
+
+log = logging.getLogger("steward.slack")
+CHANNEL = "slack"
+
+Answerer = Callable[[ToolContext, str, "str | None"], Answer]
+ContextFactory = Callable[[Store, Caller], ToolContext]
+
+
+# ============================================================================ store per thread
+
+class StorePool:
+    """One DuckDB connection (Store.cursor()) per thread, all on the one open database."""
+
+    def __init__(self, store: Store) -> None:
+        self.base = store
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: dict[int, tuple[threading.Thread, Store]] = {}
+        self.closed = False
+
+    def current(self) -> Store:
+        cursor = getattr(self._local, "store", None)
+        if cursor is not None:
+            return cursor
+        with self._lock:
+            if self.closed:
+                raise StewardError("the store is closed: Steward is shutting down")
+            for ident, (thread, old) in list(self._open.items()):  # threads that ended
+                if not thread.is_alive():
+                    old.close()
+                    del self._open[ident]
+            cursor = self.base.cursor()
+            self._open[threading.get_ident()] = (threading.current_thread(), cursor)
+        self._local.store = cursor
+        return cursor
+
+    def close(self) -> None:
+        """Close every per-thread connection (the owner closes the base store)."""
+        with self._lock:
+            self.closed = True
+            for _, cursor in self._open.values():
+                try:
+                    cursor.close()
+                except Exception as exc:  # noqa: BLE001 - closing is best effort at shutdown
+                    log.debug("closing a cursor: %s", exc)
+            self._open.clear()
+
+
+# ============================================================================ callers
+
+class CallerCache:
+    """Slack user id -> Caller, reused while the registry is unchanged and for at most `ttl` seconds.
+
+    "Unchanged" is checked against a fingerprint (the last org.* / claim entry in the audit log). The
+    fingerprint is read again only after a write transaction committed in this process (every
+    registry change in `steward serve` is one: the serve process owns the file) or after
+    `recheck` seconds, so a known user's request costs no query. Unknown users are never cached."""
+
+    _FINGERPRINT = ("SELECT coalesce(max(seq), 0) FROM audit_log "
+                    "WHERE starts_with(action, 'org.') OR action = 'tool.claim_principal'")
+
+    def __init__(self, ttl: float, *, recheck: float = 2.0) -> None:
+        self.ttl = ttl
+        self.recheck = recheck
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, int, Caller]] = {}
+        self._fp: tuple[int, int, float] | None = None  # (fingerprint, writes seen, read at)
+
+    def _fingerprint(self, store: Store) -> int:
+        writes = store.commits[0]
+        now = time.monotonic()
+        fp = self._fp
+        if fp is not None and fp[1] == writes and now - fp[2] < self.recheck:
+            return fp[0]
+        value = store.scalar(self._FINGERPRINT)
+        self._fp = (value, writes, now)
+        return value
+
+    def get(self, store: Store, slack_id: str) -> Caller | None:
+        if self.ttl > 0:
+            fingerprint = self._fingerprint(store)
+            with self._lock:
+                hit = self._entries.get(slack_id)
+            if hit is not None and hit[1] == fingerprint and time.monotonic() - hit[0] < self.ttl:
+                return hit[2]
+        caller = None
+        person = registry.person_by_slack_id(store, slack_id)
+        if person is not None:
+            try:
+                caller = resolve_caller(store, person.email, channel=CHANNEL)
+            except UnknownCaller:  # in the registry but with no role: treat as unknown
+                caller = None
+        if self.ttl > 0 and caller is not None:
+            with self._lock:
+                self._entries[slack_id] = (time.monotonic(), fingerprint, caller)
+        return caller
+
+
+# ============================================================================ runtime
+
+@dataclass
+class Runtime:
+    """What every listener needs; built by build_app, never a module global."""
+
+    slack: SlackSettings
+    contexts: ContextFactory                      # (cursor, caller) -> ToolContext, built by steward
+    stores: StorePool
+    answerer: Answerer
+    callers: CallerCache
+    executor: Executor
+    inline: bool                                  # process_before_response: run follow-ups inline
+    extra: dict[str, Any] = field(default_factory=dict)
+    last_request: float = 0.0                     # monotonic time the latest request came in
+    _chart_pool: Any = None
+    _chart_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def yield_to_acks(self, quiet: float = 0.015, most: float = 0.5) -> None:
+        """Let a burst of incoming requests be acknowledged before heavy answer work starts.
+
+        Answers are computed on worker threads that share the GIL with the thread acknowledging
+        requests; Slack retries a request not acknowledged within 3 s, an answer can wait a moment.
+        Waits until no request arrived for `quiet` seconds, at most `most` seconds."""
+        if self.inline:
+            return
+        deadline = time.monotonic() + most
+        while (now := time.monotonic()) < deadline and now - self.last_request < quiet:
+            time.sleep(quiet)
+
+    def ctx(self, caller: Caller) -> ToolContext:
+        return self.contexts(self.stores.current(), caller)
+
+    def call(self, ctx: ToolContext, name: str, args: dict[str, Any] | None = None) -> BaseModel:
+        """toolset.call (persona check, audit of writes and refusals); writes take the store's
+        write lock (Store.transaction)."""
+        return toolset.call(ctx, name, args)
+
+    def audit(self, **entry: Any) -> None:
+        audit.append(self.stores.current(), **entry)
+
+    def render_chart(self, inputs: dict) -> bytes:
+        """The burn-up PNG. In serve it is drawn in a helper process: matplotlib holds the GIL for
+        long stretches, which would delay the acknowledgement of requests arriving meanwhile."""
+        from slack_app.chart import burnup_png
+
+        if self.inline:
+            return burnup_png(**inputs)
+        with self._chart_lock:
+            if self._chart_pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._chart_pool = ProcessPoolExecutor(max_workers=1,
+                                                       mp_context=multiprocessing.get_context("spawn"))
+        return self._chart_pool.submit(burnup_png, **inputs).result(timeout=60)
+
+    def shutdown(self) -> None:
+        """Wait for answers in flight, then stop the chart process (serve's shutdown calls this)."""
+        if isinstance(self.executor, ThreadPoolExecutor):
+            self.executor.shutdown(wait=True)
+        with self._chart_lock:
+            if self._chart_pool is not None:
+                self._chart_pool.shutdown(wait=True)
+                self._chart_pool = None
+
+    def later(self, fn: Callable[[], None]) -> None:
+        """Run after the acknowledgement: inline in tests, on the listener pool in serve."""
+        def run() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("background Slack task failed")
+        if self.inline:
+            run()
+        else:
+            self.executor.submit(run)
+
+
+class AgentAnswerer:
+    """The default answerer: agent.service.ask with the AgentConfig steward resolved, imported on first use."""
+
+    def __init__(self, agent_config: Callable[[], AgentConfig]) -> None:
+        self.agent_config = agent_config
+
+    def __call__(self, ctx: ToolContext, question: str, thread_id: str | None) -> Answer:
+        from agent.service import ask
+
+        return ask(ctx, question, config=self.agent_config(), thread_id=thread_id)
