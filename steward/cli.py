@@ -280,7 +280,7 @@ def demo(
     """Generate demo CUR, ingest it, apply the demo org, and show what each persona is told."""
     from demo import generate as demo_gen
     from ledger import model_names, org_apply, org_parse
-    from steward.cli_agent import agent_config
+    from steward.wiring import agent_config
     from steward.demo_report import print_report
 
     s = _settings(ctx)

@@ -34,7 +34,7 @@ def register_eval(app: typer.Typer) -> None:
         any leak or when accuracy is below --min-accuracy."""
         from evals import report as evals_report
         from evals import run as evals_run
-        from steward.cli_agent import agent_config
+        from steward.wiring import agent_config
 
         if mode not in ("offline", "bedrock"):
             raise typer.BadParameter("--mode is offline or bedrock")
