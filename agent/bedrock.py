@@ -52,6 +52,7 @@ from agent.answer import AgentUsage, Answer, Fact
 from agent.config import AgentConfig
 from agent.prompts import load_prompt
 from agent.render import View, render_facts
+from ledger.personas import persona_names
 from ledger.errors import StewardError
 from tools import toolset
 from tools.context import ToolContext
@@ -123,10 +124,6 @@ def tool_specs(ctx: ToolContext) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------- prompts
 
-PERSONA_NAMES = {"product_owner": "Product Owner", "portfolio_manager": "Portfolio Manager",
-                 "finops_lead": "FinOps Lead", "cloud_engineer": "Cloud Engineer"}
-
-
 def _names(items: frozenset[str], limit: int = 25) -> str:
     shown = sorted(items)[:limit]
     more = len(items) - len(shown)
@@ -136,7 +133,7 @@ def _names(items: frozenset[str], limit: int = 25) -> str:
 def caller_block(ctx: ToolContext) -> str:
     """Who is asking, their scope and today's date: after the cache point (it varies per caller)."""
     c = ctx.caller
-    personas = ", ".join(PERSONA_NAMES.get(p, p) for p in sorted(c.personas))
+    personas = persona_names(c.personas, ", ")
     lines = [f"Today is {ctx.today.isoformat()} ({ctx.today:%B %Y} is the current month).",
              f"You are answering {c.display} <{c.email}>, {personas}."]
     if c.all_access:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent import render
+from ledger.personas import persona_name, persona_names
 from tools import toolset
 from tools.context import ToolContext
 
@@ -33,17 +33,13 @@ EXAMPLES = [
 ]
 
 
-def _persona_names(personas: frozenset[str] | set[str], joiner: str = " and ") -> str:
-    return joiner.join(render.PERSONA_NAMES.get(p, p) for p in sorted(personas))
-
-
 def help_text(ctx: ToolContext, *, intro: bool = True) -> str:
     """What this caller can ask, by the tools their personas may call, with examples."""
     caller = ctx.caller
     names = {t.name for t in toolset.tools_for(ctx)}
     product = (sorted(caller.owned_products) or sorted(caller.products) or ["<product>"])[0]
     lines = [("I couldn't place that question, so I won't guess. " if intro else "")
-             + f"As a {_persona_names(caller.personas)} you can ask me, for example:"]
+             + f"As a {persona_names(caller.personas)} you can ask me, for example:"]
     lines += [f"- {text.format(p=product)}" for tool, text in EXAMPLES if tool in names]
     lines.append("Ask in your own words: months ('last month', 'October'), products, models, accounts and "
                  "regions are understood, typos too.")
@@ -57,6 +53,6 @@ def not_allowed(ctx: ToolContext, tool_name: str) -> str:
         return (f"That is a {tool.action} action, and here (over {ctx.caller.channel}) you have read access only: "
                 f"a FinOps Lead can grant the {tool.action} scope with `steward mcp grant`.\n"
                 + help_text(ctx, intro=False))
-    names = [render.PERSONA_NAMES.get(p, p) for p in sorted(tool.personas)] if tool else ["someone else"]
+    names = [persona_name(p) for p in sorted(tool.personas)] if tool else ["someone else"]
     who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f"That is for a {who}, not a {_persona_names(ctx.caller.personas)}.\n" + help_text(ctx, intro=False)
+    return f"That is for a {who}, not a {persona_names(ctx.caller.personas)}.\n" + help_text(ctx, intro=False)

@@ -20,13 +20,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent.answer import Fact
-from tools import toolset
+from ledger.personas import persona_names
+from tools import display, toolset
 from tools.catalog import names_text, plural, where_text
 
 log = logging.getLogger(__name__)
 
-PERSONA_NAMES = {"product_owner": "Product Owner", "portfolio_manager": "Portfolio Manager",
-                 "finops_lead": "FinOps Lead", "cloud_engineer": "Cloud Engineer"}
 SCOPE_WORDS = {"inference_only": "inference only", "agentic_read_only": "agentic read-only",
                "agentic_read_write": "agentic read-write"}
 KIND_WORDS = {"input": "input", "output": "output", "cache_read": "cache reads", "cache_write": "cache writes"}
@@ -49,49 +48,30 @@ class View:
 
 # ------------------------------------------------------------------------------ formatting
 
+# One rule for every door (tools.display); an answer says "no figure" where a table shows "-", and
+# gives a change's direction in words, so shares are unsigned here.
+
 def usd(v: float | None) -> str:
-    """$420.60, $300, $14,236 (whole dollars from $10,000)."""
-    if v is None:
-        return "no figure"
-    a = abs(v)
-    sign = "-" if v < 0 else ""
-    if a >= 10_000 or (a > 0 and float(a).is_integer()) or a == 0:
-        return f"{sign}${a:,.0f}"
-    return f"{sign}${a:,.2f}"
+    return display.money(v, none="no figure")
 
 
 def pct(fraction: float | None) -> str:
-    """0.1923 -> 19%; 0.0086 -> 0.9%."""
-    if fraction is None:
-        return "no figure"
-    p = abs(fraction) * 100
-    return f"{p:.1f}%" if 0 < p < 10 and not float(round(p, 1)).is_integer() else f"{p:.0f}%"
+    return display.share(None if fraction is None else abs(fraction), none="no figure")
 
 
 def times(v: float) -> str:
-    return f"{v:.1f}x"
+    return display.ratio(v)
 
 
 def tokens(v: float | None) -> str:
-    if v is None:
-        return "no figure"
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= scale:
-            text = f"{v / scale:.1f}"
-            return (text.removesuffix(".0")) + suffix
-    return f"{v:,.0f}"
+    return display.tokens(v, none="no figure")
 
 
 def day(d: date, *, year: bool = False) -> str:
-    return f"{d.day} {d:%b %Y}" if year else f"{d.day} {d:%b}"
+    return display.day(d, year=year)
 
 
-def month_label(month: str) -> str:
-    """'2026-11' -> 'November 2026'."""
-    try:
-        return date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y")
-    except (ValueError, IndexError):
-        return month
+month_label = display.month
 
 
 def sentence(text: str) -> str:
@@ -460,7 +440,7 @@ def _iam_policy(p: Any, v: View, args: dict) -> str:
 
 
 def _my_scope(s: Any, v: View, args: dict) -> str:
-    personas = " and ".join(PERSONA_NAMES.get(p, p) for p in s.personas)
+    personas = persona_names(s.personas)
     text = f"You are {s.name or s.email} ({s.email}), {personas}."
     if s.all_access:
         text += f" You see the whole organisation: {plural(len(s.products), 'product')}."
@@ -505,7 +485,7 @@ def _model_of(tool: str, result: BaseModel | dict[str, Any]) -> BaseModel | None
 
 def _generic(result: BaseModel | dict[str, Any] | None) -> str:
     data = result.model_dump(mode="json") if isinstance(result, BaseModel) else (result or {})
-    for key in ("answer", "summary", "message", "advice"):
+    for key in ("answer", "summary", "message"):
         if isinstance(data.get(key), str) and data[key].strip():
             return data[key]
     return ""

@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
+from ledger.months import MonthError, month_key, parse_month
+from ledger.personas import PERSONAS, Persona
 from ledger.principals import UNKNOWN, normalise_principal
 
-PERSONAS = ("product_owner", "portfolio_manager", "finops_lead", "cloud_engineer")
 MODEL_STATES = ("approved", "restricted", "blocked")
 ACTION_SCOPES = ("inference_only", "agentic_read_only", "agentic_read_write")
 NODE_KINDS = ("business_unit", "portfolio", "department", "product")
@@ -30,12 +31,10 @@ ROLE_SCOPE_FIELDS = {
     "business_units": "business_unit",
 }
 
-Persona = Literal["product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"]
 ModelState = Literal["approved", "restricted", "blocked"]
 ActionScope = Literal["inference_only", "agentic_read_only", "agentic_read_write"]
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
@@ -193,9 +192,9 @@ class Estimate(_Strict):
     @field_validator("month", mode="before")
     @classmethod
     def _month(cls, v: Any) -> Any:
-        if isinstance(v, str) and _MONTH.match(v.strip()):
-            return v.strip()
-        raise ValueError(f"{v!r} is not a month 'YYYY-MM', e.g. '2026-11'")
+        if isinstance(v, str):
+            return month_key(parse_month(v))
+        raise MonthError(f"{v!r} is not a month; use YYYY-MM, e.g. 2026-11")
 
     @field_validator("usd", "input_tokens", "output_tokens", mode="before")
     @classmethod

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from ledger.months import month_key, parse_month
 from mcp_server.deny import current_view
-
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
+from tools.scope import visible_product
 
 def _check_product(product: str) -> str:
-    caller = current_view().ctx.caller
-    found = next((p for p in caller.products if p.casefold() == product.strip().casefold()), None)
+    found = visible_product(current_view().ctx.caller, product)
     if found is None:
         raise ValueError(f"product '{product}' is not in your scope; the my-scope resource lists yours")
     return found
@@ -23,9 +20,7 @@ def _check_product(product: str) -> str:
 
 def _check_month(month: str) -> str:
     month = month.strip()
-    if month and not _MONTH.match(month):
-        raise ValueError(f"'{month}' is not a month; use YYYY-MM")
-    return month
+    return month_key(parse_month(month)) if month else month
 
 
 def add_prompts(server: MCPServer) -> None:

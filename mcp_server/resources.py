@@ -15,6 +15,7 @@ from mcp_types import Resource as McpResource
 from mcp_server.deny import IAM_URI, CallerView, current_view
 from tools import toolset
 from tools.errors import ToolError
+from tools.scope import policy_products
 
 
 def _json_of(view: CallerView, tool: str, args: dict[str, Any]) -> str:
@@ -29,12 +30,7 @@ def _iam_available() -> bool:
 
 
 def _policy_products(view: CallerView) -> list[str]:
-    caller = view.ctx.caller
-    if "iam_policy" not in view.tools:
-        return []
-    if caller.all_access or caller.has("cloud_engineer"):
-        return [r[0] for r in view.ctx.store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name")]
-    return sorted(caller.owned_products)
+    return policy_products(view.ctx) if "iam_policy" in view.tools else []
 
 
 def policy_resources(view: CallerView) -> list[dict[str, Any]]:

@@ -8,12 +8,15 @@ re-checked on the server (slack_app.actions), so a button is a convenience, neve
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from agent.answer import Answer, Fact
+from agent.render import render_result
+from ledger.personas import persona_names
 from tools.caller import Caller
-from tools.display import fmt
+from tools.display import day as _day
+from tools.display import fmt, money, signed_share
+from tools.display import share as pct
 
 MAX_ROWS = 10
 MAX_BUTTON_GROUPS = 5
@@ -26,23 +29,6 @@ APPROVE_CARD = "steward_approve_card"
 
 
 # ----------------------------------------------------------------------------- small helpers
-
-def money(v: float | None) -> str:
-    return "-" if v is None else f"${v:,.2f}"
-
-
-def pct(v: float | None) -> str:
-    return "-" if v is None else f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
-
-
-def _day(v: Any) -> str:
-    if isinstance(v, str):
-        try:
-            v = date.fromisoformat(v[:10])
-        except ValueError:
-            return v
-    return f"{v:%d %b %Y}" if isinstance(v, date) else "-"
-
 
 def _words(s: str | None) -> str:
     return (s or "-").replace("_", " ")
@@ -121,7 +107,7 @@ def _breakdown(r: dict) -> tuple[str, list[dict]]:
     rows = r.get("rows") or []
     body = [table([_words(r["by"]), "USD", "share", "vs prev"],
                   [[x["key"], money(x["usd"]), pct(x["share"]),
-                    "-" if x.get("change_pct") is None else f"{x['change_pct']:+.0%}"] for x in rows[:MAX_ROWS]],
+                    signed_share(x.get("change_pct"))] for x in rows[:MAX_ROWS]],
                   right={1, 2, 3}, more=max(len(rows) - MAX_ROWS, 0) + (r.get("other_groups") or 0))]
     return head, body
 
@@ -176,7 +162,7 @@ def _generic(r: dict) -> tuple[str, list[dict]]:
                 cols = [c for c in v[0] if not isinstance(v[0][c], (list, dict))][:5]
                 body.append(table([_words(c) for c in cols], [[fmt(c, x.get(c)) for c in cols] for x in v[:MAX_ROWS]],
                                   more=max(len(v) - MAX_ROWS, 0)))
-        elif not isinstance(v, (dict, list)) and k not in ("summary", "message", "advice"):
+        elif not isinstance(v, (dict, list)) and k not in ("summary", "message"):
             pairs.append((_words(k).capitalize(), fmt(k, v)))
     return "", ([fields(pairs)] if pairs else []) + body
 
@@ -306,7 +292,7 @@ def quota_alert_blocks(q: dict, month: str, data_through: Any) -> list[dict]:
 # ----------------------------------------------------------------------------- App Home
 
 def home_view(caller: Caller, scope: dict, standings: list[dict], quota: dict | None, tasks: int | None) -> dict:
-    personas = ", ".join(_words(p) for p in sorted(caller.personas))
+    personas = persona_names(caller.personas, ", ")
     blocks: list[dict] = [
         header(f"Bedrock Steward · {caller.display}"),
         section(f"*You are:* {personas}\n*You see:* "
@@ -315,7 +301,7 @@ def home_view(caller: Caller, scope: dict, standings: list[dict], quota: dict | 
     ]
     for s in standings:
         head, body = _estimate(s)
-        blocks += [{"type": "divider"}, section(f"*{head}*\n{s.get('advice', '')}"), *body]
+        blocks += [{"type": "divider"}, section(f"*{head}*\n{render_result('estimate_status', s)}"), *body]
     if quota is not None and quota.get("products"):
         qhead, qbody = _quota(quota)
         blocks += [{"type": "divider"}, section(f"*{qhead}*"), *qbody]

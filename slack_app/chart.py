@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ledger.months import last_day, parse_month
 from tools import toolset
 from tools.context import ToolContext
 
@@ -25,8 +26,8 @@ def daily_spend(ctx: ToolContext, product: str, month: str) -> list[tuple[date, 
 def burnup_png(*, product: str, month: str, daily: list[tuple[date, float]], estimate: float | None,
                forecast: float, data_through: date | None) -> bytes:
     """PNG bytes: cumulative actual (solid), estimate (flat line), forecast (dashed to month end)."""
-    first = date.fromisoformat(f"{month}-01")
-    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    first = parse_month(month)
+    last = last_day(first)
     fig = Figure(figsize=(7, 3.6), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

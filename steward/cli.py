@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ledger.errors import StewardError
 from ledger.store import Store
+from tools.display import money
 from steward import cli_agent, cli_eval, cli_mcp, cli_serve
 from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
@@ -45,18 +46,14 @@ def main(
         raise _fail(exc) from None
 
 
-def _money(v: float) -> str:
-    return f"${v:,.2f}"
-
-
 def print_ingest(result) -> None:  # noqa: ANN001 - IngestResult
     table = Table(title="Ingested billing periods", title_justify="left")
     for col in ("period", "rows", "Bedrock rows", "usage cost", "credits/tax/other", "principals", "models",
                 "through"):
         table.add_column(col, justify="left" if col == "period" else "right")
     for s in result.periods:
-        table.add_row(s.billing_period, f"{s.rows:,}", f"{s.bedrock_rows:,}", _money(s.usage_cost),
-                      _money(s.other_charges), str(s.principals), str(s.models), s.data_through or "-")
+        table.add_row(s.billing_period, f"{s.rows:,}", f"{s.bedrock_rows:,}", money(s.usage_cost),
+                      money(s.other_charges), str(s.principals), str(s.models), s.data_through or "-")
     console.print(table)
     for s in result.periods:
         if s.unmapped_billing_names:
@@ -267,7 +264,7 @@ def tools_call(
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
-        console.print(render(result))
+        console.print(render(result, name))
 
 
 @app.command()

@@ -10,12 +10,11 @@ from rich.text import Text
 from agent.config import AgentConfig
 from agent.service import ask
 from ledger import registry
+from ledger.personas import persona_name
 from ledger.store import Store
 from steward.settings import Settings
 from steward.wiring import tool_context
 
-PERSONA_LABEL = {"product_owner": "Product Owner", "portfolio_manager": "Portfolio Manager",
-                 "finops_lead": "FinOps Lead", "cloud_engineer": "Cloud Engineer"}
 
 
 def _questions(persona: str, products: list[str]) -> list[str]:
@@ -43,5 +42,5 @@ def print_report(console: Console, store: Store, settings: Settings, config: Age
                 blocks += [Text(f"> {question}", style="bold cyan"), Text(answer.text), Text("")]
             if blocks and answer.freshness:
                 blocks[-1] = Text(f"({answer.freshness})", style="dim")
-            title = f"{PERSONA_LABEL[persona]} {person.name or person.email} <{person.email}>"
+            title = f"{persona_name(persona)} {person.name or person.email} <{person.email}>"
             console.print(Panel(Group(*blocks), title=title, title_align="left"))

@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agent.render import RENDERERS, render_result
 from tools.display import fmt
 
 
@@ -50,7 +51,8 @@ def _is_wide(rows: list[dict[str, Any]]) -> bool:
     return len(cols) > 8 or longest > 80
 
 
-def render(result: BaseModel) -> RenderableType:
+def render(result: BaseModel, tool: str | None = None) -> RenderableType:
+    """The fields and tables of a result, under what it says in words (the agent's answer text)."""
     data = result.model_dump(mode="python")
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="bold")
@@ -65,4 +67,6 @@ def render(result: BaseModel) -> RenderableType:
             fields.add_row(key.replace("_", " "), Text("none", style="dim"))
         else:
             fields.add_row(key.replace("_", " "), fmt(key, value))
+    if tool is not None and tool in RENDERERS:
+        return Group(Text(render_result(tool, result)), fields, *tables)
     return Group(fields, *tables)

@@ -305,7 +305,9 @@ class ScriptedAnswerer:
             result = toolset.call(ctx, name, args).model_dump(mode="json")
         except ToolError as exc:
             return Answer(question=question, text=str(exc), facts=[Fact(tool=name, args=args, error=str(exc))])
-        text = result.get("summary") or result.get("advice") or f"{name} result"
+        from agent.render import render_result
+
+        text = render_result(name, result)
         through = result.get("data_through")
         return Answer(question=question, text=text, facts=[Fact(tool=name, args=args, result=result)],
                       family=name, data_through=through,

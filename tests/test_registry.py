@@ -346,7 +346,7 @@ ERROR_CASES = [
     pytest.param(
         _set(["estimates", 0, "month"], "2026-13"),
         "estimates[0].month",
-        "'2026-13' is not a month 'YYYY-MM'",
+        "'2026-13' is not a month; use YYYY-MM",
         id="bad-month",
     ),
     pytest.param(

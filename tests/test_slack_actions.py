@@ -77,7 +77,7 @@ def test_a_forged_decide_submission_from_a_product_owner_is_refused_and_audited(
     resp = submit(app, MARIA, DECIDE_VIEW, GOOD, META)
     assert resp.status == 200
     body = json.loads(resp.body)
-    assert body["response_action"] == "errors" and "not available to a product owner" in body["errors"]["rationale"]
+    assert body["response_action"] == "errors" and "not available to a Product Owner" in body["errors"]["rationale"]
     [entry] = refusals(fresh_org_store, "maria@example.com", "decide_model")
     assert entry.details["args"]["model_id"] == OPUS and entry.details["channel"] == "slack"
     assert registry.model_entry(fresh_org_store, OPUS) is None

@@ -17,6 +17,7 @@ from slack_app.config import SlackSettings
 from tests.fake_slack import SECRET, FakeSlack, bolt_request, dm, event_body, mention
 from steward.settings import Settings
 from steward.wiring import context_for
+from tests.figures import usd
 from tests.orgfixture import ROWS, TODAY, day, product_of
 
 PEOPLE = {"U0MARIA01": "maria@example.com", "U0HANA001": "hana@example.com", "U0PRIYA01": "priya@example.com",
@@ -51,7 +52,7 @@ def test_the_offline_agent_answers_a_product_owner_with_each_of_her_products(fre
     text = json.dumps(blocks)
     assert blocks[0]["text"]["text"] == "Month to date against estimate"
     for product, estimate in (("Checkout", 300), ("Fraud", 200)):
-        assert f"{product}: ${nov(product):,.2f} month to date of ${estimate:,.2f} estimate" in text
+        assert f"{product}: {usd(nov(product))} month to date of {usd(estimate)} estimate" in text
     assert "CUR data through 20 Nov 2026" in text
     assert "HR Portal" not in text and "222222222222" not in text
     assert len(fake.of("files.completeUploadExternal")) == 2  # a burn-up chart per product

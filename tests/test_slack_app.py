@@ -28,6 +28,7 @@ from tests.fake_slack import (
 )
 from steward.settings import Settings
 from steward.wiring import context_for
+from tests.figures import usd
 from tests.orgfixture import ROWS, TODAY, day, product_of
 
 MARIA, HANA, PRIYA, LEAD, ENG = "U0MARIA01", "U0HANA001", "U0PRIYA01", "U0LEAD001", "U0ENG0001"
@@ -115,8 +116,8 @@ def test_mention_reacts_answers_in_the_thread_with_her_figures_and_a_burnup_char
     assert post["channel"] == "C0TEST001" and post["thread_ts"] == "1700000001.000100"
     blocks = post["blocks"]
     assert blocks[0]["type"] == "header"
-    assert blocks[0]["text"]["text"] == (f"Checkout: ${nov_actual('Checkout'):,.2f} month to date of "
-                                         f"$300.00 estimate ({nov_actual('Checkout') / 300:.0%})")
+    assert blocks[0]["text"]["text"] == (f"Checkout: {usd(nov_actual('Checkout'))} month to date of "
+                                         f"$300 estimate ({nov_actual('Checkout') / 300:.0%})")
     assert blocks[-1]["type"] == "context" and "CUR data through 2026-11-20" in json.dumps(blocks[-1])
     assert "HR Portal" not in everything(fake) and "222222222222" not in everything(fake)
     # the burn-up chart goes to the same thread through files_upload_v2
@@ -149,7 +150,7 @@ def test_slash_command_acknowledges_at_once_then_responds_privately(app, fake) -
     assert resp.status == 200 and "Working on" in resp.body
     sent = fake.of("response_url")[0].args
     assert sent["response_type"] == "ephemeral"
-    assert sent["blocks"][0]["text"]["text"].startswith(f"Fraud: ${nov_actual('Fraud'):,.2f} month to date")
+    assert sent["blocks"][0]["text"]["text"].startswith(f"Fraud: {usd(nov_actual('Fraud'))} month to date")
 
 
 def test_slash_command_help(app, fake, answerer) -> None:
@@ -213,8 +214,8 @@ def test_app_home_shows_a_product_owners_scope_and_standing(app, fake) -> None:
     assert publish["user_id"] == MARIA
     text = json.dumps(publish["view"])
     for product in ("Checkout", "Fraud"):
-        assert f"{product}: ${nov_actual(product):,.2f} month to date" in text
-    assert "$300.00 estimate" in text and "$200.00 estimate" in text
+        assert f"{product}: {usd(nov_actual(product))} month to date" in text
+    assert "$300 estimate" in text and "$200 estimate" in text
     assert "HR Portal" not in text and "222222222222" not in text
 
 

@@ -17,6 +17,7 @@ from tests.fake_slack import FakeSlack
 from slack_app.schedule import drift_digest, quota_alerts, weekly_spend_cards
 from steward.settings import Settings
 from steward.wiring import context_for
+from tests.figures import usd
 from tests.orgfixture import (
     CHECKOUT,
     DRIFT_STREAMS,
@@ -77,9 +78,9 @@ def test_each_product_owner_gets_a_card_per_product_with_the_right_figures(fresh
             head = card["blocks"][0]["text"]["text"]
             product = head.split(" · ")[0]
             actual = spent(product, *WEEK)
-            assert head.startswith(f"{product} · week of 09 Nov 2026: ${actual:,.2f}")
+            assert head.startswith(f"{product} · week of 9 Nov 2026: {usd(actual)}")
             if expected[product] is not None:
-                assert head.endswith(f"vs ${expected[product]:,.2f} estimate")
+                assert head.endswith(f"vs {usd(expected[product])} estimate")
             assert kit.APPROVE_CARD in json.dumps(card["blocks"])  # complete week awaiting approval
     maria = json.dumps(got["U0MARIA01"])
     assert "Checkout" in maria and "Fraud" in maria
@@ -124,10 +125,10 @@ def test_the_nightly_drift_digest_goes_to_the_finops_channel_once_a_day(fresh_or
     assert post.args["channel"] == CHANNEL
     blocks = post.args["blocks"]
     assert blocks[0]["text"]["text"] == ("Nightly drift digest · Model drift November 2026: 4 model(s) outside "
-                                         f"the catalog, ${drift_total():,.2f}")
+                                         f"the catalog, {usd(drift_total())}")
     opus = round(sum(r["line_item_unblended_cost"] for r in ROWS if principal_of(r) == CHECKOUT
                      and r["line_item_usage_type"].startswith("USE1-Claude4.6Opus-")), 2)
-    assert f"*Claude Opus 4.6* · Checkout · 111111111111 us-east-1 · ${opus:,.2f}" in json.dumps(blocks,
+    assert f"*Claude Opus 4.6* · Checkout · 111111111111 us-east-1 · {usd(opus)}" in json.dumps(blocks,
                                                                                              ensure_ascii=False)
     decided = [json.loads(e["value"])["m"] for b in blocks if b["type"] == "actions" for e in b["elements"]
                if e["action_id"] == kit.DECIDE["approved"]]
@@ -152,7 +153,7 @@ def test_a_product_over_its_estimate_alerts_its_owner_and_the_finops_channel(fre
     assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Checkout 2026-11 exceeded"),
                                                        (CHANNEL, "Checkout 2026-11 exceeded")}
     text = fake.of("chat.postMessage")[0].args["blocks"][0]["text"]["text"]
-    assert f"${checkout:,.2f} of $300.00 ({checkout / 300:.0%})" in text and "hard threshold" in text
+    assert f"{usd(checkout)} of $300 ({checkout / 300:.0%})" in text and "hard threshold" in text
     assert "HR Portal" not in json.dumps(dms(fake)["U0MARIA01"])
 
     # crossing the soft threshold of another product alerts once; nothing repeats

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from agent.render import render_result
 from tests.conftest import make_ctx
 from tests.orgfixture import ROWS, day, kind, principal_of, product_of
 from tools import toolset
@@ -68,8 +69,11 @@ def test_estimate_status_cache_hit_rate_and_advice(org_store) -> None:
     hit = tokens(rows, "cache_read") / (tokens(rows, "input") + tokens(rows, "cache_read") + tokens(rows, "cache_write"))
     assert s.cache_hit_rate == pytest.approx(hit, abs=1e-4)
     assert s.status == "exceeded"
-    assert f"{s.output_tokens_vs_estimate:.1f}x your estimate" in s.advice
-    assert f"cache hit rate {hit:.0%}, below the healthy 30%" in s.advice
+    # The advice is the renderers' prose now (one rule for figures), not a field of the result.
+    assert "advice" not in type(s).model_fields
+    text = render_result("estimate_status", s)
+    assert f"Output tokens are {s.output_tokens_vs_estimate:.1f}x your token estimate" in text
+    assert f"cache hit rate {hit * 100:.0f}%, below the healthy 30%" in text
 
 
 def test_estimate_status_counts_spend_only_from_the_claim_date(org_store) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from ledger import registry
+from ledger.personas import PRECEDENCE
 from ledger.principals import account_of
 from ledger.store import Store
 from tools.errors import UnknownCaller
 
-PERSONAS = ("product_owner", "portfolio_manager", "finops_lead", "cloud_engineer")
 
 
 class Caller(BaseModel):
@@ -44,7 +44,7 @@ class Caller(BaseModel):
 
     @property
     def primary_persona(self) -> str:
-        for p in ("finops_lead", "portfolio_manager", "product_owner", "cloud_engineer"):
+        for p in PRECEDENCE:
             if p in self.personas:
                 return p
         return next(iter(self.personas), "none")

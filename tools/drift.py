@@ -15,7 +15,8 @@ from tools.catalog import Redactor, model_labels, names_text, resolve_model, whe
 from tools.context import ToolContext
 from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
-from tools.spend import SPEND_PERSONAS, _fmt_usd
+from tools.display import money
+from tools.spend import SPEND_PERSONAS
 from tools.toolset import tool
 
 Compliance = Literal["unreviewed", "blocked", "restricted_to_others", "approved_elsewhere"]
@@ -209,6 +210,6 @@ def _summary(ctx: ToolContext, d: ModelDrift) -> str:
     parts = []
     for lines in sorted(by_model.values(), key=lambda ls: -sum(x.usd for x in ls)):
         uses = "; ".join(f"{_who(x)}, account {x.account_name or x.account_id} ({x.account_id}) {x.region}, "
-                         f"{_fmt_usd(x.usd)}" for x in lines)
+                         f"{money(x.usd)}" for x in lines)
         parts.append(f"{lines[0].model_name} ({_SHORT[lines[0].compliance]}): {uses}")
     return head + ". " + ". ".join(parts) + "."

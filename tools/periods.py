@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ledger.months import MonthError, days_in_month, month_key, next_month, parse_month, prev_month
 from ledger.store import Store
 from tools.errors import ToolError
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+__all__ = ["Window", "data_through", "days_in_month", "month_key", "month_window", "next_month", "prev_month",
+           "tool_month", "upto", "window"]
 
 
 @dataclass(frozen=True)
@@ -29,13 +30,13 @@ class Window:
         return f"{self.start:%d %b %Y} to {last:%d %b %Y}"
 
 
-def next_month(d: date) -> date:
-    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-
-
-def prev_month(d: date) -> date:
-    first = d.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1)
+def tool_month(month: str, today: date) -> date:
+    """A tool argument 'YYYY-MM' as the month's first day; a ToolError (with this month as the example)
+    when it is not one."""
+    try:
+        return parse_month(month)
+    except MonthError:
+        raise ToolError(f"'{month}' is not a month; use YYYY-MM, e.g. {month_key(today)}") from None
 
 
 def month_window(month: str | None, today: date) -> Window:
@@ -43,10 +44,7 @@ def month_window(month: str | None, today: date) -> Window:
     if month is None:
         start = today.replace(day=1)
     else:
-        m = _MONTH.match(month.strip())
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ToolError(f"'{month}' is not a month; use YYYY-MM, e.g. {today:%Y-%m}")
-        start = date(int(m.group(1)), int(m.group(2)), 1)
+        start = tool_month(month, today)
     if start > today:
         raise ToolError(f"{start:%B %Y} has not started yet (today is {today:%d %b %Y})")
     return Window(start, next_month(start))
@@ -74,7 +72,3 @@ def data_through(store: Store, before: date | None = None) -> date | None:
 def upto(w: Window, today: date) -> date:
     """The exclusive end of what has happened in the window as of `today` (today included)."""
     return min(w.end, today + timedelta(days=1))
-
-
-def days_in_month(d: date) -> int:
-    return (next_month(d) - d.replace(day=1)).days

@@ -12,6 +12,7 @@ from ledger.attribution import COMPLIANCE_SQL, ensure_views
 from ledger.model_names import effective_names
 from ledger.prices import load_prices
 from tools.context import ToolContext
+from tools.display import money
 from tools.errors import ToolError
 from tools.periods import data_through
 from tools.scope import product_clause, require_product
@@ -140,10 +141,6 @@ def _not_approved_for(ctx: ToolContext, moves: list[_Move], start: date, end: da
     return out
 
 
-def _usd(v: float) -> str:
-    return f"${v:,.2f}"
-
-
 @tool(name="recommendations", personas=RECOMMEND_PERSONAS, action="read", family="recommendations")
 def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendations:
     """Ways to spend less on Bedrock, per product in your scope, each with an estimated monthly saving
@@ -230,7 +227,7 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
                 if saving > 0:
                     head = (f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
                             f"{target.get('name', target['model_id'])}, {why}")
-                    tail = (f": {args.rightsizing_share:.0%} x ({_usd(current)} - {_usd(cost)}) a month at list "
+                    tail = (f": {args.rightsizing_share:.0%} x ({money(current)} - {money(cost)}) a month at list "
                             f"prices as of {as_of}. Assumes the smaller model handles that traffic at the same "
                             "token counts.")
                     moves.append(_Move(len(found), u, target["model_id"], head, tail))
@@ -247,10 +244,10 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
             found.append(Recommendation(
                 product=u.product, kind="batch", model=u.label, target_model=None,
                 monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(on_demand, 2),
-                assumption=(f"Assumes {args.batch_share:.0%} of {_usd(on_demand)} monthly on-demand input+output "
+                assumption=(f"Assumes {args.batch_share:.0%} of {money(on_demand)} monthly on-demand input+output "
                             f"spend could run as batch inference at a {batch_discount:.0%} discount "
                             f"(prices.yaml modifiers.batch): {batch_discount:.0%} x {args.batch_share:.0%} x "
-                            f"{_usd(on_demand)}. The {args.batch_share:.0%} share is an assumption, not measured; "
+                            f"{money(on_demand)}. The {args.batch_share:.0%} share is an assumption, not measured; "
                             "batch suits work that can wait up to 24 hours.")))
 
         # Prompt caching: move input tokens to cache reads up to the healthy hit rate.
@@ -278,8 +275,8 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
                 found.append(Recommendation(
                     product=u.product, kind="provisioned_throughput", model=u.label, target_model=None,
                     monthly_saving_usd=round(token_usd - pt_month, 2), basis_monthly_usd=round(token_usd, 2),
-                    assumption=(f"On-demand spend {_usd(token_usd)} a month exceeds one model unit at "
-                                f"${float(hourly):g}/hour x {HOURS_PER_MONTH} hours = {_usd(pt_month)} "
+                    assumption=(f"On-demand spend {money(token_usd)} a month exceeds one model unit at "
+                                f"${float(hourly):g}/hour x {HOURS_PER_MONTH} hours = {money(pt_month)} "
                                 f"(prices.yaml as of {as_of}). Assumes one model unit carries the traffic; check "
                                 "the throughput and the commitment term before buying.")))
 

@@ -54,35 +54,6 @@ class EstimateStatus(BaseModel):
     cache_hit_rate: float | None = Field(description="cache reads / (input + cache read + cache write)")
     cache_hit_healthy: float
     status: Literal["on_track", "projected_over", "exceeded", "no_estimate", "no_usage"]
-    advice: str
-
-
-def _fmt_usd(v: float) -> str:
-    return f"${v:,.0f}" if abs(v) >= 100 else f"${v:,.2f}"
-
-
-def _advice(s: EstimateStatus) -> str:
-    parts: list[str] = []
-    if s.output_tokens_vs_estimate is not None and s.output_tokens_vs_estimate >= 1.2:
-        parts.append(f"Your output tokens are {s.output_tokens_vs_estimate:.1f}x your estimate")
-    if s.status == "exceeded":
-        parts.append(f"you have already spent {_fmt_usd(s.actual_usd)} of a {_fmt_usd(s.estimate_usd or 0)} "
-                     f"estimate and are on track to exceed it by {_fmt_usd(s.projected_overrun_usd)}")
-    elif s.status == "projected_over":
-        parts.append(f"on track to exceed your estimate by {_fmt_usd(s.projected_overrun_usd)} this month")
-    if s.cache_hit_rate is not None and s.cache_hit_rate < s.cache_hit_healthy and s.status in (
-            "exceeded", "projected_over"):
-        parts.append(f"cache hit rate {s.cache_hit_rate:.0%}, below the healthy {s.cache_hit_healthy:.0%}; "
-                     "tightening your prompt cache could recover part of the overage")
-    if not parts:
-        if s.status == "no_estimate":
-            return "No estimate is set for this month; set one so Steward can track you against it."
-        if s.status == "no_usage":
-            return "No Bedrock usage is attributed to this product in this month yet."
-        return (f"Within estimate: forecast {_fmt_usd(s.forecast_usd)} against {_fmt_usd(s.estimate_usd or 0)}"
-                f" ({_fmt_usd(s.projected_headroom_usd)} headroom).")
-    text = "; ".join(parts)
-    return text[0].upper() + text[1:] + "."
 
 
 def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) -> dict[str, EstimateStatus]:
@@ -157,9 +128,8 @@ def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) 
             output_tokens_vs_estimate=round(f_out / est_out, 2) if est_out else None,
             forecast_input_tokens=round(f_in), input_tokens_vs_estimate=round(f_in / est_in, 2) if est_in else None,
             cache_hit_rate=round(row["cache_read"] / input_side, 4) if input_side else None,
-            cache_hit_healthy=ctx.thresholds.cache_hit_healthy, status=status, advice="",
+            cache_hit_healthy=ctx.thresholds.cache_hit_healthy, status=status,
         )
-        result.advice = _advice(result)
         out[product] = result
     return out
 

@@ -16,11 +16,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ledger import audit
+from ledger.personas import PERSONAS, persona_name
 from tools.context import ALL_ACTIONS, ToolContext
 from tools.errors import NotAllowed, ToolError
 
 Action = Literal["read", "write", "agentic"]
-ALL_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"})
+ALL_PERSONAS = frozenset(PERSONAS)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = 
             audit.append(ctx.store, actor=caller.email, persona=caller.primary_persona, action=f"tool.{name}",
                          subject="", details={"args": _jsonable(raw), "channel": caller.channel},
                          outcome="refused", why="persona not allowed", at=ctx.now())
-        raise NotAllowed(f"{name} is not available to a {caller.primary_persona.replace('_', ' ')}")
+        raise NotAllowed(f"{name} is not available to a {persona_name(caller.primary_persona)}")
     try:
         parsed = args if isinstance(args, t.args_model) else t.args_model.model_validate(raw)
     except ValidationError as exc:

@@ -15,7 +15,8 @@ from tools.catalog import model_labels, plural
 from tools.context import ToolContext
 from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause
-from tools.spend import SPEND_PERSONAS, _fmt_usd
+from tools.display import money
+from tools.spend import SPEND_PERSONAS
 from tools.toolset import tool
 
 Reason = Literal["unclaimed", "before_claim", "no_principal"]
@@ -159,9 +160,9 @@ def _summary(ctx: ToolContext, s: UnattributedSpend) -> str:
                      + ("its claim date" if s.before_claim == 1 else "their claim dates"))
     text = " and ".join(parts)
     if text:
-        text += f" totalling {_fmt_usd(s.total_usd - s.no_principal_usd)} {where} in {s.period}"
+        text += f" totalling {money(s.total_usd - s.no_principal_usd)} {where} in {s.period}"
     if s.no_principal_usd:
-        extra = f"{_fmt_usd(s.no_principal_usd)} of usage with no principal in the CUR"
+        extra = f"{money(s.no_principal_usd)} of usage with no principal in the CUR"
         text = f"{text}; plus {extra}" if text else f"{extra} {where} in {s.period}"
     if s.unclaimed:
         text += ". Unclaimed principals need a Product Owner to claim them"

@@ -27,13 +27,13 @@ from ledger.store import Store
 from tools import iam_policy as iam
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
+from tools.periods import month_key, tool_month
 from tools.scope import require_product
 from tools.tasks import TaskSummary, create_task, next_audit_ref, supersede_open_tasks
 from tools.toolset import tool
 
 PO = frozenset({"product_owner"})
 LEAD = frozenset({"finops_lead"})
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
@@ -211,9 +211,7 @@ def set_estimate(ctx: ToolContext, args: SetEstimateArgs) -> EstimateSet:
     a future month; token figures you leave out keep their previous value. The result shows the
     previous estimate."""
     product = _own_product(ctx, args.product)
-    month = (args.month or f"{ctx.today:%Y-%m}").strip()
-    if not _MONTH.match(month):
-        raise ToolError(f"'{month}' is not a month; use YYYY-MM, e.g. {ctx.today:%Y-%m}")
+    month = month_key(tool_month(args.month, ctx.today)) if args.month else month_key(ctx.today)
     if month < f"{ctx.today:%Y-%m}":
         raise ToolError(f"{month} is over; estimates are set for the current or a future month "
                         "(a FinOps Lead can correct past months in the org file)")
