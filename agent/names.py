@@ -9,31 +9,17 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from agent.vocabulary import NAME_TOKEN, MONTHS, NOT_NAMES, VOCABULARY, blank_out
-from tools.context import ToolContext
+from tools.scope import nameable_accounts, nameable_nodes
 
 if TYPE_CHECKING:
     from agent.question import Question
 
 
-def visible_org_nodes(ctx: ToolContext) -> list[tuple[str, str]]:
-    rows = ctx.store.rows("SELECT name, kind FROM org_nodes ORDER BY name")
-    c = ctx.caller
-    # Cloud Engineers implement for every product (task queue, IAM policies): they may name any.
-    everything = c.all_access or c.has("cloud_engineer")
-    return [(n, k) for n, k in rows if everything or n in c.nodes or n in c.products]
-
-
-def visible_accounts(ctx: ToolContext) -> list[tuple[str, str]]:
-    c = ctx.caller
-    rows = ctx.store.rows("SELECT account_id, name FROM accounts WHERE name IS NOT NULL ORDER BY account_id")
-    return [(a, n) for a, n in rows if c.sees_account(a) or c.has("cloud_engineer")]
-
-
 def find_names(q: Question, rest: str) -> str:
     """Match visible products, portfolios, departments and accounts (fuzzily) and blank them out."""
     ctx = q.ctx
-    nodes = visible_org_nodes(ctx)
-    accounts = visible_accounts(ctx)
+    nodes = nameable_nodes(ctx)
+    accounts = nameable_accounts(ctx)
     options: dict[str, tuple[str, str]] = {n.casefold(): (n, k) for n, k in nodes}
     for account_id, name in accounts:
         options.setdefault(name.casefold(), (account_id, "account"))

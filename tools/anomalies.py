@@ -12,7 +12,7 @@ from ledger.attribution import ensure_views
 from tools.context import ToolContext
 from tools.periods import data_through, window
 from tools.scope import product_clause, require_product
-from tools.toolset import tool
+from tools.declare import tool
 
 ANOMALY_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 MIN_BASELINE_DAYS = 7

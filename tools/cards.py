@@ -11,9 +11,10 @@ from ledger.attribution import ensure_views
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.periods import data_through, days_in_month, month_window
-from tools.scope import default_product, product_clause, require_product
+from tools.scope import default_product, owned_product, product_clause, require_product
 from tools.spend import estimate_statuses
-from tools.toolset import tool
+from tools.declare import tool
+from tools.write_checks import PRODUCT_OWNER
 
 CARD_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 
@@ -250,3 +251,58 @@ def quota_status(ctx: ToolContext, args: QuotaStatusArgs) -> QuotaStatus:
         through = None
     return QuotaStatus(month=month, data_through=through, soft_quota=ctx.thresholds.soft_quota,
                        hard_quota=ctx.thresholds.hard_quota, forecast_method=method, products=out, counts=counts)
+
+
+class ApproveCardArgs(BaseModel):
+    product: str | None = Field(None, description="Your product; default: your only product.")
+    week_start: date | None = Field(None, description="The Monday the week starts (YYYY-MM-DD); default the "
+                                                      "last complete week (Monday to Sunday).")
+    note: str | None = Field(None, description="Comment kept with the approval.")
+
+
+class CardApproval(BaseModel):
+    subject: str
+    product: str
+    week_start: date
+    week_end: date = Field(description="The Sunday the week ends (inclusive).")
+    actual_usd: float = Field(description="Attributed unblended usage cost of the week.")
+    approved_by: str
+    approved_at: datetime
+    already_approved: bool
+    note: str | None
+
+
+def last_complete_week(today: date) -> date:
+    return today - timedelta(days=today.weekday() + 7)
+
+
+@tool(name="approve_spend_card", personas=PRODUCT_OWNER, action="write", family="cards")
+def approve_spend_card(ctx: ToolContext, args: ApproveCardArgs) -> CardApproval:
+    """Approve your product's weekly spend card (actual vs estimate) for a complete week, Monday to
+    Sunday; default the last complete week. Approving the same week again changes nothing."""
+    product = owned_product(ctx, args.product)
+    week = args.week_start or last_complete_week(ctx.today)
+    if week.weekday() != 0:
+        raise ToolError(f"{week} is a {week:%A}; a spend card week starts on a Monday "
+                        f"(e.g. {week - timedelta(days=week.weekday())})")
+    end = week + timedelta(days=6)
+    if end >= ctx.today:
+        raise ToolError(f"the week of {week} is not complete until {end} is over (today is {ctx.today})")
+    ensure_views(ctx.store)
+    actual = ctx.store.scalar(
+        "SELECT coalesce(sum(unblended_cost), 0) FROM attributed_daily WHERE product = ? "
+        "AND charge_class = 'usage' AND usage_date BETWEEN ? AND ?", [product, week, end])
+    done = ctx.store.rows("SELECT approved_by, approved_at, note FROM spend_card_approvals "
+                          "WHERE product = ? AND week_start = ?", [product, week])
+    if done:
+        by, at, note = done[0]
+        return CardApproval(subject=f"{product} week of {week}", product=product, week_start=week,
+                            week_end=end, actual_usd=round(actual, 2), approved_by=by, approved_at=at,
+                            already_approved=True, note=note)
+    at = ctx.now()
+    note = (args.note or "").strip() or None
+    ctx.store.con.execute("INSERT INTO spend_card_approvals VALUES (?, ?, ?, ?, ?)",
+                          [product, week, ctx.caller.email, at, note])
+    return CardApproval(subject=f"{product} week of {week}", product=product, week_start=week, week_end=end,
+                        actual_usd=round(actual, 2), approved_by=ctx.caller.email, approved_at=at,
+                        already_approved=False, note=note)

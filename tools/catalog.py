@@ -16,8 +16,8 @@ from ledger.prices import display_names
 from ledger.store import Store
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
-from tools.scope import product_clause, require_product
-from tools.toolset import ALL_PERSONAS, tool
+from tools.scope import all_products, implements_everything, product_clause, require_product
+from tools.declare import ALL_PERSONAS, tool
 
 SEEN_DAYS = 90
 Verdict = Literal["approved", "restricted_to_others", "blocked", "unreviewed", "approved_elsewhere"]
@@ -52,15 +52,14 @@ class Redactor:
     @classmethod
     def for_caller(cls, ctx: ToolContext) -> Redactor:
         caller = ctx.caller
-        if caller.all_access or caller.has("cloud_engineer"):
+        if implements_everything(caller):
             return cls()
         ensure_views(ctx.store)
         scope_sql, params = product_clause(caller)
         used = ctx.store.rows(
             f"SELECT DISTINCT account_id FROM attributed_daily WHERE product IS NOT NULL AND {scope_sql}", params)
         accounts = caller.accounts | {r[0] for r in used}
-        hidden = [(n, "[another product]") for (n,) in ctx.store.rows(
-            "SELECT name FROM org_nodes WHERE kind = 'product'") if n not in caller.products]
+        hidden = [(n, "[another product]") for n in all_products(ctx.store) if n not in caller.products]
         for account_id, name in ctx.store.rows("SELECT account_id, name FROM accounts"):
             if account_id not in accounts:
                 hidden += [(account_id, "[another account]")] + ([(name, "[another account]")] if name else [])

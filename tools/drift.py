@@ -17,7 +17,7 @@ from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.display import money
 from tools.spend import SPEND_PERSONAS
-from tools.toolset import tool
+from tools.declare import tool
 
 Compliance = Literal["unreviewed", "blocked", "restricted_to_others", "approved_elsewhere"]
 DRIFT = ("unreviewed", "blocked", "restricted_to_others", "approved_elsewhere")

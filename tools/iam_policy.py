@@ -22,11 +22,11 @@ from tools import iam_apply as apply
 from tools import iam_paths as paths
 from tools import iam_statements as st
 from tools.context import ToolContext
-from tools.errors import ScopeError, ToolError
+from tools.errors import ToolError
 from tools.iam_paths import Path, foundation_model_arn, inference_profile_arn  # noqa: F401 (re-exported)
 from tools.iam_statements import INLINE_LIMIT, INVOKE_ACTIONS  # noqa: F401 (re-exported)
-from tools.scope import require_product
-from tools.toolset import tool
+from tools.declare import tool
+from tools.scope import require_policy_product
 
 POLICY_NAME = "Steward-Bedrock"
 PAUSE_POLICY_NAME = "Steward-Pause"
@@ -303,17 +303,7 @@ def iam_policy(ctx: ToolContext, args: IamPolicyArgs) -> IamPolicyView:
     models blocked there or restricted to other products on every path; and denies agentic access
     through AWS-managed MCP servers (aws:ViaAWSMCPService) unless the FinOps Lead approved an agentic
     action scope for every model the role may use. Product Owners see their own products only."""
-    caller = ctx.caller
-    if caller.all_access or caller.has("cloud_engineer"):
-        every = [r[0] for r in ctx.store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name")]
-        found = next((p for p in every if p.casefold() == args.product.strip().casefold()), None)
-        if found is None:
-            raise ToolError(f"there is no product named '{args.product}'. Products: {', '.join(every)}")
-        product = found
-    else:
-        product = require_product(ctx, args.product)
-        if product not in caller.owned_products:
-            raise ScopeError("product", args.product)
+    product = require_policy_product(ctx, args.product)
     regions = configured_regions(ctx)
     principals = [p for p, _ in claimed_roles(ctx.store, product)]
     inputs = PolicyInputs(ctx.store, principals)

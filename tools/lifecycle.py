@@ -15,7 +15,7 @@ from tools.context import ToolContext
 from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.spend import SPEND_PERSONAS, _fmt_usd
-from tools.toolset import tool
+from tools.declare import tool
 
 
 class LifecycleArgs(BaseModel):

@@ -16,7 +16,7 @@ from tools.display import money
 from tools.errors import ToolError
 from tools.periods import data_through
 from tools.scope import product_clause, require_product
-from tools.toolset import tool
+from tools.declare import tool
 
 RECOMMEND_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 LOOKBACK_DAYS = 30

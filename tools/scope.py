@@ -1,7 +1,15 @@
-"""Scope as query parameters. Every scoped query gets its clause and parameters from here."""
+"""Who sees what: scope as query parameters, and which product, node or account a caller means.
+
+Every scoped query gets its clause and parameters from here, and every door or agent module that
+needs to know what a caller may name asks here (no module elsewhere runs scope SQL of its own).
+The rules: a FinOps Lead sees the whole org; a Cloud Engineer implements for every product (may name
+any product, node or account, but sees no spend); Product Owners and Portfolio Managers see the nodes
+at and under their roles, and the accounts those nodes own or their products' roles run in.
+"""
 
 from __future__ import annotations
 
+from ledger.store import Store
 from tools.caller import Caller
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
@@ -21,26 +29,43 @@ def account_clause(caller: Caller, col: str = "account_id") -> tuple[str, list]:
     return f"list_contains(?::VARCHAR[], {col})", [sorted(caller.accounts)]
 
 
-def _match(name: str, options: list[str]) -> str | None:
+def all_products(store: Store) -> list[str]:
+    """Every product in the org, by name."""
+    return [r[0] for r in store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name")]
+
+
+def implements_everything(caller: Caller) -> bool:
+    """FinOps Leads and Cloud Engineers work on every product's implementation (policies, tasks)."""
+    return caller.all_access or caller.has("cloud_engineer")
+
+
+def match_name(name: str, options: list[str] | set[str] | frozenset[str]) -> str | None:
+    """The option that is `name` regardless of case and surrounding blanks, else None."""
     wanted = name.strip().casefold()
-    for option in options:
-        if option.casefold() == wanted:
-            return option
-    return None
+    return next((o for o in sorted(options) if o.casefold() == wanted), None)
+
+
+def visible_product(caller: Caller, name: str) -> str | None:
+    """The canonical name of a product whose spend the caller sees, else None (says nothing more)."""
+    return match_name(name, caller.products)
 
 
 def require_product(ctx: ToolContext, name: str) -> str:
     """The product's canonical name if the caller sees it; else a scope error that reveals nothing."""
     caller = ctx.caller
     if caller.all_access:
-        every = [r[0] for r in ctx.store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name")]
-        found = _match(name, every)
-        if found is None:
-            raise ToolError(f"there is no product named '{name}'. Products: {', '.join(every)}")
-        return found
-    found = _match(name, sorted(caller.products))
+        return _any_product(ctx.store, name)
+    found = visible_product(caller, name)
     if found is None:
         raise ScopeError("product", name)
+    return found
+
+
+def _any_product(store: Store, name: str) -> str:
+    every = all_products(store)
+    found = match_name(name, every)
+    if found is None:
+        raise ToolError(f"there is no product named '{name}'. Products: {', '.join(every)}")
     return found
 
 
@@ -56,17 +81,73 @@ def default_product(ctx: ToolContext, name: str | None) -> str:
     raise ToolError(f"which product? You have {len(own)}: {', '.join(own)}")
 
 
+def owned_product(ctx: ToolContext, name: str | None, *, lead_ok: bool = False) -> str:
+    """A product the caller is Product Owner of (any product for a FinOps Lead when lead_ok)."""
+    caller = ctx.caller
+    if lead_ok and caller.all_access:
+        if not name:
+            raise ToolError("name the product")
+        return require_product(ctx, name)
+    owned = sorted(caller.owned_products)
+    if not name:
+        if len(owned) == 1:
+            return owned[0]
+        if not owned:
+            raise ToolError("you are not the Product Owner of any product")
+        raise ToolError(f"which product? You own {len(owned)}: {', '.join(owned)}")
+    found = match_name(name, owned)
+    if found is not None:
+        return found
+    seen = visible_product(caller, name)
+    if seen is not None:
+        raise ToolError(f"you can see {seen} but are not its Product Owner; ask its Product Owner")
+    raise ScopeError("product", name)
+
+
+def policy_products(ctx: ToolContext) -> list[str]:
+    """Products whose generated IAM policies the caller may read: every one for a FinOps Lead or a
+    Cloud Engineer, their own for a Product Owner."""
+    if implements_everything(ctx.caller):
+        return all_products(ctx.store)
+    return sorted(ctx.caller.owned_products)
+
+
+def require_policy_product(ctx: ToolContext, name: str) -> str:
+    """A product whose IAM policies the caller may read; a scope error that reveals nothing otherwise."""
+    if implements_everything(ctx.caller):
+        return _any_product(ctx.store, name)
+    product = require_product(ctx, name)
+    if product not in ctx.caller.owned_products:
+        raise ScopeError("product", name)
+    return product
+
+
 def require_node(ctx: ToolContext, kind: str, name: str) -> str:
     """A portfolio, department or business unit the caller sees (any of them for a FinOps Lead)."""
     rows = ctx.store.rows("SELECT name FROM org_nodes WHERE kind = ? ORDER BY name", [kind])
     every = [r[0] for r in rows]
     label = kind.replace("_", " ")
     if ctx.caller.all_access:
-        found = _match(name, every)
+        found = match_name(name, every)
         if found is None:
             raise ToolError(f"there is no {label} named '{name}'. {label.capitalize()}s: {', '.join(every)}")
         return found
-    found = _match(name, [n for n in every if n in ctx.caller.nodes])
+    found = match_name(name, [n for n in every if n in ctx.caller.nodes])
     if found is None:
         raise ScopeError(label, name)
     return found
+
+
+def nameable_nodes(ctx: ToolContext) -> list[tuple[str, str]]:
+    """(name, kind) of the org nodes a caller may name in a question: their own nodes and products,
+    every node for those who implement for every product."""
+    c = ctx.caller
+    rows = ctx.store.rows("SELECT name, kind FROM org_nodes ORDER BY name")
+    return [(n, k) for n, k in rows if implements_everything(c) or n in c.nodes or n in c.products]
+
+
+def nameable_accounts(ctx: ToolContext) -> list[tuple[str, str]]:
+    """(account id, name) of the named accounts a caller may name in a question."""
+    c = ctx.caller
+    rows = ctx.store.rows("SELECT account_id, name FROM accounts WHERE name IS NOT NULL ORDER BY account_id")
+    return [(a, n) for a, n in rows if c.sees_account(a) or c.has("cloud_engineer")]

@@ -11,7 +11,7 @@ from ledger.attribution import ensure_views
 from tools.context import ToolContext
 from tools.periods import Window, data_through, days_in_month, prev_month, upto, window
 from tools.scope import default_product, product_clause, require_node, require_product
-from tools.toolset import ALL_PERSONAS, tool
+from tools.declare import ALL_PERSONAS, tool
 
 SPEND_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 RUN_RATE_DAYS = 7

@@ -17,7 +17,7 @@ from ledger.principals import account_of, role_name
 from ledger.store import Store
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.toolset import tool
+from tools.declare import tool
 
 TASK_PERSONAS = frozenset({"cloud_engineer", "finops_lead"})
 

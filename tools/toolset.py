@@ -6,88 +6,54 @@ reads. The caller's identity and scope come from `ctx`, never from `args`.
 
 from __future__ import annotations
 
-import inspect
 import json
-import typing
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from ledger import audit
-from ledger.personas import PERSONAS, persona_name
+from ledger.personas import persona_name
+from tools import (
+    access_requests,
+    anomalies,
+    cards,
+    catalog,
+    claims,
+    drift,
+    estimates,
+    iam_policy,
+    lifecycle,
+    model_decisions,
+    pause,
+    recommendations,
+    spend,
+    tasks,
+    unattributed,
+)
 from tools.context import ALL_ACTIONS, ToolContext
+from tools.declare import ALL_PERSONAS, Action, Tool, declared_in
 from tools.errors import NotAllowed, ToolError
 
-Action = Literal["read", "write", "agentic"]
-ALL_PERSONAS = frozenset(PERSONAS)
+__all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "get", "tools_for"]
+
+_MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
+            claims, estimates, access_requests, model_decisions, pause, lifecycle)
 
 
-@dataclass(frozen=True)
-class Tool:
-    name: str
-    description: str
-    args_model: type[BaseModel]
-    result_model: type[BaseModel]
-    personas: frozenset[str]
-    action: Action
-    fn: Callable[[ToolContext, Any], BaseModel]
-    family: str
-
-    @property
-    def read_only(self) -> bool:
-        return self.action == "read"
-
-    def input_schema(self) -> dict[str, Any]:
-        return self.args_model.model_json_schema()
-
-    def output_schema(self) -> dict[str, Any]:
-        return self.result_model.model_json_schema()
+def _register() -> dict[str, Tool]:
+    registry: dict[str, Tool] = {}
+    for module in _MODULES:
+        for t in declared_in(module):
+            if t.name in registry:
+                raise TypeError(f"tool {t.name} declared twice")
+            registry[t.name] = t
+    return registry
 
 
-REGISTRY: dict[str, Tool] = {}
-
-
-def tool(*, name: str, personas: frozenset[str] | set[str], action: Action, family: str) -> Callable:
-    """Register `fn(ctx, args: ArgsModel) -> ResultModel` as a tool."""
-
-    def register(fn: Callable[[ToolContext, Any], BaseModel]) -> Callable[[ToolContext, Any], BaseModel]:
-        hints = typing.get_type_hints(fn)
-        params = list(inspect.signature(fn).parameters)
-        args_model, result_model = hints[params[1]], hints["return"]
-        description = inspect.cleandoc(fn.__doc__ or "")
-        if not description:
-            raise TypeError(f"tool {name} needs a docstring: it is the description a model reads")
-        if name in REGISTRY:
-            raise TypeError(f"tool {name} registered twice")
-        REGISTRY[name] = Tool(name=name, description=description, args_model=args_model,
-                              result_model=result_model, personas=frozenset(personas), action=action,
-                              fn=fn, family=family)
-        return fn
-
-    return register
-
-
-def _load_all() -> None:
-    # Importing the modules registers their tools.
-    from tools import (  # noqa: F401
-        anomalies,
-        cards,
-        catalog,
-        drift,
-        iam_policy,
-        lifecycle,
-        recommendations,
-        spend,
-        tasks,
-        unattributed,
-        writes,
-    )
+REGISTRY: dict[str, Tool] = _register()
 
 
 def all_tools() -> list[Tool]:
-    _load_all()
     return list(REGISTRY.values())
 
 
@@ -103,7 +69,6 @@ def tools_for(ctx_or_personas: ToolContext | frozenset[str], *,
 
 
 def get(name: str) -> Tool | None:
-    _load_all()
     return REGISTRY.get(name)
 
 

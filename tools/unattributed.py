@@ -17,7 +17,7 @@ from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause
 from tools.display import money
 from tools.spend import SPEND_PERSONAS
-from tools.toolset import tool
+from tools.declare import tool
 
 Reason = Literal["unclaimed", "before_claim", "no_principal"]
 
