@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -113,6 +113,10 @@ class _Move:
     target: str
     head: str
     tail: str
+    recommendation: Recommendation
+
+    def placed_at(self, index: int) -> _Move:
+        return replace(self, index=index)
 
 
 def _not_approved_for(ctx: ToolContext, moves: list[_Move], start: date, end: date) -> list[list[str]]:
@@ -161,22 +165,96 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
     Costs are unblended usage cost; spend counts from each claim's date; unclaimed spend is not included.
     """
     ensure_views(ctx.store)
-    prices = load_prices()
-    mods = prices.get("modifiers") or {}
-    as_of = str(prices.get("as_of", "unknown"))
-    by_id = {m["model_id"]: m for m in prices.get("models", []) if m.get("model_id")}
-    by_name = {m["billing_name"]: m for m in prices.get("models", []) if m.get("billing_name")}
-    family_of = {n.model_id: n.family for n in effective_names(ctx.store)}
+    book = _price_book(ctx)
+    lookback = _lookback(ctx)
+    found: list[Recommendation] = []
+    moves: list[_Move] = []  # right-sizing targets, checked against the catalog in one query after the loop
+    unpriced: set[str] = set()
+    pt_priced = False
+    for u in sorted(_usage(ctx, args, lookback).values(), key=lambda u: (u.product, u.label)):
+        entry = book.entry(u)
+        if entry is None:
+            unpriced.add(u.label)
+            continue
+        move = _right_size(u, entry, book, args)
+        if move is not None:
+            moves.append(move.placed_at(len(found)))
+            found.append(move.recommendation)
+        healthy = ctx.thresholds.cache_hit_healthy
+        found += [r for r in (_batch(u, entry, book, args), _cache(u, entry, book, args, healthy)) if r is not None]
+        priced, pt = _provisioned(u, entry, book)
+        pt_priced |= priced
+        if pt is not None:
+            found.append(pt)
+    _mark_unapproved_targets(ctx, found, moves, lookback)
+    found = [r for r in found if r.monthly_saving_usd >= args.min_saving_usd]
+    found.sort(key=lambda r: (-r.monthly_saving_usd, r.product, r.kind, r.model))
+    return Recommendations(start=lookback.start, end=lookback.end, data_through=lookback.through,
+                           days_of_data=lookback.days, prices_as_of=book.as_of,
+                           notes=_notes(book, unpriced, pt_priced, lookback.days),
+                           recommendations=found[: args.top], more=max(len(found) - args.top, 0))
 
+
+# ------------------------------------------------------------------------------ the steps
+
+
+@dataclass(frozen=True)
+class _PriceBook:
+    """The shipped list prices, indexed for lookup, and the model families of the name map."""
+
+    models: list[dict]
+    modifiers: dict
+    as_of: str
+    by_id: dict[str, dict]
+    by_billing_name: dict[str, dict]
+    family_of: dict[str, str | None]
+
+    def entry(self, u: _Usage) -> dict | None:
+        return self.by_id.get(u.model_id or "") or self.by_billing_name.get(u.billing_model or "")
+
+    def family(self, entry: dict) -> str | None:
+        return self.family_of.get(entry.get("model_id") or "") or entry.get("family")
+
+    @property
+    def batch_discount(self) -> float | None:
+        return 1 - float(self.modifiers["batch"]) if "batch" in self.modifiers else None
+
+
+def _price_book(ctx: ToolContext) -> _PriceBook:
+    prices = load_prices()
+    models = prices.get("models", [])
+    return _PriceBook(models=models, modifiers=prices.get("modifiers") or {}, as_of=str(prices.get("as_of", "unknown")),
+                      by_id={m["model_id"]: m for m in models if m.get("model_id")},
+                      by_billing_name={m["billing_name"]: m for m in models if m.get("billing_name")},
+                      family_of={n.model_id: n.family for n in effective_names(ctx.store)})
+
+
+@dataclass(frozen=True)
+class _Lookback:
+    """The last 30 days of data ([start, end)), how many of them have data, and the scale to 30 days."""
+
+    through: date
+    start: date
+    end: date
+    days: int
+
+    @property
+    def scale(self) -> float:
+        return LOOKBACK_DAYS / self.days
+
+
+def _lookback(ctx: ToolContext) -> _Lookback:
     through = data_through(ctx.store, ctx.today)
     if through is None:
         raise ToolError("there is no Bedrock usage in the store yet")
     start = through - timedelta(days=LOOKBACK_DAYS - 1)
     end = through + timedelta(days=1)
     first = ctx.store.scalar("SELECT min(usage_date) FROM usage_daily WHERE charge_class = 'usage'")
-    days = (end - max(start, first)).days
-    scale = LOOKBACK_DAYS / days
+    return _Lookback(through=through, start=start, end=end, days=(end - max(start, first)).days)
 
+
+def _usage(ctx: ToolContext, args: RecommendationsArgs, lookback: _Lookback) -> dict[tuple, _Usage]:
+    """Each product's use of each model in the caller's scope, scaled to 30 days."""
     scope_sql, params = product_clause(ctx.caller)
     where = f"{scope_sql} AND product IS NOT NULL AND charge_class = 'usage'"
     if args.product:
@@ -187,112 +265,117 @@ def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendati
             FROM attributed_daily WHERE {where} AND usage_date >= ? AND usage_date < ?
               AND (model_id IS NOT NULL OR billing_model IS NOT NULL)
             GROUP BY ALL""",
-        [*params, start, end])
+        [*params, lookback.start, lookback.end])
     usages: dict[tuple, _Usage] = {}
     for product, model_id, billing, kind, tier, tokens, usd in rows:
         u = usages.setdefault((product, model_id, billing), _Usage(product, model_id, billing))
-        u.tokens[(kind, tier)] = u.tokens.get((kind, tier), 0.0) + tokens * scale
-        u.usd[(kind, tier)] = u.usd.get((kind, tier), 0.0) + usd * scale
+        u.tokens[(kind, tier)] = u.tokens.get((kind, tier), 0.0) + tokens * lookback.scale
+        u.usd[(kind, tier)] = u.usd.get((kind, tier), 0.0) + usd * lookback.scale
+    return usages
 
-    healthy = ctx.thresholds.cache_hit_healthy
-    batch_discount = 1 - float(mods["batch"]) if "batch" in mods else None
-    found: list[Recommendation] = []
-    moves: list[_Move] = []  # right-sizing targets, checked against the catalog in one query after the loop
-    notes: list[str] = []
-    unpriced: set[str] = set()
-    pt_priced = False
-    for u in sorted(usages.values(), key=lambda u: (u.product, u.label)):
-        entry = by_id.get(u.model_id) or by_name.get(u.billing_model)  # type: ignore[arg-type]
-        if entry is None:
-            unpriced.add(u.label)
-            continue
-        family = family_of.get(u.model_id or "") or entry.get("family")
-        token_usd = u.spend(TOKEN_KINDS)
 
-        # Right-sizing: the cheapest priced model of the same family, or the curated step down
-        # (prices.yaml rightsize_to), for this token mix.
-        current = _mix_cost(u, entry, mods)
-        step_down = entry.get("rightsize_to")
-        if (family or step_down) and current:
-            options = [(cost, m) for m in prices.get("models", [])
-                       if m.get("model_id") != entry.get("model_id")
-                       and ((family and (family_of.get(m.get("model_id") or "") or m.get("family")) == family)
-                            or (step_down and m.get("model_id") == step_down))
-                       and (cost := _mix_cost(u, m, mods)) is not None]
-            if options:
-                cost, target = min(options, key=lambda o: o[0])
-                saving = args.rightsizing_share * (current - cost)
-                why = ("the step down listed for it in prices.yaml" if target.get("model_id") == step_down
-                       else f"the cheapest priced model of the {family} family")
-                if saving > 0:
-                    head = (f"If {args.rightsizing_share:.0%} of this model's tokens moved to "
-                            f"{target.get('name', target['model_id'])}, {why}")
-                    tail = (f": {args.rightsizing_share:.0%} x ({money(current)} - {money(cost)}) a month at list "
-                            f"prices as of {as_of}. Assumes the smaller model handles that traffic at the same "
-                            "token counts.")
-                    moves.append(_Move(len(found), u, target["model_id"], head, tail))
-                    found.append(Recommendation(
-                        product=u.product, kind="right_size", model=u.label, target_model=target["model_id"],
-                        target_approved=True,  # unless the catalog check after the loop finds otherwise
-                        monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(token_usd, 2),
-                        assumption=head + tail))
+def _right_size(u: _Usage, entry: dict, book: _PriceBook, args: RecommendationsArgs) -> _Move | None:
+    """The cheapest priced model of the same family, or the curated step down (prices.yaml
+    rightsize_to), for this token mix."""
+    family, step_down = book.family_of.get(u.model_id or "") or entry.get("family"), entry.get("rightsize_to")
+    current = _mix_cost(u, entry, book.modifiers)
+    if not (family or step_down) or not current:
+        return None
+    options = [(cost, m) for m in book.models
+               if m.get("model_id") != entry.get("model_id")
+               and ((family and book.family(m) == family) or (step_down and m.get("model_id") == step_down))
+               and (cost := _mix_cost(u, m, book.modifiers)) is not None]
+    if not options:
+        return None
+    cost, target = min(options, key=lambda o: o[0])
+    saving = args.rightsizing_share * (current - cost)
+    if saving <= 0:
+        return None
+    why = ("the step down listed for it in prices.yaml" if target.get("model_id") == step_down
+           else f"the cheapest priced model of the {family} family")
+    head = f"If {args.rightsizing_share:.0%} of this model's tokens moved to {target.get('name', target['model_id'])}, {why}"
+    tail = (f": {args.rightsizing_share:.0%} x ({money(current)} - {money(cost)}) a month at list "
+            f"prices as of {book.as_of}. Assumes the smaller model handles that traffic at the same token counts.")
+    recommendation = Recommendation(
+        product=u.product, kind="right_size", model=u.label, target_model=target["model_id"],
+        target_approved=True,  # unless the catalog check after the loop finds otherwise
+        monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(u.spend(TOKEN_KINDS), 2),
+        assumption=head + tail)
+    return _Move(-1, u, target["model_id"], head, tail, recommendation)
 
-        # Batch: on-demand input/output spend that could tolerate asynchronous processing.
-        on_demand = u.spend(("input", "output"), tier="standard")
-        if batch_discount and entry.get("batch", True) is not False and on_demand >= args.batch_min_monthly_usd:
-            saving = batch_discount * args.batch_share * on_demand
-            found.append(Recommendation(
-                product=u.product, kind="batch", model=u.label, target_model=None,
-                monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(on_demand, 2),
-                assumption=(f"Assumes {args.batch_share:.0%} of {money(on_demand)} monthly on-demand input+output "
-                            f"spend could run as batch inference at a {batch_discount:.0%} discount "
-                            f"(prices.yaml modifiers.batch): {batch_discount:.0%} x {args.batch_share:.0%} x "
-                            f"{money(on_demand)}. The {args.batch_share:.0%} share is an assumption, not measured; "
-                            "batch suits work that can wait up to 24 hours.")))
 
-        # Prompt caching: move input tokens to cache reads up to the healthy hit rate.
-        side = u.tok("input") + u.tok("cache_read") + u.tok("cache_write")
-        p_in, p_read = entry.get("input"), entry.get("cache_read")
-        if side > args.cache_min_monthly_tokens and p_in is not None and p_read is not None:
-            rate = u.tok("cache_read") / side
-            if rate < healthy:
-                saving = (healthy - rate) * side / 1000 * (float(p_in) - float(p_read))
-                found.append(Recommendation(
-                    product=u.product, kind="cache", model=u.label, target_model=None,
-                    monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(u.spend(("input",)), 2),
-                    assumption=(f"Cache hit rate {rate:.1%} (cache reads / input-side tokens) against a healthy "
-                                f"{healthy:.0%}: ({healthy:.0%} - {rate:.1%}) x {side / 1e6:,.1f}M input-side "
-                                f"tokens a month x (input ${float(p_in) * 1000:g} - cache read "
-                                f"${float(p_read) * 1000:g} per 1M) at list prices as of {as_of}. Ignores the "
-                                "extra cost of cache writes, so it is an upper bound.")))
+def _batch(u: _Usage, entry: dict, book: _PriceBook, args: RecommendationsArgs) -> Recommendation | None:
+    """On-demand input/output spend that could tolerate asynchronous processing."""
+    on_demand = u.spend(("input", "output"), tier="standard")
+    discount = book.batch_discount
+    if not discount or entry.get("batch", True) is False or on_demand < args.batch_min_monthly_usd:
+        return None
+    return Recommendation(
+        product=u.product, kind="batch", model=u.label, target_model=None,
+        monthly_saving_usd=round(discount * args.batch_share * on_demand, 2), basis_monthly_usd=round(on_demand, 2),
+        assumption=(f"Assumes {args.batch_share:.0%} of {money(on_demand)} monthly on-demand input+output "
+                    f"spend could run as batch inference at a {discount:.0%} discount "
+                    f"(prices.yaml modifiers.batch): {discount:.0%} x {args.batch_share:.0%} x "
+                    f"{money(on_demand)}. The {args.batch_share:.0%} share is an assumption, not measured; "
+                    "batch suits work that can wait up to 24 hours."))
 
-        # Provisioned throughput break-even, only with a listed model-unit price.
-        hourly = next((entry[k] for k in PT_PRICE_KEYS if entry.get(k) is not None), None)
-        if hourly is not None:
-            pt_priced = True
-            pt_month = float(hourly) * HOURS_PER_MONTH
-            if token_usd > pt_month:
-                found.append(Recommendation(
-                    product=u.product, kind="provisioned_throughput", model=u.label, target_model=None,
-                    monthly_saving_usd=round(token_usd - pt_month, 2), basis_monthly_usd=round(token_usd, 2),
-                    assumption=(f"On-demand spend {money(token_usd)} a month exceeds one model unit at "
-                                f"${float(hourly):g}/hour x {HOURS_PER_MONTH} hours = {money(pt_month)} "
-                                f"(prices.yaml as of {as_of}). Assumes one model unit carries the traffic; check "
-                                "the throughput and the commitment term before buying.")))
 
-    if not pt_priced:
-        notes.append(f"Provisioned throughput not assessed: no PT price data in prices.yaml (as of {as_of}).")
-    if unpriced:
-        notes.append("No list price for: " + ", ".join(sorted(unpriced)) + "; not assessed.")
-    if days < LOOKBACK_DAYS:
-        notes.append(f"Only {days} day(s) of data; monthly figures are scaled to 30 days.")
-    for move, where in zip(moves, _not_approved_for(ctx, moves, start, end)):
+def _cache(u: _Usage, entry: dict, book: _PriceBook, args: RecommendationsArgs,
+           healthy: float) -> Recommendation | None:
+    """Input tokens moved to cache reads, up to the healthy hit rate."""
+    side = u.tok("input") + u.tok("cache_read") + u.tok("cache_write")
+    p_in, p_read = entry.get("input"), entry.get("cache_read")
+    if side <= args.cache_min_monthly_tokens or p_in is None or p_read is None:
+        return None
+    rate = u.tok("cache_read") / side
+    if rate >= healthy:
+        return None
+    saving = (healthy - rate) * side / 1000 * (float(p_in) - float(p_read))
+    return Recommendation(
+        product=u.product, kind="cache", model=u.label, target_model=None,
+        monthly_saving_usd=round(saving, 2), basis_monthly_usd=round(u.spend(("input",)), 2),
+        assumption=(f"Cache hit rate {rate:.1%} (cache reads / input-side tokens) against a healthy "
+                    f"{healthy:.0%}: ({healthy:.0%} - {rate:.1%}) x {side / 1e6:,.1f}M input-side "
+                    f"tokens a month x (input ${float(p_in) * 1000:g} - cache read "
+                    f"${float(p_read) * 1000:g} per 1M) at list prices as of {book.as_of}. Ignores the "
+                    "extra cost of cache writes, so it is an upper bound."))
+
+
+def _provisioned(u: _Usage, entry: dict, book: _PriceBook) -> tuple[bool, Recommendation | None]:
+    """Provisioned throughput break-even, only with a listed model-unit price: (priced, recommendation)."""
+    hourly = next((entry[k] for k in PT_PRICE_KEYS if entry.get(k) is not None), None)
+    if hourly is None:
+        return False, None
+    token_usd = u.spend(TOKEN_KINDS)
+    pt_month = float(hourly) * HOURS_PER_MONTH
+    if token_usd <= pt_month:
+        return True, None
+    return True, Recommendation(
+        product=u.product, kind="provisioned_throughput", model=u.label, target_model=None,
+        monthly_saving_usd=round(token_usd - pt_month, 2), basis_monthly_usd=round(token_usd, 2),
+        assumption=(f"On-demand spend {money(token_usd)} a month exceeds one model unit at "
+                    f"${float(hourly):g}/hour x {HOURS_PER_MONTH} hours = {money(pt_month)} "
+                    f"(prices.yaml as of {book.as_of}). Assumes one model unit carries the traffic; check "
+                    "the throughput and the commitment term before buying."))
+
+
+def _mark_unapproved_targets(ctx: ToolContext, found: list[Recommendation], moves: list[_Move],
+                             lookback: _Lookback) -> None:
+    """A right-sizing target the catalog does not approve where the product runs says so."""
+    for move, where in zip(moves, _not_approved_for(ctx, moves, lookback.start, lookback.end)):
         if where:
             found[move.index] = found[move.index].model_copy(update={
                 "target_approved": False,
                 "assumption": (f"{move.head}. Not approved for {move.usage.product} in {', '.join(where)} yet: "
                                f"request access first, or the move would be drift{move.tail}")})
-    found = [r for r in found if r.monthly_saving_usd >= args.min_saving_usd]
-    found.sort(key=lambda r: (-r.monthly_saving_usd, r.product, r.kind, r.model))
-    return Recommendations(start=start, end=end, data_through=through, days_of_data=days, prices_as_of=as_of,
-                           notes=notes, recommendations=found[: args.top], more=max(len(found) - args.top, 0))
+
+
+def _notes(book: _PriceBook, unpriced: set[str], pt_priced: bool, days: int) -> list[str]:
+    notes: list[str] = []
+    if not pt_priced:
+        notes.append(f"Provisioned throughput not assessed: no PT price data in prices.yaml (as of {book.as_of}).")
+    if unpriced:
+        notes.append("No list price for: " + ", ".join(sorted(unpriced)) + "; not assessed.")
+    if days < LOOKBACK_DAYS:
+        notes.append(f"Only {days} day(s) of data; monthly figures are scaled to 30 days.")
+    return notes
