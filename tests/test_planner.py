@@ -13,6 +13,7 @@ from agent.grounding import check
 from agent.render import usd
 from ledger import audit
 from tests.conftest import make_ctx
+from tests.figures import usd as money_rule
 from tests.orgfixture import CHECKOUT, OPUS, ROWS, STRAY, day, principal_of, product_of
 
 MARIA, HANA, OMAR, PRIYA, LEAD, ENG = (f"{n}@example.com" for n in ("maria", "hana", "omar", "priya", "lead", "eng"))
@@ -227,7 +228,7 @@ def test_unattributed_and_drift_figures_for_the_finops_lead(org_store) -> None:
 def test_spend_card_this_week_figures(org_store) -> None:
     a = ask(org_store, MARIA, "this week's spend card for Checkout")
     actual = cost(usage(date(2026, 11, 16), date(2026, 11, 21), products={"Checkout"}))
-    assert f"${actual:,.2f} spent" in a.text and "Partial week: data covers 5 of 7 days" in a.text
+    assert f"{money_rule(actual)} spent" in a.text and "Partial week: data covers 5 of 7 days" in a.text
 
 
 GROUNDED_SWEEP = [

@@ -76,6 +76,59 @@ def _robust(baseline: list[float], spend: float) -> tuple[float, float, float | 
     return med, mad, z
 
 
+def _daily_series(ctx: ToolContext, args: AnomaliesArgs, load_start: date,
+                  last: date) -> tuple[dict[str, dict[date, tuple]], dict[str, date]]:
+    """Per series (product or principal, in the caller's scope): each day's (spend, top model, its
+    spend, product), and the first day the series ever had spend (days before it are no baseline)."""
+    scope_sql, params = product_clause(ctx.caller)
+    where = f"{scope_sql} AND charge_class = 'usage'"
+    if args.product:
+        where += " AND product = ?"
+        params = [*params, require_product(ctx, args.product)]
+    key = "principal" if args.level == "principal" else f"coalesce(product, '{UNATTRIBUTED}')"
+    first_seen = dict(ctx.store.rows(
+        f"SELECT {key} AS k, min(usage_date) FROM attributed_daily WHERE {where} AND usage_date <= ? GROUP BY k",
+        [*params, last]))
+    daily = ctx.store.rows(
+        f"""WITH by_model AS (SELECT {key} AS k, coalesce(product, '{UNATTRIBUTED}') AS product, usage_date,
+                              coalesce(model_id, billing_model, '(no model)') AS model, sum(unblended_cost) AS usd
+                       FROM attributed_daily WHERE {where} AND usage_date >= ? AND usage_date <= ?
+                       GROUP BY ALL)
+            SELECT k, usage_date, sum(usd), arg_max(model, usd), max(usd), arg_max(product, usd)
+            FROM by_model GROUP BY k, usage_date""",
+        [*params, load_start, last])
+    series: dict[str, dict[date, tuple]] = {}
+    for series_key, d, usd, model, model_usd, product in daily:
+        series.setdefault(series_key, {})[d] = (usd, model, model_usd, product)
+    return series, first_seen
+
+
+def _flagged_days(args: AnomaliesArgs, series_key: str, by_day: dict[date, tuple], history: list[date],
+                  start: date, lookback: int, threshold: float) -> list[Anomaly]:
+    """The days from `start` on whose spend departs from the series' own baseline (see anomalies)."""
+    found = []
+    for i, d in enumerate(history):
+        if d < start or d not in by_day:
+            continue
+        base_days = history[max(0, i - lookback):i]
+        if len(base_days) < MIN_BASELINE_DAYS:
+            continue
+        spend, model, model_usd, product = by_day[d]
+        baseline = [by_day[b][0] if b in by_day else 0.0 for b in base_days]
+        med, mad, z = _robust(baseline, spend)
+        excess = spend - med
+        if excess < args.min_excess_usd or (z is not None and z <= threshold):
+            continue
+        found.append(Anomaly(
+            product=product, principal=series_key if args.level == "principal" else None, day=d,
+            spend_usd=round(spend, 2), baseline_median_usd=round(med, 2), baseline_mad_usd=round(mad, 2),
+            baseline_days=len(base_days), excess_usd=round(excess, 2),
+            robust_z=round(z, 2) if z is not None else None,
+            multiple_of_baseline=round(spend / med, 2) if med > 0 else None,
+            top_model=model, top_model_usd=round(model_usd, 2)))
+    return found
+
+
 @tool(name="anomalies", personas=ANOMALY_PERSONAS, action="read", family="anomalies")
 def anomalies(ctx: ToolContext, args: AnomaliesArgs) -> Anomalies:
     """Days on which a product's (default) or a principal's (level='principal') daily Bedrock spend
@@ -105,51 +158,12 @@ def anomalies(ctx: ToolContext, args: AnomaliesArgs) -> Anomalies:
            WHERE charge_class = 'usage' AND usage_date >= ? AND usage_date <= ? ORDER BY 1""",
         [load_start, last])]
 
-    scope_sql, params = product_clause(ctx.caller)
-    where = f"{scope_sql} AND charge_class = 'usage'"
-    if args.product:
-        where += " AND product = ?"
-        params = [*params, require_product(ctx, args.product)]
-    key = "principal" if args.level == "principal" else f"coalesce(product, '{UNATTRIBUTED}')"
-    # First day with spend ever, per series: days before it are not part of its baseline.
-    first_seen = dict(ctx.store.rows(
-        f"SELECT {key} AS k, min(usage_date) FROM attributed_daily WHERE {where} AND usage_date <= ? GROUP BY k",
-        [*params, last]))
-    daily = ctx.store.rows(
-        f"""WITH m AS (SELECT {key} AS k, coalesce(product, '{UNATTRIBUTED}') AS product, usage_date,
-                              coalesce(model_id, billing_model, '(no model)') AS model, sum(unblended_cost) AS usd
-                       FROM attributed_daily WHERE {where} AND usage_date >= ? AND usage_date <= ?
-                       GROUP BY ALL)
-            SELECT k, usage_date, sum(usd), arg_max(model, usd), max(usd), arg_max(product, usd)
-            FROM m GROUP BY k, usage_date""",
-        [*params, load_start, last])
-
-    series: dict[str, dict[date, tuple]] = {}
-    for k, d, usd, model, model_usd, product in daily:
-        series.setdefault(k, {})[d] = (usd, model, model_usd, product)
+    series, first_seen = _daily_series(ctx, args, load_start, last)
     found: list[Anomaly] = []
-    for k, by_day in series.items():
-        first = first_seen.get(k, load_start)
+    for series_key, by_day in series.items():
+        first = first_seen.get(series_key, load_start)
         history = [d for d in data_days if d >= first]
-        for i, d in enumerate(history):
-            if d < w.start or d not in by_day:
-                continue
-            base_days = history[max(0, i - lookback):i]
-            if len(base_days) < MIN_BASELINE_DAYS:
-                continue
-            spend, model, model_usd, product = by_day[d]
-            baseline = [by_day[b][0] if b in by_day else 0.0 for b in base_days]
-            med, mad, z = _robust(baseline, spend)
-            excess = spend - med
-            if excess < args.min_excess_usd or (z is not None and z <= threshold):
-                continue
-            found.append(Anomaly(
-                product=product, principal=k if args.level == "principal" else None, day=d,
-                spend_usd=round(spend, 2), baseline_median_usd=round(med, 2), baseline_mad_usd=round(mad, 2),
-                baseline_days=len(base_days), excess_usd=round(excess, 2),
-                robust_z=round(z, 2) if z is not None else None,
-                multiple_of_baseline=round(spend / med, 2) if med > 0 else None,
-                top_model=model, top_model_usd=round(model_usd, 2)))
+        found += _flagged_days(args, series_key, by_day, history, w.start, lookback, threshold)
     found.sort(key=lambda a: (-a.excess_usd, a.day, a.principal or a.product or ""))
     return Anomalies(
         level=args.level, period=w.label, start=w.start, end=w.end, data_through=through,

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.periods import data_through, days_in_month, month_window
+from tools.display import day, money
+from tools.periods import data_through, days_in_month, month_key, month_window
 from tools.scope import default_product, owned_product, product_clause, require_product
 from tools.spend import estimate_statuses
 from tools.declare import tool
@@ -118,24 +119,7 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
     lines = [CardLine(model=m, kind=k, tokens=round(t), usd=round(u, 2), share=round(u / actual, 4) if actual else 0.0)
              for m, k, t, u in rows]
 
-    # Pro-rate each month's estimate over the covered days that fall in it.
-    per_month: dict[date, int] = {}
-    for i in range(days_covered):
-        first = (monday + timedelta(days=i)).replace(day=1)
-        per_month[first] = per_month.get(first, 0) + 1
-    estimates = dict(ctx.store.rows(
-        "SELECT month, usd FROM estimates WHERE product = ? AND list_contains(?::VARCHAR[], month)",
-        [product, [f"{m:%Y-%m}" for m in per_month]],
-    ))
-    parts = []
-    for first, days in sorted(per_month.items()):
-        est = estimates.get(f"{first:%Y-%m}")
-        dim = days_in_month(first)
-        parts.append(EstimatePart(month=f"{first:%Y-%m}", month_estimate_usd=est, days=days, days_in_month=dim,
-                                  prorated_usd=round(est * days / dim, 2) if est is not None else None))
-    prorated = None
-    if parts and all(p.month_estimate_usd is not None for p in parts):
-        prorated = sum(p.month_estimate_usd * p.days / p.days_in_month for p in parts)  # type: ignore[operator]
+    parts, prorated = _prorated_estimate(ctx, product, monday, days_covered)
     variance = actual - prorated if prorated is not None else None
 
     approvals = ctx.store.rows(
@@ -145,17 +129,7 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
     )
     approved_by, approved_at, note = approvals[0] if approvals else (None, None, None)
 
-    label = f"week of {monday:%d %b %Y}"
-    if prorated is None:
-        missing = ", ".join(p.month for p in parts if p.month_estimate_usd is None)
-        summary = f"{product}, {label}: ${actual:,.2f} spent; no estimate set for {missing}."
-    else:
-        direction = "over" if variance >= 0 else "under"  # type: ignore[operator]
-        summary = (f"{product}, {label}: ${actual:,.2f} spent against a pro-rated estimate of ${prorated:,.2f} "
-                   f"(${abs(variance):,.2f} {direction}).")  # type: ignore[arg-type]
-    if days_covered < 7:
-        summary += f" Partial week: data covers {days_covered} of 7 days."
-    summary += f" Approved by {approved_by}." if approvals else " Awaiting approval."
+    summary = _card_summary(product, monday, actual, parts, prorated, days_covered, approved_by)
     return SpendCard(
         product=product, week_start=monday, week_end=week_end, complete=days_covered == 7, data_through=through,
         days_covered=days_covered, actual_usd=round(actual, 2), lines=lines,
@@ -165,6 +139,46 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
         approval="approved" if approvals else "awaiting approval", approved_by=approved_by,
         approved_at=approved_at, approval_note=note, summary=summary,
     )
+
+
+def _prorated_estimate(ctx: ToolContext, product: str, monday: date,
+                       days_covered: int) -> tuple[list[EstimatePart], float | None]:
+    """Each month's estimate pro-rated over the covered days that fall in it, and their sum (None when
+    a month has no estimate)."""
+    per_month: dict[date, int] = {}
+    for i in range(days_covered):
+        first = (monday + timedelta(days=i)).replace(day=1)
+        per_month[first] = per_month.get(first, 0) + 1
+    estimates = dict(ctx.store.rows(
+        "SELECT month, usd FROM estimates WHERE product = ? AND list_contains(?::VARCHAR[], month)",
+        [product, [month_key(m) for m in per_month]],
+    ))
+    parts = []
+    for first, days in sorted(per_month.items()):
+        est = estimates.get(month_key(first))
+        month_days = days_in_month(first)
+        parts.append(EstimatePart(month=month_key(first), month_estimate_usd=est, days=days,
+                                  days_in_month=month_days,
+                                  prorated_usd=round(est * days / month_days, 2) if est is not None else None))
+    if not parts or any(p.month_estimate_usd is None for p in parts):
+        return parts, None
+    return parts, sum(p.month_estimate_usd * p.days / p.days_in_month for p in parts)  # type: ignore[operator]
+
+
+def _card_summary(product: str, monday: date, actual: float, parts: list[EstimatePart], prorated: float | None,
+                  days_covered: int, approved_by: str | None) -> str:
+    label = f"week of {day(monday)}"
+    if prorated is None:
+        missing = ", ".join(p.month for p in parts if p.month_estimate_usd is None)
+        summary = f"{product}, {label}: {money(actual)} spent; no estimate set for {missing}."
+    else:
+        variance = actual - prorated
+        direction = "over" if variance >= 0 else "under"
+        summary = (f"{product}, {label}: {money(actual)} spent against a pro-rated estimate of {money(prorated)} "
+                   f"({money(abs(variance))} {direction}).")
+    if days_covered < 7:
+        summary += f" Partial week: data covers {days_covered} of 7 days."
+    return summary + (f" Approved by {approved_by}." if approved_by else " Awaiting approval.")
 
 
 # ------------------------------------------------------------------------------ quota_status

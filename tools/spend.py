@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
-from tools.periods import Window, data_through, days_in_month, prev_month, upto, window
+from tools.periods import Window, data_through, days_in_month, month_key, prev_month, upto, window
 from tools.scope import default_product, product_clause, require_node, require_product
 from tools.declare import ALL_PERSONAS, tool
 
@@ -56,21 +57,52 @@ class EstimateStatus(BaseModel):
     status: Literal["on_track", "projected_over", "exceeded", "no_estimate", "no_usage"]
 
 
-def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) -> dict[str, EstimateStatus]:
-    """EstimateStatus of several products in one scoped query (estimate_status and quota_status)."""
-    ensure_views(ctx.store)
+@dataclass(frozen=True)
+class _RunRate:
+    """The month's window, its days of data, and the last days whose average daily spend is projected."""
+
+    window: Window
+    through: date | None
+    days_of_data: int
+    month_days: int
+    rate_days: int
+    rate_start: date
+
+    @property
+    def remaining(self) -> int:
+        return self.month_days - self.days_of_data
+
+    def forecast(self, so_far: float, recent: float) -> float:
+        return so_far + (recent / self.rate_days if self.rate_days else 0.0) * self.remaining
+
+    @property
+    def method(self) -> str:
+        if not self.remaining:
+            return "the month is complete: forecast = actual"
+        return (f"month to date + average daily spend of the last {self.rate_days} day(s) of data "
+                f"x {self.remaining} remaining day(s)")
+
+
+def _run_rate(ctx: ToolContext, month: str | None) -> _RunRate:
     w = window(None, None, month, ctx.today)
-    scope_sql, scope_params = product_clause(ctx.caller)
     through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
     if through is not None and through < w.start:
         through = None
-    dim = days_in_month(w.start)
     days_of_data = (through - w.start).days + 1 if through else 0
-    remaining = dim - days_of_data
     rate_days = min(RUN_RATE_DAYS, days_of_data)
-    rate_start = (through - timedelta(days=rate_days - 1)) if through else w.start
+    return _RunRate(window=w, through=through, days_of_data=days_of_data, month_days=days_in_month(w.start),
+                    rate_days=rate_days, rate_start=(through - timedelta(days=rate_days - 1)) if through else w.start)
+
+
+_ZERO = dict.fromkeys(("usd", "net", "other", "recent", "input", "output", "cache_read", "cache_write",
+                       "recent_input", "recent_output"), 0.0)
+
+
+def _month_sums(ctx: ToolContext, products: list[str], rate: _RunRate) -> dict[str, dict]:
+    """Per product: spend, credits, tokens by kind, and the same over the run-rate days (one scoped query)."""
+    scope_sql, scope_params = product_clause(ctx.caller)
     usage = "charge_class = 'usage'"
-    rows = {r["product"]: r for r in ctx.store.dicts(
+    return {r["product"]: r for r in ctx.store.dicts(
         f"""SELECT product,
               coalesce(sum(unblended_cost) FILTER (WHERE {usage}), 0) AS usd,
               coalesce(sum(net_unblended_cost) FILTER (WHERE {usage}), 0) AS net,
@@ -80,57 +112,62 @@ def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) 
               coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'output'), 0) AS output,
               coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'cache_read'), 0) AS cache_read,
               coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'cache_write'), 0) AS cache_write,
-              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'input' AND usage_date >= ?), 0) AS r_in,
-              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'output' AND usage_date >= ?), 0) AS r_out
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'input' AND usage_date >= ?), 0)
+                AS recent_input,
+              coalesce(sum(tokens) FILTER (WHERE {usage} AND kind = 'output' AND usage_date >= ?), 0)
+                AS recent_output
             FROM attributed_daily
             WHERE list_contains(?::VARCHAR[], product) AND {scope_sql} AND usage_date >= ? AND usage_date < ?
             GROUP BY product""",
-        [rate_start, rate_start, rate_start, products, *scope_params, w.start, upto(w, ctx.today)],
+        [rate.rate_start, rate.rate_start, rate.rate_start, products, *scope_params, rate.window.start,
+         upto(rate.window, ctx.today)],
     )}
+
+
+def _status(ctx: ToolContext, usd: float, estimate: float | None, forecast: float) -> str:
+    if estimate is None:
+        return "no_estimate" if usd else "no_usage"
+    if not usd:
+        return "no_usage"
+    if usd >= estimate * ctx.thresholds.hard_quota:
+        return "exceeded"
+    return "projected_over" if forecast > estimate else "on_track"
+
+
+def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) -> dict[str, EstimateStatus]:
+    """EstimateStatus of several products in one scoped query (estimate_status and quota_status)."""
+    ensure_views(ctx.store)
+    rate = _run_rate(ctx, month)
+    sums = _month_sums(ctx, products, rate)
+    month_text = month_key(rate.window.start)
     estimates = {r[0]: r[1:] for r in ctx.store.rows(
         """SELECT product, usd, input_tokens, output_tokens FROM estimates
-           WHERE month = ? AND list_contains(?::VARCHAR[], product)""", [f"{w.start:%Y-%m}", products])}
-    zero = dict.fromkeys(("usd", "net", "other", "recent", "input", "output", "cache_read", "cache_write",
-                          "r_in", "r_out"), 0.0)
-    method = (f"month to date + average daily spend of the last {rate_days} day(s) of data "
-              f"x {remaining} remaining day(s)") if remaining else "the month is complete: forecast = actual"
+           WHERE month = ? AND list_contains(?::VARCHAR[], product)""", [month_text, products])}
     out: dict[str, EstimateStatus] = {}
     for product in products:
-        row = rows.get(product, zero)
+        row = sums.get(product, _ZERO)
         est_usd, est_in, est_out = estimates.get(product, (None, None, None))
-        per_day = (lambda v: v / rate_days if rate_days else 0.0)
-        forecast = row["usd"] + per_day(row["recent"]) * remaining
-        f_out = row["output"] + per_day(row["r_out"]) * remaining
-        f_in = row["input"] + per_day(row["r_in"]) * remaining
+        forecast = rate.forecast(row["usd"], row["recent"])
+        f_out = rate.forecast(row["output"], row["recent_output"])
+        f_in = rate.forecast(row["input"], row["recent_input"])
         input_side = row["input"] + row["cache_read"] + row["cache_write"]
-        if est_usd is None:
-            status = "no_estimate" if row["usd"] else "no_usage"
-        elif not row["usd"]:
-            status = "no_usage"
-        elif row["usd"] >= est_usd * ctx.thresholds.hard_quota:
-            status = "exceeded"
-        elif forecast > est_usd:
-            status = "projected_over"
-        else:
-            status = "on_track"
-        result = EstimateStatus(
-            product=product, month=f"{w.start:%Y-%m}", data_through=through, days_of_data=days_of_data,
-            days_in_month=dim, actual_usd=round(row["usd"], 2), actual_net_usd=round(row["net"], 2),
+        out[product] = EstimateStatus(
+            product=product, month=month_text, data_through=rate.through, days_of_data=rate.days_of_data,
+            days_in_month=rate.month_days, actual_usd=round(row["usd"], 2), actual_net_usd=round(row["net"], 2),
             credits_and_other_usd=round(row["other"], 2),
             tokens=TokenFigures(input=row["input"], output=row["output"], cache_read=row["cache_read"],
                                 cache_write=row["cache_write"]),
             estimate_usd=est_usd, estimate_input_tokens=est_in, estimate_output_tokens=est_out,
             pct_used=round(row["usd"] / est_usd, 4) if est_usd else None,
-            forecast_usd=round(forecast, 2), forecast_method=method,
+            forecast_usd=round(forecast, 2), forecast_method=rate.method,
             projected_overrun_usd=round(max(forecast - est_usd, 0), 2) if est_usd is not None else 0.0,
             projected_headroom_usd=round(max(est_usd - forecast, 0), 2) if est_usd is not None else 0.0,
             forecast_output_tokens=round(f_out),
             output_tokens_vs_estimate=round(f_out / est_out, 2) if est_out else None,
             forecast_input_tokens=round(f_in), input_tokens_vs_estimate=round(f_in / est_in, 2) if est_in else None,
             cache_hit_rate=round(row["cache_read"] / input_side, 4) if input_side else None,
-            cache_hit_healthy=ctx.thresholds.cache_hit_healthy, status=status,
-        )
-        out[product] = result
+            cache_hit_healthy=ctx.thresholds.cache_hit_healthy,
+            status=_status(ctx, row["usd"], est_usd, forecast))
     return out
 
 
