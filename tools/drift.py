@@ -13,7 +13,7 @@ from ledger.attribution import ensure_views
 from ledger.principals import principal_type, role_name
 from tools.catalog import Redactor, model_labels, names_text, resolve_model, where_text
 from tools.context import ToolContext
-from tools.periods import data_through, upto, window
+from tools.periods import Window, data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.display import money
 from tools.spend import SPEND_PERSONAS
@@ -84,6 +84,32 @@ _COLUMNS = """d.principal, coalesce(d.model_id, d.billing_model) AS model, d.mod
               count(DISTINCT d.usage_date) AS days, min(d.usage_date) AS first_day, max(d.usage_date) AS last_day"""
 
 
+def _drift_rows(ctx: ToolContext, args: DriftArgs, w: Window, labels: dict[str, str]) -> list[dict]:
+    """One scan for both lists: claimed use within the caller's products, and unattributed use in the
+    accounts the caller can see (each list scoped by its own clause)."""
+    base = "d.charge_class = 'usage' AND list_contains(?::VARCHAR[], d.compliance) AND d.usage_date >= ? " \
+           "AND d.usage_date < ?"
+    base_params: list = [list(DRIFT), w.start, upto(w, ctx.today)]
+    if args.model:
+        model_id, _ = resolve_model(ctx, args.model, labels)
+        base += " AND (d.model_id = ? OR d.billing_model = ?)"
+        base_params += [model_id or args.model.strip(), args.model.strip()]
+    product = require_product(ctx, args.product) if args.product else None
+    scope_sql, scope_params = product_clause(ctx.caller, "d.product")
+    acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
+    later_sql, later_params = product_clause(ctx.caller, "d.claimed_product")
+    return ctx.store.dicts(
+        f"""SELECT d.attribution, d.product, d.claimed_on,
+                   CASE WHEN d.attribution <> 'claimed' AND {later_sql} THEN d.claimed_product END AS claimed_for,
+                   {_COLUMNS} FROM usage_compliance d
+            WHERE {base}
+              AND ((d.attribution = 'claimed' AND {scope_sql} {"AND d.product = ?" if product else ""})
+                OR (d.attribution <> 'claimed' AND {acct_sql} {"AND d.claimed_product = ?" if product else ""}))
+            GROUP BY ALL ORDER BY usd DESC, d.principal, model""",
+        [*later_params, *base_params, *scope_params, *([product] if product else []),
+         *acct_params, *([product] if product else [])])
+
+
 @tool(name="model_drift", personas=SPEND_PERSONAS, action="read", family="drift")
 def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
     """Are Bedrock models in use that the catalog has not approved for that account, region and
@@ -101,30 +127,8 @@ def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
     ensure_views(ctx.store)
     w = window(args.start, args.end, args.month, ctx.today)
     through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
-    base = "d.charge_class = 'usage' AND list_contains(?::VARCHAR[], d.compliance) AND d.usage_date >= ? " \
-           "AND d.usage_date < ?"
-    base_params: list = [list(DRIFT), w.start, upto(w, ctx.today)]
     labels = model_labels(ctx.store)
-    if args.model:
-        model_id, _ = resolve_model(ctx, args.model, labels)
-        base += " AND (d.model_id = ? OR d.billing_model = ?)"
-        base_params += [model_id or args.model.strip(), args.model.strip()]
-    product = require_product(ctx, args.product) if args.product else None
-    scope_sql, scope_params = product_clause(ctx.caller, "d.product")
-    acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
-    later_sql, later_params = product_clause(ctx.caller, "d.claimed_product")
-    # One scan for both lists: claimed use within the caller's products, and unattributed use in the
-    # accounts the caller can see (each list scoped by its own clause).
-    rows = ctx.store.dicts(
-        f"""SELECT d.attribution, d.product, d.claimed_on,
-                   CASE WHEN d.attribution <> 'claimed' AND {later_sql} THEN d.claimed_product END AS claimed_for,
-                   {_COLUMNS} FROM usage_compliance d
-            WHERE {base}
-              AND ((d.attribution = 'claimed' AND {scope_sql} {"AND d.product = ?" if product else ""})
-                OR (d.attribution <> 'claimed' AND {acct_sql} {"AND d.claimed_product = ?" if product else ""}))
-            GROUP BY ALL ORDER BY usd DESC, d.principal, model""",
-        [*later_params, *base_params, *scope_params, *([product] if product else []),
-         *acct_params, *([product] if product else [])])
+    rows = _drift_rows(ctx, args, w, labels)
     claimed_rows = [r for r in rows if r["attribution"] == "claimed"]
     loose_rows = [r for r in rows if r["attribution"] != "claimed"]
 

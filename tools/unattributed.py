@@ -75,6 +75,28 @@ class UnattributedSpend(BaseModel):
     summary: str
 
 
+def _owner_groups(rows: list[dict], models: dict[tuple[str, str], list[tuple[str, float]]], labels: dict[str, str],
+                  top_models: int) -> dict[str | None, OwnerGroup]:
+    """The lines grouped by the node that owns their account, each group with its total."""
+    groups: dict[str | None, OwnerGroup] = {}
+    group_usd: dict[str | None, float] = defaultdict(float)
+    for r in rows:
+        reason: Reason = "no_principal" if r["principal"] == "unknown" else r["attribution"]
+        line = UnattributedLine(
+            principal=r["principal"], principal_type=principal_type(r["principal"]), account_id=r["account_id"],
+            account_name=r["account_name"], reason=reason, claimed_on=r["claimed_on"],
+            claimed_for=r["claimed_for"], usd=round(r["usd"], 2), tokens=r["tokens"], days_seen=r["days"],
+            first_day=r["first_day"], last_day=r["last_day"],
+            top_models=[ModelSpend(model=m, name=labels.get(m, m), usd=round(u, 2))
+                        for m, u in models[(r["account_id"], r["principal"])][: top_models]])
+        group = groups.setdefault(r["owner"], OwnerGroup(owner=r["owner"], owner_kind=r["owner_kind"], usd=0,
+                                                         lines=[]))
+        group.lines.append(line)
+        group_usd[r["owner"]] += r["usd"]
+        group.usd = round(group_usd[r["owner"]], 2)
+    return groups
+
+
 @tool(name="unattributed_spend", personas=SPEND_PERSONAS, action="read", family="unattributed")
 def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> UnattributedSpend:
     """Bedrock spend nobody is accountable for yet, in the accounts you can see: principals (IAM roles,
@@ -98,12 +120,12 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
             "AND d.usage_date >= ? AND d.usage_date < ?"
     params = [*acct_params, w.start, upto(w, ctx.today)]
     rows = ctx.store.dicts(
-        f"""SELECT d.account_owner AS owner, a.owner_kind, d.account_id, d.account_name, d.principal,
+        f"""SELECT d.account_owner AS owner, acct.owner_kind, d.account_id, d.account_name, d.principal,
                    d.attribution, d.claimed_on, CASE WHEN {claimed_sql} THEN d.claimed_product END AS claimed_for,
                    sum(d.unblended_cost) AS usd, coalesce(sum(d.tokens), 0) AS tokens,
                    count(DISTINCT d.usage_date) AS days, min(d.usage_date) AS first_day,
                    max(d.usage_date) AS last_day
-            FROM attributed_daily d LEFT JOIN accounts a ON a.account_id = d.account_id
+            FROM attributed_daily d LEFT JOIN accounts acct ON acct.account_id = d.account_id
             WHERE {where}
             GROUP BY ALL ORDER BY usd DESC, d.principal""",
         [*claimed_params, *params])
@@ -115,23 +137,7 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
                 FROM attributed_daily d WHERE {where}
                 GROUP BY ALL ORDER BY usd DESC, model""", params):
         models[(account_id, principal)].append((model, usd))
-    labels = model_labels(ctx.store)
-    groups: dict[str | None, OwnerGroup] = {}
-    group_usd: dict[str | None, float] = defaultdict(float)
-    for r in rows:
-        reason: Reason = "no_principal" if r["principal"] == "unknown" else r["attribution"]
-        line = UnattributedLine(
-            principal=r["principal"], principal_type=principal_type(r["principal"]), account_id=r["account_id"],
-            account_name=r["account_name"], reason=reason, claimed_on=r["claimed_on"],
-            claimed_for=r["claimed_for"], usd=round(r["usd"], 2), tokens=r["tokens"], days_seen=r["days"],
-            first_day=r["first_day"], last_day=r["last_day"],
-            top_models=[ModelSpend(model=m, name=labels.get(m, m), usd=round(u, 2))
-                        for m, u in models[(r["account_id"], r["principal"])][: args.top_models]])
-        group = groups.setdefault(r["owner"], OwnerGroup(owner=r["owner"], owner_kind=r["owner_kind"], usd=0,
-                                                         lines=[]))
-        group.lines.append(line)
-        group_usd[r["owner"]] += r["usd"]
-        group.usd = round(group_usd[r["owner"]], 2)
+    groups = _owner_groups(rows, models, model_labels(ctx.store), args.top_models)
     lines = [line for g in groups.values() for line in g.lines]
     counts = {k: sum(line.reason == k for line in lines) for k in ("unclaimed", "before_claim")}
     result = UnattributedSpend(
