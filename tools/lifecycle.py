@@ -14,7 +14,8 @@ from tools.catalog import model_labels
 from tools.context import ToolContext
 from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
-from tools.spend import SPEND_PERSONAS, _fmt_usd
+from tools.display import money
+from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
 
 
@@ -111,7 +112,7 @@ def line_text(x: LifecycleLine) -> str:
     when = (f"EOL was {x.eol:%Y-%m-%d}" if x.status == "eol" and x.eol else "past end of life" if x.status == "eol"
             else f"Legacy, EOL {x.eol:%Y-%m-%d} (in {x.days_to_eol} days)" if x.eol else "Legacy")
     move = f"; move to {x.successor_name}" if x.successor_name else ""
-    return f"{who} runs {x.model_name} in {x.region} ({x.account_id}), {_fmt_usd(x.usd)}; {when}{move}"
+    return f"{who} runs {x.model_name} in {x.region} ({x.account_id}), {money(x.usd)}; {when}{move}"
 
 
 def summary(v: LifecycleView) -> str:
@@ -121,8 +122,8 @@ def summary(v: LifecycleView) -> str:
     legacy = [x for x in v.lines if x.status == "legacy"]
     head = []
     if eol:
-        head.append(f"{len(eol)} use(s) of models past end of life ({_fmt_usd(v.past_eol_usd)} in {v.period}): "
+        head.append(f"{len(eol)} use(s) of models past end of life ({money(v.past_eol_usd)} in {v.period}): "
                     "these calls fail now")
     if legacy:
-        head.append(f"{len(legacy)} use(s) of Legacy models ({_fmt_usd(v.legacy_usd)})")
+        head.append(f"{len(legacy)} use(s) of Legacy models ({money(v.legacy_usd)})")
     return "; ".join(head) + ". " + ". ".join(line_text(x) for x in v.lines) + "."
