@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from ledger import lifecycle
+from tests.figures import usd
 from tests.conftest import make_ctx
 from tests.orgfixture import A1, A2, HAIKU, SONNET, TODAY, day, principal_of, product_of, usage_rows
 from tools import toolset
@@ -59,7 +60,7 @@ def test_finops_lead_sees_every_past_eol_use_with_spend_and_dates(org_store):
     assert all(x.model_id == HAIKU for x in view.lines)  # Sonnet, Opus, Llama are Active
     fraud = next(x for x in view.lines if x.product == "Fraud")
     assert fraud.successor == LIFE[HAIKU]["successor"] and fraud.days_to_eol == (LIFE[HAIKU]["eol"] - TODAY).days
-    assert f"Fraud runs Claude 3 Haiku in us-east-1 ({A1}), ${spend(HAIKU, 'Fraud'):,.2f}; EOL was 2026-09-10" in view.summary
+    assert f"Fraud runs Claude 3 Haiku in us-east-1 ({A1}), {usd(spend(HAIKU, 'Fraud'))}; EOL was 2026-09-10" in view.summary
 
 
 def test_product_owner_sees_only_own_products_and_owned_accounts(org_store):
@@ -99,5 +100,5 @@ def test_steward_ask_answers_the_finops_lead_with_products_regions_spend_and_dat
                                  "lead@example.com", "which of our models are legacy or past end of life?"])
     assert r.exit_code == 0, r.output
     text = " ".join(r.output.split())
-    assert f"Fraud runs Claude 3 Haiku in us-east-1 ({A1}), ${spend(HAIKU, 'Fraud'):,.2f}; EOL was 2026-09-10" in text
+    assert f"Fraud runs Claude 3 Haiku in us-east-1 ({A1}), {usd(spend(HAIKU, 'Fraud'))}; EOL was 2026-09-10" in text
     assert "App runs Claude 3 Haiku" in text
