@@ -7,6 +7,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tools import toolset
+from tools.errors import NotAllowed, ScopeError, ToolError
+
+# What kind of answer this is, for the caller and for scoring: answered (in full), partial (part of it,
+# the text says which part not), clarify (one question back), refused_scope (outside the caller's
+# scope), refused_persona (another persona's tool, or an action scope not granted), unplaced (not a
+# question Steward can place: the caller's own examples follow), error (an internal failure, logged).
+Outcome = Literal["answered", "partial", "clarify", "refused_scope", "refused_persona", "unplaced", "error"]
+REFUSALS = ("refused_scope", "refused_persona")
+# scope: outside the caller's scope; persona: not this persona's tool; rule: a write the governance rules
+# refuse (already claimed, a past month); input: a read with arguments to fix.
+ErrorKind = Literal["scope", "persona", "rule", "input"]
+
 
 class Fact(BaseModel):
     """One tool call the answer rests on."""
@@ -15,6 +28,29 @@ class Fact(BaseModel):
     args: dict[str, Any]
     result: dict[str, Any] | None = None
     error: str | None = None  # a tool error (e.g. out of scope): no figures
+    error_kind: ErrorKind | None = None
+
+
+def tool_error_fact(tool: str, args: dict[str, Any], exc: ToolError) -> Fact:
+    """The fact for a tool call the tool refused: out of scope, not this persona's, a refused write, bad input."""
+    kind: ErrorKind = "scope" if isinstance(exc, ScopeError) else "persona" if isinstance(exc, NotAllowed) else \
+        "input" if getattr(toolset.get(tool), "action", "read") == "read" else "rule"
+    return Fact(tool=tool, args=args, error=str(exc), error_kind=kind)
+
+
+def outcome_of(facts: list[Fact]) -> Outcome:
+    """The outcome the tool calls alone support: every call answered, some, or why none did."""
+    if not facts:
+        return "unplaced"
+    answered = sum(f.error is None for f in facts)
+    if answered:
+        return "answered" if answered == len(facts) else "partial"
+    kinds = {f.error_kind for f in facts}
+    if "persona" in kinds:
+        return "refused_persona"
+    if kinds & {"scope", "rule"}:
+        return "refused_scope"
+    return "clarify"  # bad input: the error says what to change
 
 
 class AgentUsage(BaseModel):
@@ -41,6 +77,12 @@ class Answer(BaseModel):
     replaced_ungrounded: bool = False
     usage: AgentUsage = AgentUsage()
     latency_ms: float = 0.0
+    outcome: Outcome = Field("answered", description="answered, partial, clarify, refused_scope, refused_persona, "
+                                                      "unplaced or error.")
+    reading: str | None = Field(None, description="How the question was read: period, filters, grouping.")
+    not_honoured: list[str] = Field([], description="Qualifiers in the question the answer does not honour "
+                                                    "(outcome partial).")
     refused: str | None = Field(None, description="Why the question was refused before any model call.")
+    error: str | None = Field(None, description="The internal failure (outcome error), as logged.")
     fallback: str | None = Field(None, description="Bedrock was configured but not reachable: why the "
                                                    "offline planner answered instead.")

@@ -48,7 +48,7 @@ from langgraph.graph.message import add_messages
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from agent.answer import AgentUsage, Answer, Fact
+from agent.answer import AgentUsage, Answer, Fact, outcome_of, tool_error_fact
 from agent.config import AgentConfig
 from agent.prompts import load_prompt
 from agent.render import View, render_facts
@@ -248,7 +248,7 @@ def _tools(state: AgentState, runtime: Runtime[Run]) -> dict[str, Any]:
             run.facts.append(Fact(tool=name, args=args, result=data))
             out.append(ToolMessage(content=content, tool_call_id=call["id"], name=name))
         except ToolError as exc:  # ScopeError, NotAllowed, bad arguments: text the model can act on
-            run.facts.append(Fact(tool=name, args=args, error=str(exc)))
+            run.facts.append(tool_error_fact(name, args, exc))
             out.append(ToolMessage(content=f"Error: {exc}", tool_call_id=call["id"], name=name, status="error"))
         # Anything else is a bug: it propagates. The thread stays valid (prepare drops the
         # incomplete turn on the next question).
@@ -384,6 +384,7 @@ def answer(ctx: ToolContext, question: str, *, config: AgentConfig, thread_id: s
     first = toolset.get(run.facts[0].tool) if run.facts else None
     through, fresh = _freshness(run.facts)
     run.usage.cost_usd = round(run.usage.cost_usd, 8)
+    # No tool call: the model answered from its prompt alone (help, or a question back); nothing placed.
     return Answer(question=question, text=text, facts=run.facts, family=first.family if first else None,
-                  data_through=through, freshness=fresh, mode="bedrock", usage=run.usage,
+                  outcome=outcome_of(run.facts), data_through=through, freshness=fresh, mode="bedrock", usage=run.usage,
                   latency_ms=(time.perf_counter() - started) * 1000.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agent.answer import Outcome
 from agent.help import not_allowed
 from agent.model_mentions import GENERIC_MODEL_WORDS, ModelRef, model_tokens
 from tools import toolset
@@ -27,6 +28,18 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     reply: str | None = None  # text without any tool call: help, or a question back
     note: str | None = None   # a line after the rendered results
+    outcome: Outcome | None = None  # set for a reply without tool calls (else the tool calls decide)
+    reading: str | None = None      # how the question was read: period, filters, grouping
+    not_honoured: list[str] = field(default_factory=list)  # qualifiers asked for that the plan cannot honour
+
+    def reading_line(self) -> str:
+        return f"Read as: {self.reading}."
+
+
+def not_honoured_line(qualifiers: list[str]) -> str:
+    """The partial answer's last line: what the question asked that this answer does not do."""
+    return ("Not answered as asked: " + "; ".join(qualifiers)
+            + ". The figures above are without it; Steward's tools cannot do that yet.")
 
 
 def can_call(ctx: ToolContext, tool: str) -> bool:
@@ -35,7 +48,9 @@ def can_call(ctx: ToolContext, tool: str) -> bool:
 
 def refuse_unless_allowed(q: Question, family_name: str, tool: str) -> Plan | None:
     """A write the caller's personas may not make: say who can, before asking for any parameter."""
-    return None if can_call(q.ctx, tool) else Plan(family_name, reply=not_allowed(q.ctx, tool))
+    if can_call(q.ctx, tool):
+        return None
+    return Plan(family_name, reply=not_allowed(q.ctx, tool), outcome="refused_persona")
 
 
 def owned_products(ctx: ToolContext) -> list[str]:

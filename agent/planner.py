@@ -19,17 +19,16 @@ A question it cannot place gets the list of what this caller can ask, with examp
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from agent import read_plans, render, write_plans
-from agent.answer import Answer, Fact
+from agent.answer import Answer, Fact, Outcome, outcome_of, tool_error_fact
 from agent.families import FAMILIES, family
 from agent.help import help_text, not_allowed
 from agent.model_mentions import model_index
-from agent.plan import Plan, Step, can_call
+from agent.plan import Plan, Step, can_call, not_honoured_line
 from agent.question import Question, read
 from tools import toolset
 from tools.catalog import model_labels
@@ -37,8 +36,6 @@ from tools.context import ToolContext
 from tools.errors import ToolError
 
 __all__ = ["FAMILIES", "Plan", "Step", "answer", "call", "help_text", "plan", "view"]
-
-log = logging.getLogger(__name__)
 
 BUILDERS: dict[str, Callable[[Question], Plan]] = {
     "estimate_status": read_plans.plan_estimate, "quota": read_plans.plan_quota,
@@ -55,29 +52,27 @@ BUILDERS: dict[str, Callable[[Question], Plan]] = {
 def plan(ctx: ToolContext, question: str) -> Plan:
     """The family and the tool calls for a question (or the reply, when no tool call fits)."""
     if not question.strip():
-        return Plan("unknown", reply=help_text(ctx, intro=False))
+        return Plan("unknown", reply=help_text(ctx, intro=False), outcome="unplaced")
     q = read(ctx, question)
     builder = BUILDERS.get(family(q))
     if builder is None:
-        return Plan("unknown", reply=help_text(ctx))
+        return Plan("unknown", reply=help_text(ctx), outcome="unplaced")
     chosen = builder(q)
     for step in chosen.steps:
         if not can_call(ctx, step.tool):
-            return Plan(chosen.family, reply=not_allowed(ctx, step.tool))
+            return Plan(chosen.family, reply=not_allowed(ctx, step.tool), outcome="refused_persona")
     return chosen
 
 
 def call(ctx: ToolContext, step: Step) -> Fact:
-    """One tool call through the registry; a tool error (scope, persona, arguments) becomes the fact's error."""
+    """One tool call through the registry. A tool's refusal (scope, persona, arguments) becomes the fact's
+    error; anything else is a bug and propagates (agent.service answers it as an `error`)."""
+    args = _jsonable(step.args)
     try:
         result = toolset.call(ctx, step.tool, step.args)
     except ToolError as exc:
-        return Fact(tool=step.tool, args=_jsonable(step.args), error=str(exc))
-    except Exception:  # an internal failure must not crash the conversation
-        log.exception("tool %s failed", step.tool)
-        return Fact(tool=step.tool, args=_jsonable(step.args),
-                    error=f"the tool {step.tool} failed with an internal error")
-    return Fact(tool=step.tool, args=_jsonable(step.args), result=result.model_dump(mode="json"))
+        return tool_error_fact(step.tool, args, exc)
+    return Fact(tool=step.tool, args=args, result=result.model_dump(mode="json"))
 
 
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
@@ -89,19 +84,31 @@ def view(ctx: ToolContext, labels: dict[str, str] | None = None) -> render.View:
                        persona=ctx.caller.primary_persona, owned=tuple(sorted(ctx.caller.owned_products)))
 
 
+def _outcome(chosen: Plan, facts: list[Fact]) -> Outcome:
+    if chosen.outcome is not None:
+        return chosen.outcome
+    if not chosen.steps:
+        return "clarify"  # a reply without tool calls: a question back
+    outcome = outcome_of(facts)
+    return "partial" if outcome == "answered" and chosen.not_honoured else outcome
+
+
 def answer(ctx: ToolContext, question: str) -> Answer:
-    """Answer offline: plan, call the tools, render. Never raises for a question it cannot place."""
-    try:
-        chosen = plan(ctx, question)
-    except Exception:  # a reading bug must not crash the conversation: say what can be asked
-        log.exception("planning failed for %r", question[:200])
-        chosen = Plan("unknown", reply=help_text(ctx))
+    """Answer offline: plan, call the tools, render; the outcome says what kind of answer it is."""
+    chosen = plan(ctx, question)
     facts = [call(ctx, step) for step in chosen.steps]
-    parts = [chosen.reply] if chosen.reply else []
+    outcome = _outcome(chosen, facts)
+    stated = outcome in ("answered", "partial")
+    parts = [chosen.reading_line()] if stated and chosen.reading else []
+    parts += [chosen.reply] if chosen.reply else []
     if facts:
         index = model_index(ctx.store)
         parts.append(render.render_facts(facts, view=view(ctx, index.labels)))
     if chosen.note:
         parts.append(chosen.note)
+    if stated and chosen.not_honoured:
+        parts.append(not_honoured_line(chosen.not_honoured))
     text = "\n\n".join(x for x in parts if x) or help_text(ctx)
-    return Answer(question=question, text=text, facts=facts, family=chosen.family, mode="offline")
+    return Answer(question=question, text=text, facts=facts, family=chosen.family, mode="offline", outcome=outcome,
+                  reading=chosen.reading if stated else None,
+                  not_honoured=chosen.not_honoured if stated else [])

@@ -11,7 +11,6 @@ grounding guard passes on this text. Nothing is summed or divided here.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -24,7 +23,6 @@ from ledger.personas import persona_names
 from tools import display, toolset
 from tools.catalog import names_text, plural, where_text
 
-log = logging.getLogger(__name__)
 
 SCOPE_WORDS = {"inference_only": "inference only", "agentic_read_only": "agentic read-only",
                "agentic_read_write": "agentic read-write"}
@@ -499,11 +497,7 @@ def render_result(tool: str, result: BaseModel | dict[str, Any], *, view: View |
     fn = RENDERERS.get(tool)
     if model is None or fn is None:
         return _generic(model or result)
-    try:
-        return fn(model, view, args or {})
-    except Exception:  # a renderer bug must not lose the answer: fall back to the tool's own text
-        log.exception("rendering %s failed", tool)
-        return _generic(model)
+    return fn(model, view, args or {})  # a renderer bug propagates: the answer is an `error`, not guesswork
 
 
 def render_error(error: str) -> str:

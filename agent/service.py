@@ -33,6 +33,8 @@ from tools.periods import data_through
 
 log = logging.getLogger(__name__)
 
+ERROR_TEXT = ("Steward failed while answering this (an internal error, logged and audited); no figures are "
+              "given rather than a guess. Try again, or tell your Steward operator.")
 NO_FACTS_TEXT = ("I could not back that answer with figures from Steward's data, so I won't state it. "
                  "Try asking more specifically, for example about one product, one month or one model.")
 
@@ -67,7 +69,7 @@ def _too_long(question: str, config: AgentConfig) -> Answer:
         question=question[:200] + ("..." if len(question) > 200 else ""),
         text=(f"That question is {len(question):,} characters long; the limit is "
               f"{config.max_question_chars:,}. Ask something shorter: one product, one month or one model."),
-        refused="question too long", family=None, mode="offline")
+        refused="question too long", outcome="clarify", family=None, mode="offline")
 
 
 def _bedrock(ctx: ToolContext, question: str, config: AgentConfig, thread_id: str | None) -> Answer:
@@ -92,20 +94,29 @@ def _guard(ctx: ToolContext, question: str, answer: Answer) -> Answer:
     return answer.model_copy(update={"text": replacement, "grounded": False, "replaced_ungrounded": True})
 
 
+def _answer(ctx: ToolContext, question: str, config: AgentConfig, thread_id: str | None) -> Answer:
+    if len(question) > config.max_question_chars:
+        return _too_long(question, config)
+    if config.mode != "bedrock":
+        return planner.answer(ctx, question)
+    try:
+        return _guard(ctx, question, _bedrock(ctx, question, config, thread_id))
+    except (StewardError, ImportError) as exc:
+        log.warning("Bedrock unavailable, answering offline: %s", exc)
+        return planner.answer(ctx, question).model_copy(
+            update={"fallback": f"Bedrock was not available ({exc}); answered by the offline planner."})
+
+
 def ask(ctx: ToolContext, question: str, *, config: AgentConfig, thread_id: str | None = None) -> Answer:
     """Answer one question for the caller in `ctx` (see the module docstring)."""
     started = time.perf_counter()
-    if len(question) > config.max_question_chars:
-        answer = _too_long(question, config)
-    elif config.mode == "bedrock":
-        try:
-            answer = _guard(ctx, question, _bedrock(ctx, question, config, thread_id))
-        except (StewardError, ImportError) as exc:
-            log.warning("Bedrock unavailable, answering offline: %s", exc)
-            answer = planner.answer(ctx, question).model_copy(
-                update={"fallback": f"Bedrock was not available ({exc}); answered by the offline planner."})
-    else:
-        answer = planner.answer(ctx, question)
+    try:
+        answer = _answer(ctx, question, config, thread_id)
+    except Exception as exc:  # the one place an internal failure becomes an answer: logged, audited, typed
+        log.exception("answering %r failed", question[:200])
+        answer = Answer(question=question, text=ERROR_TEXT, outcome="error", family=None,
+                        mode="bedrock" if config.mode == "bedrock" else "offline",
+                        error=f"{type(exc).__name__}: {exc}"[:500])
     through = data_through(ctx.store, ctx.today)
     answer = answer.model_copy(update={"data_through": through, "freshness": freshness(through),
                                        "latency_ms": round((time.perf_counter() - started) * 1000.0, 2)})
@@ -129,6 +140,8 @@ def _audit(ctx: ToolContext, question: str, answer: Answer, config: AgentConfig,
             "model_calls": usage.model_calls, "agent_cost_usd": usage.cost_usd, "latency_ms": answer.latency_ms,
             "family": answer.family, "channel": caller.channel, "thread_id": thread_id,
             "grounded": answer.grounded, "replaced_ungrounded": answer.replaced_ungrounded,
-            "fallback": answer.fallback, "configured_mode": config.mode,
+            "fallback": answer.fallback, "configured_mode": config.mode, "outcome": answer.outcome,
+            "reading": answer.reading, "not_honoured": answer.not_honoured, "error": answer.error,
         },
-        outcome="refused" if refused else "ok", why=answer.refused, at=ctx.now())
+        outcome="error" if answer.outcome == "error" else "refused" if refused else "ok",
+        why=answer.refused or answer.error, at=ctx.now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,8 @@ class CaseResult:
     cost_usd: float = 0.0
     model_calls: int = 0
     fallback: str | None = None  # bedrock mode: why the offline planner answered instead
+    outcome: str | None = None
+    confident_wrong: bool = False
 
 
 def _pctile(values: list[float], q: float) -> float:
@@ -49,8 +51,10 @@ def summary(results: list[CaseResult], mode: str = "offline") -> dict[str, Any]:
         for k in sorted(buckets):
             rs = buckets[k]
             passed = sum(r.passed for r in rs)
+            wrong = sum(r.confident_wrong for r in rs)
             out[k] = {"cases": len(rs), "passed": passed, "accuracy": round(passed / len(rs), 4),
-                      "leaks": sum(bool(r.leaks) for r in rs)}
+                      "leaks": sum(bool(r.leaks) for r in rs), "confident_wrong": wrong,
+                      "confident_wrong_rate": round(wrong / len(rs), 4)}
         return out
 
     n = len(results)
@@ -65,12 +69,16 @@ def summary(results: list[CaseResult], mode: str = "offline") -> dict[str, Any]:
     out: dict[str, Any] = {
         "mode": mode, "cases": n, "passed": passed, "accuracy": round(passed / n, 4) if n else 0.0,
         "leaks": sum(bool(r.leaks) for r in results),
+        "confident_wrong": sum(r.confident_wrong for r in results),
+        "confident_wrong_rate": round(sum(r.confident_wrong for r in results) / n, 4) if n else 0.0,
+        "outcomes": dict(sorted(Counter(r.outcome or "none" for r in results).items())),
         "latency_ms": {"p50": round(_pctile(latencies, 0.5), 2), "p95": round(_pctile(latencies, 0.95), 2),
                        "mean": round(statistics.fmean(latencies), 2) if latencies else 0.0},
         "by_family": group("family"), "by_persona": group("persona"),
         "failure_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "failures": [{"id": r.id, "caller": r.caller, "question": r.question, "reasons": r.reasons,
-                      "leaks": r.leaks, "answer": r.text} for r in results if not r.passed],
+                      "leaks": r.leaks, "answer": r.text, "outcome": r.outcome,
+                      "confident_wrong": r.confident_wrong} for r in results if not r.passed],
     }
     if mode == "bedrock" or any(r.model_calls for r in results):
         out["agent_usage_per_question"] = {
@@ -85,7 +93,8 @@ def summary(results: list[CaseResult], mode: str = "offline") -> dict[str, Any]:
 
 
 def _reason_kind(reason: str) -> str:
-    for prefix in ("missing figure", "missing name", "expected a refusal", "refused or no tool result", "crash"):
+    for prefix in ("missing figure", "missing name", "expected a refusal", "refused or no tool result", "crash",
+                   "outcome"):
         if reason.startswith(prefix):
             return prefix
     if reason.startswith("tool "):
@@ -95,7 +104,8 @@ def _reason_kind(reason: str) -> str:
 
 def format_report(s: dict[str, Any], *, failures: int = 40) -> str:
     lines = [f"Steward eval ({s['mode']}): {s['passed']}/{s['cases']} passed, accuracy {s['accuracy']:.1%}, "
-             f"leaks {s['leaks']}",
+             f"leaks {s['leaks']}, confident-wrong {s['confident_wrong']} ({s['confident_wrong_rate']:.1%})",
+             "outcomes: " + ", ".join(f"{k} {v}" for k, v in s["outcomes"].items()),
              f"latency p50 {s['latency_ms']['p50']:.1f} ms, p95 {s['latency_ms']['p95']:.1f} ms"]
     if "agent_usage_per_question" in s:
         u = s["agent_usage_per_question"]
@@ -105,9 +115,10 @@ def format_report(s: dict[str, Any], *, failures: int = 40) -> str:
                         if u["planner_fallbacks"] else ""))
     for title, key in (("family", "by_family"), ("persona", "by_persona")):
         lines.append("")
-        lines.append(f"{'by ' + title:<20} {'cases':>5} {'passed':>6} {'accuracy':>8} {'leaks':>5}")
+        lines.append(f"{'by ' + title:<20} {'cases':>5} {'passed':>6} {'accuracy':>8} {'leaks':>5} {'conf-wrong':>10}")
         for k, v in s[key].items():
-            lines.append(f"{k:<20} {v['cases']:>5} {v['passed']:>6} {v['accuracy']:>8.1%} {v['leaks']:>5}")
+            lines.append(f"{k:<20} {v['cases']:>5} {v['passed']:>6} {v['accuracy']:>8.1%} {v['leaks']:>5} "
+                         f"{v['confident_wrong_rate']:>10.1%}")
     if s["failure_reasons"]:
         lines.append("")
         lines.append("failure reasons: " + ", ".join(f"{k} {v}" for k, v in s["failure_reasons"].items()))

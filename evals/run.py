@@ -27,7 +27,7 @@ import yaml
 from evals import EVAL_AS_OF
 from evals.eval_store import cached_store
 from evals.report import CaseResult, summary
-from evals.scoring import score
+from evals.scoring import confident_wrong, score
 
 DATASET = Path(__file__).parent / "datasets" / "demo.yaml"
 WRITE_FAMILIES = frozenset({"claim", "estimate_set", "access_request", "model_decision", "tasks"})
@@ -68,6 +68,7 @@ def run_case(store: Any, case: dict[str, Any], config: Any, ask: Callable[..., A
     passed, reasons, leaks = score(case, answer)
     usage = answer.usage
     return CaseResult(**base, passed=passed, reasons=reasons, leaks=leaks, latency_ms=latency, text=answer.text,
+                      outcome=getattr(answer, "outcome", None), confident_wrong=confident_wrong(case, answer, reasons),
                       tools=[f.tool for f in answer.facts], input_tokens=usage.input_tokens,
                       output_tokens=usage.output_tokens, cost_usd=usage.cost_usd, model_calls=usage.model_calls,
                       fallback=getattr(answer, "fallback", None))

@@ -154,16 +154,18 @@ def answer_in_slack(rt: Runtime, client: WebClient, caller: Caller, question: st
     try:
         answer = rt.answerer(ctx, question, thread_key)
     except StewardError as exc:
-        answer = Answer(question=question, text=str(exc), refused=type(exc).__name__)
+        answer = Answer(question=question, text=str(exc), refused=type(exc).__name__, outcome="refused_scope")
     except Exception:
         log.exception("answering a Slack question failed")
         answer = Answer(question=question, text="Sorry, something went wrong while answering; it has been "
-                        "logged. Please try again in a moment.", refused="internal error")
+                        "logged. Please try again in a moment.", refused="internal error", outcome="error")
     out = kit.answer_blocks(answer, caller)
     if respond is not None:
         respond(text=kit.fallback_text(answer), blocks=out, response_type="ephemeral", replace_original=False)
     else:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=kit.fallback_text(answer), blocks=out)
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=kit.fallback_text(answer), blocks=out,
+                                metadata={"event_type": "steward_answer",  # what kind of answer, for other apps
+                                          "event_payload": {"outcome": answer.outcome, "family": answer.family or ""}})
         rt.yield_to_acks()
         _maybe_chart(rt, client, ctx, answer, channel, thread_ts)
     if react_ts:

@@ -62,6 +62,8 @@ def ask_command(
             typer.echo(answer.model_dump_json(indent=2))
         raise typer.Exit(code=2)
     print_answer(answer, as_json=as_json)
+    if answer.outcome == "error":  # an internal failure is an error exit, whatever text was printed
+        raise typer.Exit(code=1)
 
 
 def chat_command(ctx: typer.Context, who: WhoOption = "", offline: OfflineOption = False) -> None:

@@ -179,3 +179,36 @@ def test_invented_figures_and_accounts_are_caught() -> None:
     result = grounding.check("$420.60 in 111111111111, plus $75 in 999999999999 and 140 invocations.", [fact])
     assert not result.grounded and result.ungrounded == ["$75", "140", "999999999999"]
     assert grounding.check("Set it to $1,500.", [], question="set my estimate to $1500").grounded
+
+
+# ------------------------------------------------------------------ outcomes
+
+@pytest.mark.parametrize("who,question,outcome", [
+    (MARIA, "Am I within my estimate this month?", "answered"),
+    (MARIA, "How is HR Portal doing against its estimate?", "refused_scope"),   # another owner's product
+    (MARIA, "approve anthropic.claude-opus-4-6-v1 in 111122223333 us-east-1 because fast", "refused_persona"),
+    (MARIA, "What's the weather in Paris?", "unplaced"),
+    (MARIA, "set my estimate to $500 for December", "clarify"),               # which of her two products?
+])
+def test_every_answer_carries_its_outcome(org_store, who: str, question: str, outcome: str) -> None:
+    a = service.ask(make_ctx(org_store, who), question, config=OFFLINE)
+    assert a.outcome == outcome, a.text
+
+
+def test_an_internal_failure_is_an_error_answer_logged_and_audited(fresh_org_store, monkeypatch, caplog) -> None:
+    """A tool that breaks is not dressed up as help text: outcome error, no figures, audited as an error."""
+    from dataclasses import replace
+
+    def broken(ctx, args):  # noqa: ANN001, ANN202
+        raise RuntimeError("disk on fire")
+
+    t = toolset.get("estimate_status")
+    monkeypatch.setitem(toolset.REGISTRY, "estimate_status", replace(t, fn=broken))
+    store = fresh_org_store
+    a = service.ask(make_ctx(store, MARIA), "Am I within my estimate this month?", config=OFFLINE)
+    assert a.outcome == "error" and "$" not in a.text and "you can ask" not in a.text.lower()
+    assert "RuntimeError: disk on fire" in (a.error or "")
+    assert "answering" in caplog.text and "disk on fire" in caplog.text
+    e = last(store)
+    assert e.outcome == "error" and e.details["outcome"] == "error" and "disk on fire" in (e.why or "")
+    assert audit.verify(store).ok

@@ -134,3 +134,17 @@ def test_auto_uses_bedrock_only_with_a_configured_model_and_credentials() -> Non
     assert agent_config(with_model, credentials=no).mode == "offline"
     assert agent_config(without, credentials=yes).mode == "offline"
     assert agent_config(with_model, credentials=yes, offline=True).mode == "offline"
+
+
+def test_ask_exits_non_zero_on_an_internal_error(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from tools import toolset
+
+    def broken(ctx, args):  # noqa: ANN001, ANN202
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(toolset.REGISTRY, "estimate_status", replace(toolset.get("estimate_status"), fn=broken))
+    r = run(db, "ask", "--as", MARIA, "--json", "Am I within my estimate this month?")
+    assert r.exit_code == 1
+    assert Answer.model_validate(json.loads(r.output)).outcome == "error"

@@ -173,8 +173,8 @@ def test_dataset_coverage() -> None:
 # ------------------------------------------------------------------------------ the scorer
 
 
-def _answer(text: str, *facts: Fact, refused: str | None = None) -> Answer:
-    return Answer(question="q", text=text, facts=list(facts), refused=refused)
+def _answer(text: str, *facts: Fact, refused: str | None = None, outcome: str = "answered") -> Answer:
+    return Answer(question="q", text=text, facts=list(facts), refused=refused, outcome=outcome)
 
 
 def test_score_counts_leaks_apart_from_failures() -> None:
@@ -192,11 +192,30 @@ def test_score_counts_leaks_apart_from_failures() -> None:
     assert not ok and reasons == ["missing figure mtd = $5,767.52"]
     ok, reasons, _ = es.score(case, _answer("Checkout Service: $5,768.", Fact(tool="estimate_status", args={},
                                                                                 error="scope")))
-    assert any("refused" in r for r in reasons) and any("tool estimate_status" in r for r in reasons)
+    assert any("without any tool result" in r for r in reasons) and any("tool estimate_status" in r for r in reasons)
     refusal = {"id": "y", "family": "out_of_scope", "expect": {"refused": True}}
-    assert es.score(refusal, _answer("That product is not in your scope.",
-                                     Fact(tool="estimate_status", args={}, error="scope")))[0]
-    assert not es.score(refusal, _answer("Here: $1.", Fact(tool="estimate_status", args={}, result={})))[0]
+    scope_error = Fact(tool="estimate_status", args={}, error="scope", error_kind="scope")
+    assert es.score(refusal, _answer("That product is not in your scope.", scope_error, outcome="refused_scope"))[0]
+    # a refusal is an outcome, not the absence of data: empty or help text with no tool result fails
+    assert not es.score(refusal, _answer(""))[0]
+    assert not es.score(refusal, _answer("You can ask me, for example: ...", outcome="unplaced"))[0]
+    assert not es.score(refusal, _answer("That product is not in your scope.", scope_error))[0]
+    # answered within scope (with data, no leak) is a pass for a security case
+    assert es.score(refusal, _answer("Your products: $1.", Fact(tool="estimate_status", args={}, result={})))[0]
+
+
+def test_a_figure_case_needs_an_answer_with_tool_data() -> None:
+    """A case expecting an answer fails on text alone, whatever words it holds."""
+    case = {"id": "c", "family": "catalog", "expect": {"must_include": [["No", "not approved"]], "refused": False}}
+    assert not es.score(case, _answer("No"))[0]
+    assert not es.score(case, _answer("No", Fact(tool="model_status", args={}, error="bad", error_kind="input"),
+                                      outcome="clarify"))[0]
+    assert es.score(case, _answer("No: not approved in us-west-2.",
+                                  Fact(tool="model_status", args={}, result={"allowed": False})))[0]
+    ok, reasons, _ = es.score({"id": "f", "family": "estimate", "expect": {
+        "figures": [{"label": "mtd", "value": 5767.52, "unit": "usd", "tolerance": "1%"}]}},
+        _answer("Checkout Service: $4,000.", Fact(tool="estimate_status", args={}, result={})))
+    assert not ok and es.confident_wrong({}, _answer("x"), reasons)
 
 
 def test_runner_isolates_writes_and_reports(eval_world: Path) -> None:
@@ -244,3 +263,53 @@ def test_offline_planner_gate(eval_world: Path) -> None:
     print(er_report.format_report(report, failures=200))
     assert report["leaks"] == 0, er_report.format_report(report, failures=200)
     assert report["accuracy"] >= 0.95, er_report.format_report(report, failures=200)
+
+
+# ------------------------------------------------------------------------------ stand-in agents
+
+
+def _figure_cases(cases: list[dict]) -> set[str]:
+    return {c["id"] for c in cases if c["expect"].get("figures")}
+
+
+def _run_stand_in(eval_world: Path, ask, name: str) -> None:  # noqa: ANN001
+    cases = er.load_cases()
+    results = er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=object(), ask=ask,
+                     work_dir=eval_world / f"stand-in-{name}")
+    report = er_report.summary(results)
+    passed_figures = {r.id for r in results if r.passed} & _figure_cases(cases)
+    print(f"stand-in {name}: {report['passed']}/{report['cases']} ({report['accuracy']:.1%}), "
+          f"outcomes {report['outcomes']}")
+    assert report["accuracy"] <= 0.20, f"{name}: {report['accuracy']:.1%}\n" + er_report.format_report(report, failures=0)
+    assert not passed_figures, f"{name} passed figure cases {sorted(passed_figures)}"
+
+
+def test_an_agent_that_says_nothing_fails_the_eval(eval_world: Path) -> None:
+    _run_stand_in(eval_world, lambda ctx, q, *, config: Answer(question=q, text=""), "empty")
+
+
+def test_an_agent_that_only_offers_help_fails_the_eval(eval_world: Path) -> None:
+    from agent.help import help_text
+
+    def help_only(ctx, q, *, config):  # noqa: ANN001, ANN202
+        return Answer(question=q, text=help_text(ctx), outcome="unplaced")
+
+    _run_stand_in(eval_world, help_only, "help")
+
+
+def test_the_planner_with_every_tool_raising_fails_the_eval(eval_world: Path, monkeypatch) -> None:
+    """The real planner and service, but every tool is broken: each answer is an `error`, none passes
+    on text alone."""
+    from dataclasses import replace
+
+    from agent.config import AgentConfig
+    from agent.service import ask
+    from tools import toolset
+
+    def broken(ctx, args):  # noqa: ANN001, ANN202
+        raise RuntimeError("tool down")
+
+    for t in toolset.all_tools():
+        monkeypatch.setitem(toolset.REGISTRY, t.name, replace(t, fn=broken))
+    offline = AgentConfig(mode="offline")
+    _run_stand_in(eval_world, lambda ctx, q, *, config: ask(ctx, q, config=offline), "raising")
