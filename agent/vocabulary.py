@@ -130,14 +130,32 @@ TOKEN_ESTIMATE_PATTERN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(k|m|b)?\s*(input|o
 AMOUNT_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}
 
 
+NEGATIONS = ("un", "non", "in", "im", "ir", "il", "dis", "mis")
+
+
+def opposites(word: str, other: str) -> bool:
+    """One word is the other negated ('mapped'/'unmapped', 'compliant'/'noncompliant'): a typo repair
+    must never turn one into the other, however close they are."""
+    short, long = sorted((word, other), key=len)
+    return any(long == prefix + short for prefix in NEGATIONS)
+
+
 @lru_cache(maxsize=8192)
 def canonical(word: str) -> str:
-    """The keyword a typo stands for ('estimte' -> 'estimate'); known words and short words as they are."""
+    """The keyword a typo stands for ('estimte' -> 'estimate'); known words, short words and words whose
+    nearest keyword is their opposite ('mapped', not 'unmapped') stay as they are."""
     if word in VOCABULARY or len(word) < 4 or not word.isalpha():
         return word
     cutoff = 85 if len(word) == 4 or len(word) >= 8 else 80
-    found = process.extractOne(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff)
-    return found[0] if found else word
+    for found, _, _ in process.extract(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3):
+        if not any(opposites(stem, found_stem) for stem in _stems(word) for found_stem in _stems(found)):
+            return found
+    return word
+
+
+def _stems(word: str) -> tuple[str, ...]:
+    """The word with a typo's likely damage undone at the edges: itself and without a doubled letter."""
+    return (word, re.sub(r"(.)\1", r"\1", word))
 
 
 def blank_out(text: str, start: int, end: int) -> str:

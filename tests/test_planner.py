@@ -405,3 +405,27 @@ def test_a_right_size_target_not_yet_approved_is_flagged_in_the_answer(org_store
     a = ask(org_store, HANA, "how can I save?")
     assert ("HR Portal: move part of the Claude Sonnet 4.6 traffic to Llama 3.1 405B Instruct (not approved for it "
             "yet: request access first)") in a.text
+
+
+# ------------------------------------------------------------------ typo repair never negates
+
+OPPOSITES = [("mapped", "unmapped"), ("tracked", "untracked"), ("approved", "unapproved"),
+             ("attributed", "unattributed"), ("claimed", "unclaimed"), ("authorized", "unauthorized"),
+             ("authorised", "unauthorised"), ("allocated", "unallocated"), ("owned", "unowned"),
+             ("reviewed", "unreviewed"), ("tagged", "untagged"), ("compliant", "noncompliant"),
+             ("sanctioned", "unsanctioned"), ("usual", "unusual"), ("expected", "unexpected")]
+
+
+@pytest.mark.parametrize("word,opposite", OPPOSITES)
+def test_typo_repair_never_turns_a_word_into_its_opposite(word: str, opposite: str) -> None:
+    from agent.vocabulary import canonical
+
+    assert canonical(word) != opposite and canonical(opposite) != word
+    assert canonical(opposite[:-1] + opposite[-1] * 2).startswith(opposite[:3])  # a typo of it stays negated
+
+
+def test_mapped_principals_are_not_read_as_unmapped(org_store) -> None:
+    from agent.question import read
+
+    q = read(make_ctx(org_store, LEAD), "which principals are mapped to a product?")
+    assert "mapped" in q.words and "unmapped" not in q.words
