@@ -165,11 +165,28 @@ def _quota_status(q: Any, v: View, args: dict) -> str:
     return "\n".join(lines)
 
 
-_DIM = {"product": ("product", "products"), "portfolio": ("portfolio", "portfolios"),
-        "department": ("department", "departments"), "business_unit": ("business unit", "business units"),
-        "model": ("model", "models"), "principal": ("principal", "principals"),
-        "account": ("account", "accounts"), "region": ("region", "regions"), "kind": ("token kind", "token kinds"),
-        "day": ("day", "days")}
+GROUP_NAMES = {"product": ("product", "products"), "portfolio": ("portfolio", "portfolios"),
+               "department": ("department", "departments"), "business_unit": ("business unit", "business units"),
+               "model": ("model", "models"), "model_family": ("model family", "model families"),
+               "principal": ("principal", "principals"), "account": ("account", "accounts"),
+               "region": ("region", "regions"), "kind": ("token kind", "token kinds"), "tier": ("tier", "tiers"),
+               "day": ("day", "days"), "week": ("week", "weeks"), "month": ("month", "months")}
+
+
+TIME_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
+
+
+def group_key(by: str, key: str, view: View) -> str:
+    """A group's name for people: the model's label, 'role x', 'cache reads', 'unattributed spend'."""
+    if by == "model":
+        return view.model(key)
+    if by == "principal":
+        return _who(key)
+    if by == "kind":
+        return KIND_WORDS.get(key, key)
+    if key == "(unattributed)":
+        return "unattributed spend"
+    return key
 
 
 def _breakdown(b: Any, v: View, args: dict) -> str:
@@ -177,48 +194,38 @@ def _breakdown(b: Any, v: View, args: dict) -> str:
     period = b.period
     if through and b.start <= through < b.end - timedelta(days=1):
         period += f" (through {day(through)})"
-    scope = [f"for {args[k]}" for k in ("product", "portfolio") if args.get(k)]
-    if args.get("model"):
-        scope.append(f"on {v.model(args['model'])}")
-    where = (" " + " ".join(scope)) if scope else ""
+    where = render_spend.filters_text(args, v)
     if not b.rows:
         return f"No Bedrock spend{where} in {period}."
 
     def key(k: str) -> str:
-        if b.by == "model":
-            return v.model(k)
-        if b.by == "principal":
-            return _who(k)
-        if b.by == "kind":
-            return KIND_WORDS.get(k, k)
-        if k == "(unattributed)":
-            return "unattributed spend"
-        return k
+        return group_key(b.by, k, v)
 
     prev = (month_label(f"{b.previous_start:%Y-%m}") if b.previous_start.day == 1 and b.previous_end.day == 1
             else f"the same days of {b.previous_start:%B}" if b.previous_start.day == 1 else "the period before")
     lines = []
-    if b.by == "day":
+    if b.by in TIME_ADJECTIVES:
         top = sorted(b.rows, key=lambda r: -r.usd)[:5]
-        lines.append(f"Daily Bedrock spend{where}, {period}: highest days "
+        lines.append(f"{TIME_ADJECTIVES[b.by]} Bedrock spend{where}, "
+                     f"{period}: highest {GROUP_NAMES[b.by][1]} "
                      + ", ".join(f"{r.key} {usd(r.usd)}" for r in top) + ".")
     elif len(b.rows) == 1 and not b.other_groups:
         r = b.rows[0]
-        lines.append(f"By {_DIM[b.by][0]}{where}, {period}: all of it is {key(r.key)}, {usd(r.usd)}"
+        lines.append(f"By {GROUP_NAMES[b.by][0]}{where}, {period}: all of it is {key(r.key)}, {usd(r.usd)}"
                      + (f", against {usd(b.previous_total_usd)} in {prev}." if b.previous_total_usd else "."))
     else:
         first, *rest = b.rows
-        lines.append(f"By {_DIM[b.by][0]}{where}, {period}: {key(first.key)} leads at {usd(first.usd)} "
+        lines.append(f"By {GROUP_NAMES[b.by][0]}{where}, {period}: {key(first.key)} leads at {usd(first.usd)} "
                      f"({pct(first.share)}), followed by "
                      + ", ".join(f"{key(r.key)} at {usd(r.usd)} ({pct(r.share)})" for r in rest) + ".")
-    if len(b.rows) > 1 or b.other_groups or b.by == "day":
+    if len(b.rows) > 1 or b.other_groups or b.by in TIME_ADJECTIVES:
         total = f"Total {usd(b.total_usd)}"
         if b.previous_total_usd:
             total += f", against {usd(b.previous_total_usd)} in {prev}"
         lines.append(total + ".")
     if b.other_groups:
-        lines.append(f"{plural(b.other_groups, 'smaller ' + _DIM[b.by][0], 'smaller ' + _DIM[b.by][1])} not listed.")
-    if b.by != "day":
+        lines.append(f"{plural(b.other_groups, 'smaller ' + GROUP_NAMES[b.by][0], 'smaller ' + GROUP_NAMES[b.by][1])} not listed.")
+    if b.by not in TIME_ADJECTIVES:
         moves = [r for r in b.rows if r.change_pct is not None and abs(r.change_pct) >= 0.2]
         new = [r for r in b.rows if r.previous_usd == 0 and r.usd > 0]
         if moves:
@@ -454,6 +461,8 @@ def _my_scope(s: Any, v: View, args: dict) -> str:
     return text
 
 
+from agent import render_spend  # noqa: E402 - it formats with this module's helpers, defined above
+
 RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "estimate_status": _estimate_status, "quota_status": _quota_status, "spend_breakdown": _breakdown,
     "unattributed_spend": _unattributed, "model_drift": _drift, "model_catalog": _catalog,
@@ -463,7 +472,7 @@ RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "access_requests": _access_requests, "decide_model": _decide_model, "pause_product": _pause,
     "resume_product": _pause, "approve_spend_card": _approve_card, "iam_policy": _iam_policy,
     "model_lifecycle": lambda p, v, args: p.summary,
-    "my_scope": _my_scope,
+    "my_scope": _my_scope, "compare_spend": render_spend.comparison,
 }
 
 

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
-from tools.periods import Window, data_through, days_in_month, month_key, prev_month, upto, window
-from tools.scope import default_product, product_clause, require_node, require_product
 from tools.declare import ALL_PERSONAS, tool
+from tools.periods import Window, data_through, days_in_month, month_key, prev_month, upto, window
+from tools.scope import default_product, product_clause
+from tools.spend_filters import GROUP_SQL, TIME_GROUPINGS, Grouping, SpendFilters, cost_column, filter_sql
 
 SPEND_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 RUN_RATE_DAYS = 7
@@ -187,32 +188,12 @@ def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatu
 
 # ------------------------------------------------------------------------------ breakdowns
 
-Dimension = Literal["product", "portfolio", "department", "business_unit", "model", "principal",
-                    "account", "region", "kind", "day"]
-_DIM_SQL = {
-    "product": "coalesce(product, '(unattributed)')",
-    "portfolio": "coalesce(portfolio, '(unattributed)')",
-    "department": "coalesce(department, '(unattributed)')",
-    "business_unit": "coalesce(business_unit, '(unattributed)')",
-    "model": "coalesce(model_id, billing_model, '(no model: ' || kind || ')')",
-    "principal": "principal",
-    "account": "account_id",
-    "region": "region",
-    "kind": "kind",
-    "day": "strftime(usage_date, '%Y-%m-%d')",
-}
-
-
-class BreakdownArgs(BaseModel):
-    by: Dimension = Field("product", description="What to group by.")
+class BreakdownArgs(SpendFilters):
+    by: Grouping = Field("product", description="What to group by.")
     month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
     start: date | None = Field(None, description="Window start (inclusive).")
     end: date | None = Field(None, description="Window end (exclusive).")
     top: int = Field(10, ge=1, le=100, description="How many groups to return, largest first.")
-    product: str | None = Field(None, description="Only this product.")
-    portfolio: str | None = Field(None, description="Only this portfolio.")
-    model: str | None = Field(None, description="Only this model id or billing name.")
-    cost: Literal["unblended", "net_unblended"] = Field("unblended", description="Cost metric.")
 
 
 class BreakdownRow(BaseModel):
@@ -266,20 +247,9 @@ def spend_breakdown(ctx: ToolContext, args: BreakdownArgs) -> Breakdown:
     w = window(args.start, args.end, args.month, ctx.today)
     through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
     prev = _previous(w, through)
-    cost_col = "unblended_cost" if args.cost == "unblended" else "net_unblended_cost"
-    scope_sql, params = product_clause(ctx.caller)
-    filters, fparams = [], []
-    if args.product:
-        filters.append("product = ?")
-        fparams.append(require_product(ctx, args.product))
-    if args.portfolio:
-        filters.append("portfolio = ?")
-        fparams.append(require_node(ctx, "portfolio", args.portfolio))
-    if args.model:
-        filters.append("(model_id = ? OR billing_model = ?)")
-        fparams += [args.model, args.model]
-    where = " AND ".join([scope_sql, "charge_class = 'usage'", *filters])
-    key = _DIM_SQL[args.by]
+    cost_col = cost_column(args)
+    where, params = filter_sql(ctx, args)
+    key = GROUP_SQL[args.by]
     rows = ctx.store.rows(
         f"""WITH scoped AS (SELECT {key} AS k, usage_date, {cost_col} AS usd, tokens
                             FROM usage_compliance WHERE {where}
@@ -289,14 +259,14 @@ def spend_breakdown(ctx: ToolContext, args: BreakdownArgs) -> Breakdown:
                    coalesce(sum(tokens) FILTER (WHERE usage_date >= ?), 0) AS tok,
                    coalesce(sum(usd) FILTER (WHERE usage_date < ?), 0) AS prev
             FROM scoped GROUP BY k""",
-        [*params, *fparams, min(prev.start, w.start), upto(w, ctx.today), w.start, w.start, prev.end],
+        [*params, min(prev.start, w.start), upto(w, ctx.today), w.start, w.start, prev.end],
     )
     # The previous window sits entirely before w.start, so "usage_date < prev.end" selects it.
     current = [r for r in rows if r[1] or r[2]]
     total = sum(r[1] for r in current)
     prev_total = sum(r[3] for r in rows)
     current.sort(key=lambda r: (-r[1], r[0]))
-    if args.by == "day":
+    if args.by in TIME_GROUPINGS:
         current.sort(key=lambda r: r[0])
     shown = current[: args.top]
     return Breakdown(

@@ -19,6 +19,7 @@ from tools import (
     cards,
     catalog,
     claims,
+    compare,
     drift,
     estimates,
     iam_policy,
@@ -37,7 +38,7 @@ from tools.errors import NotAllowed, ToolError
 __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "get", "tools_for"]
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
-            claims, estimates, access_requests, model_decisions, pause, lifecycle)
+            claims, estimates, access_requests, model_decisions, pause, lifecycle, compare)
 
 
 def _register() -> dict[str, Tool]:
