@@ -48,7 +48,7 @@ def find_names(q: Question, rest: str) -> str:
         taken.append((start, end))
         name, kind = options[key]
         target = {"product": q.products, "portfolio": q.portfolios, "department": q.departments,
-                  "account": q.accounts}.get(kind)
+                  "business_unit": q.business_units, "account": q.accounts}.get(kind)
         if target is not None and name not in target:
             target.append(name)
         rest = blank_out(rest, start, end)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from agent import read_plans, render, write_plans
+from agent import read_plans, render, spend_plans, write_plans
 from agent.answer import Answer, Fact, Outcome, outcome_of, tool_error_fact
 from agent.families import FAMILIES, family
 from agent.help import help_text, not_allowed
@@ -39,7 +39,7 @@ __all__ = ["FAMILIES", "Plan", "Step", "answer", "call", "help_text", "plan", "v
 
 BUILDERS: dict[str, Callable[[Question], Plan]] = {
     "estimate_status": read_plans.plan_estimate, "quota": read_plans.plan_quota,
-    "breakdown": read_plans.plan_breakdown, "unattributed": read_plans.plan_unattributed,
+    "breakdown": spend_plans.plan_breakdown, "unattributed": read_plans.plan_unattributed,
     "drift": read_plans.plan_drift, "catalog": read_plans.plan_catalog, "spend_card": read_plans.plan_card,
     "anomalies": read_plans.plan_anomalies, "recommendations": read_plans.plan_recommendations,
     "iam_policy": read_plans.plan_iam, "lifecycle": read_plans.plan_lifecycle, "scope": read_plans.plan_scope,

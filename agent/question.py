@@ -69,6 +69,7 @@ class Question:
     products: list[str] = field(default_factory=list)
     portfolios: list[str] = field(default_factory=list)
     departments: list[str] = field(default_factory=list)
+    business_units: list[str] = field(default_factory=list)
     unknown_names: list[str] = field(default_factory=list)
     models: list[ModelRef] = field(default_factory=list)
     words: list[str] = field(default_factory=list)

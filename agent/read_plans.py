@@ -6,63 +6,39 @@ from __future__ import annotations
 from typing import Any
 
 from agent.families import CAN_USE_PHRASES
-from agent.grouping import grouping_of
 from agent.help import help_text
 from agent.plan import Plan, Step, catalog_filter, owned_products, product_or_ask, which_model
+from agent.qualifiers import reading, unsupported
 from agent.question import Question
+from agent.spend_plans import plan_breakdown
+from agent.spoken_periods import Period
 from agent.write_plans import plan_approve_card
 
 
 def plan_estimate(q: Question) -> Plan:
-    month = q.period().month
-    base = {"month": month} if month else {}
-    if q.name_targets:
-        return Plan("estimate_status", [Step("estimate_status", {**base, "product": p}) for p in q.name_targets[:5]])
-    if q.portfolios:
+    period = q.period()
+    base = {"month": period.month} if period.month else {}
+    if q.portfolios and not q.name_targets:
         return plan_breakdown(q, family="estimate_status")
     own = owned_products(q.ctx)
-    if 1 <= len(own) <= 5:
-        return Plan("estimate_status", [Step("estimate_status", {**base, "product": p}) for p in own])
-    return Plan("estimate_status", [Step("quota_status", dict(base))])
+    products = q.name_targets[:5] or (own if 1 <= len(own) <= 5 else [])
+    month_text = Period(month=period.month).describe(q.ctx.today)
+    extra = unsupported(q, month_only=True)
+    if products:
+        return Plan("estimate_status", [Step("estimate_status", {**base, "product": p}) for p in products],
+                    reading=reading(q, month_text, {"product": ", ".join(products)}), not_honoured=extra)
+    return Plan("estimate_status", [Step("quota_status", dict(base))], reading=reading(q, month_text, {}),
+                not_honoured=extra)
 
 
 def plan_quota(q: Question) -> Plan:
-    month = q.period().month
-    args: dict[str, Any] = {"month": month} if month else {}
+    period = q.period()
+    args: dict[str, Any] = {"month": period.month} if period.month else {}
     if q.name_targets:
         args["product"] = q.name_targets[0]
-    return Plan("quota", [Step("quota_status", args)])
-
-
-def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
-    period = q.period()
-    grouping = grouping_of(q)
-    if grouping is None and q.regions:
-        grouping = "region"
-    elif grouping is None and q.accounts:
-        grouping = "account"
-    model = q.model
-    base: dict[str, Any] = period.args()
-    top = q.top()
-    if top:
-        base["top"] = top
-    if model is not None:
-        if model.ambiguous:
-            return Plan(family, reply=which_model(q, model))
-        base["model"] = model.model_id or model.text
-    if q.portfolios:
-        base["portfolio"] = q.portfolios[0]
-    elif q.unknown_names and q.has({"portfolio", "portfolios"}) and not q.products:
-        base["portfolio"] = q.unknown_names[0]
-    targets = [] if "portfolio" in base else q.name_targets
-    if grouping in (None, "product") and targets:
-        grouping = "model"
-    if grouping is None:
-        visible = q.ctx.caller.products
-        grouping = "product" if "model" in base or q.ctx.caller.all_access or len(visible) != 1 else "model"
-    if targets:
-        return Plan(family, [Step("spend_breakdown", {**base, "by": grouping, "product": p}) for p in targets[:3]])
-    return Plan(family, [Step("spend_breakdown", {**base, "by": grouping})])
+    return Plan("quota", [Step("quota_status", args)],
+                reading=reading(q, Period(month=period.month).describe(q.ctx.today), args),
+                not_honoured=unsupported(q, month_only=True))
 
 
 def plan_unattributed(q: Question) -> Plan:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +21,87 @@ class Period:
     start: date | None = None
     end: date | None = None   # exclusive
     week: date | None = None  # a day in the wanted Mon-Sun week
+    label: str | None = None  # how the question named it, when that says more than the dates ('Q3 2026')
 
     def args(self) -> dict[str, Any]:
         if self.start is not None:
             return {"start": self.start, "end": self.end}
         return {"month": self.month} if self.month else {}
+
+    def bounds(self, today: date) -> tuple[date, date]:
+        """[start, end) of the period; no period is the current month."""
+        if self.start is not None and self.end is not None:
+            return self.start, self.end
+        first = date.fromisoformat(f"{self.month}-01") if self.month else today.replace(day=1)
+        return first, next_month(first)
+
+    def describe(self, today: date) -> str:
+        """The period in words for the reading line: 'November 2026 to date', 'Q3 2026', '2 Nov to 15 Nov 2026'."""
+        start, end = self.bounds(today)
+        if self.label:
+            return self.label
+        if start.day == 1 and end == next_month(start):
+            return f"{start:%B %Y}" + (" to date" if start <= today < end else "")
+        last = end - timedelta(days=1)
+        return f"{start.day} {start:%b} to {last.day} {last:%b %Y}"
+
+    def a_year_earlier(self, today: date) -> Period:
+        """The same dates a year before (what has happened of this period so far, for a current one)."""
+        start, end = self.bounds(today)
+        end = min(end, today + timedelta(days=1))
+        if start.day == 1 and end == next_month(start):
+            return Period(month=f"{start.year - 1:04d}-{start.month:02d}")
+        return Period(start=_year_back(start), end=_year_back(end))
+
+
+def _year_back(d: date) -> date:
+    return d.replace(year=d.year - 1, day=min(d.day, 28) if d.month == 2 and d.day == 29 else d.day)
+
+
+QUARTER_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+QUARTER_PATTERN = re.compile(r" (?:q([1-4])|(first|1st|second|2nd|third|3rd|fourth|4th) quarter)(?: of)?(?: (\d{4}))? ")
+YEAR_AGO_PHRASES = ("same period last year", "same time last year", "same period a year ago", "a year ago",
+                    "year on year", "year over year", "same month last year")
+
+
+def quarter_period(number: int, year: int | None, today: date) -> Period:
+    """Quarter `number` of `year`; without a year, the latest such quarter that has started."""
+    if year is None:
+        year = today.year if date(today.year, 3 * number - 2, 1) <= today else today.year - 1
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + (number == 4), (3 * number) % 12 + 1, 1)
+    return Period(start=start, end=end, label=f"Q{number} {year}")
+
+
+def _quarter(q: Question, today: date) -> Period | None:
+    hit = QUARTER_PATTERN.search(q.text)
+    if hit:
+        number = int(hit.group(1)) if hit.group(1) else QUARTER_WORDS[hit.group(2)]
+        return quarter_period(number, int(hit.group(3)) if hit.group(3) else None, today)
+    relative = re.search(r" (this|current|last|previous|prior) quarter ", q.text)
+    if not relative:
+        return None
+    number = (today.month - 1) // 3 + 1
+    if relative.group(1) in ("this", "current"):
+        return quarter_period(number, today.year, today)
+    return quarter_period(number - 1 or 4, today.year - (number == 1), today)
+
+
+def _weeks_back(q: Question, today: date) -> Period | None:
+    """'the past fortnight', 'last two weeks', 'past 3 weeks': that many whole days before today."""
+    if q.phrase("fortnight", "last fortnight", "past fortnight"):
+        return Period(start=today - timedelta(days=14), end=today, label=f"the 14 days to {_day_before(today)}")
+    hit = re.search(r" (?:last|past|previous) (\w+) weeks ", q.text)
+    count = number_word(hit.group(1)) if hit else None
+    if count:
+        return Period(start=today - timedelta(days=7 * count), end=today,
+                      label=f"the {7 * count} days to {_day_before(today)}")
+    return None
+
+
+def _day_before(today: date) -> str:
+    d = today - timedelta(days=1)
+    return f"{d.day} {d:%b %Y}"
 
 
 _MONTH_ABBR = {m[:3]: i for i, m in enumerate(MONTHS, start=1)} | {"sept": 9}
@@ -67,8 +143,35 @@ def _spoken_days(text: str, today: date, *, future: bool) -> list[date]:
 def read_period(q: Question, today: date, *, future: bool) -> Period:
     """The period a question names: a relative one ('last month'), days ('since 1 Nov'), a month
     ('October', '2026-10'), else none (the tools' default, this month)."""
-    return (_relative_period(q, today) or _period_of_days(q, today, future=future)
+    if q.phrase(*YEAR_AGO_PHRASES) and not future:
+        return read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False).a_year_earlier(today)
+    return (_quarter(q, today) or _weeks_back(q, today) or _relative_period(q, today)
+            or _period_of_days(q, today, future=future) or _month_range(q, today)
             or _named_month(q, today, future=future) or Period())
+
+
+def without_phrases(q: Question, phrases: tuple[str, ...]) -> Question:
+    """The question with these phrases' words taken out (to read what the rest of it says)."""
+    text = q.text
+    for phrase in phrases:
+        text = text.replace(f" {phrase} ", " ")
+    return replace(q, words=text.split())
+
+
+def _month_range(q: Question, today: date) -> Period | None:
+    """'from October to November', 'between September and November', 'Sep through Nov 2026': whole months."""
+    hit = re.search(rf" (?:from |between )?{_MONTH_WORD}(?: (\d{{4}}))? (?:to|through|thru|until|till|and) "
+                    rf"{_MONTH_WORD}(?: (\d{{4}}))? ", q.text)
+    if not hit or (" and " in hit.group(0) and " between " not in hit.group(0)):
+        return None
+    first, last = _month_of(hit.group(1)), _month_of(hit.group(3))
+    if first is None or last is None:
+        return None
+    last_year = int(hit.group(4)) if hit.group(4) else (today.year if last <= today.month else today.year - 1)
+    first_year = int(hit.group(2)) if hit.group(2) else (last_year if first <= last else last_year - 1)
+    start, last_start = date(first_year, first, 1), date(last_year, last, 1)
+    return Period(start=start, end=next_month(last_start),
+                  label=f"{start:%B %Y} to {last_start:%B %Y}") if start <= last_start else None
 
 
 def _relative_period(q: Question, today: date) -> Period | None:

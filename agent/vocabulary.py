@@ -73,14 +73,17 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
          "london", "paris", "tokyo", "sydney", "singapore", "mumbai", "canada", "stockholm", "seoul",
          "california", "sign", "assign", "nobody", "noone", "never", "days", "weeks", "months", "years",
          "hours", "claiming", "uses", "shouldnt"}
-KEYWORDS = (ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS | UNATTRIBUTED_WORDS | DRIFT_WORDS
-            | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS | IAM_WORDS | SET_VERBS
+# Tiers, periods, comparison and cost basis: words the spend questions qualify themselves with.
+QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
+                   "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net"}
+KEYWORDS = (QUALIFIER_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS | UNATTRIBUTED_WORDS
+            | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS | IAM_WORDS | SET_VERBS
             | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS) | set(NUMBER_WORDS)
             | OTHER_KEYWORDS)
 VOCABULARY = STOP_WORDS | KEYWORDS
 KEYWORD_LIST = sorted(KEYWORDS)
 # Capitalised words that are never the name of something to look up.
-NOT_NAMES = {"i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam", "mcp", "usd", "ok", "hi",
+NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam", "mcp", "usd", "ok", "hi",
              "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud", "engineer", "admin",
              "administrator", "ceo", "cfo", "cto", "sql", "json", "yes", "api", "llm", "ai", "genai", "q1", "q2",
              "q3", "q4", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",

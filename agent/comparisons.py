@@ -1,0 +1,76 @@
+"""Two periods a question compares: 'compare October and November', 'Q2 vs Q3', 'this month against
+last month', 'this month vs the same period last year'. Earlier period first."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING
+
+from agent.spoken_periods import (
+    _MONTH_WORD,
+    QUARTER_PATTERN,
+    QUARTER_WORDS,
+    YEAR_AGO_PHRASES,
+    Period,
+    _month_of,
+    quarter_period,
+    read_period,
+    without_phrases,
+)
+from agent.vocabulary import ISO_MONTH_PATTERN
+from tools.periods import prev_month
+
+if TYPE_CHECKING:
+    from agent.question import Question
+
+COMPARE_WORDS = {"compare", "compared", "comparing", "comparison", "vs", "versus"}
+_RELATIVE = re.compile(r" (this|current|last|previous|prior) (month|quarter) ")
+_MONTH_MENTION = re.compile(rf"(?<= ){_MONTH_WORD}(?: (\d{{4}}))?(?= )")
+
+
+def read_comparison(q: Question, today: date) -> tuple[Period, Period] | None:
+    """The two periods compared, or None when the question compares no two periods."""
+    if q.phrase(*YEAR_AGO_PHRASES) and (q.has(COMPARE_WORDS) or q.phrase("against", "than", "to")):
+        base = read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False)
+        return base.a_year_earlier(today), base
+    if not (q.has(COMPARE_WORDS) or q.phrase("against last month", "than last month", "to last month")):
+        return None
+    mentions = sorted(_mentions(q, today), key=lambda m: m[0])
+    periods = [p for _, p in mentions]
+    if len(periods) < 2:
+        return None
+    first, second = periods[0], periods[1]
+    return (first, second) if first.bounds(today)[0] <= second.bounds(today)[0] else (second, first)
+
+
+def _mentions(q: Question, today: date) -> list[tuple[int, Period]]:
+    """Every month, quarter and relative month/quarter the text names, with its position."""
+    text = q.text
+    found: list[tuple[int, Period]] = []
+    for hit in _MONTH_MENTION.finditer(text):
+        month = _month_of(hit.group(1))
+        if month is None or hit.group(1) == "may":
+            continue
+        year = int(hit.group(2)) if hit.group(2) else (today.year if month <= today.month else today.year - 1)
+        found.append((hit.start(), Period(month=f"{year:04d}-{month:02d}")))
+    for hit in ISO_MONTH_PATTERN.finditer(q.raw):
+        if 1 <= int(hit.group(2)) <= 12:  # raw positions: after any word mention, order kept among ISO months
+            found.append((len(text) + hit.start(), Period(month=f"{hit.group(1)}-{hit.group(2)}")))
+    for hit in QUARTER_PATTERN.finditer(text):
+        number = int(hit.group(1)) if hit.group(1) else QUARTER_WORDS[hit.group(2)]
+        found.append((hit.start(), quarter_period(number, int(hit.group(3)) if hit.group(3) else None, today)))
+    for hit in _RELATIVE.finditer(text):
+        found.append((hit.start(), _relative(hit.group(1), hit.group(2), today)))
+    return found
+
+
+def _relative(which: str, unit: str, today: date) -> Period:
+    this_month = today.replace(day=1)
+    if unit == "month":
+        month = this_month if which in ("this", "current") else prev_month(this_month)
+        return Period(month=f"{month:%Y-%m}")
+    number = (today.month - 1) // 3 + 1
+    if which in ("this", "current"):
+        return quarter_period(number, today.year, today)
+    return quarter_period(number - 1 or 4, today.year - (number == 1), today)

@@ -1,0 +1,72 @@
+"""Plans for spend questions: a breakdown (one period, any filters and grouping) or a comparison of two
+periods, each with the reading it answers and the qualifiers it cannot honour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.comparisons import read_comparison
+from agent.grouping import grouping_of
+from agent.plan import Plan, Step, which_model
+from agent.qualifiers import reading, spend_filters
+from agent.question import Question
+from agent.spoken_periods import Period
+
+MAX_PRODUCTS = 3  # one breakdown per product named, at most this many
+
+
+def _default_grouping(q: Question, base: dict[str, Any], targets: list[str], grouping: str | None) -> str:
+    """Products for a caller with several (a product's models when one is named, or when it is theirs alone)."""
+    if grouping in (None, "product") and targets:
+        return "model"
+    if grouping is not None:
+        return grouping
+    caller = q.ctx.caller
+    return "product" if "model" in base or caller.all_access or len(caller.products) != 1 else "model"
+
+
+def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
+    asked_grouping = grouping_of(q)
+    model = q.model
+    if model is not None and model.ambiguous:
+        return Plan(family, reply=which_model(q, model))
+    filters, not_honoured = spend_filters(q, asked_grouping)
+    base: dict[str, Any] = dict(filters)
+    if model is not None:
+        base["model"] = model.model_id or model.text
+    if q.portfolios:
+        base["portfolio"] = q.portfolios[0]
+    elif q.unknown_names and q.has({"portfolio", "portfolios"}) and not q.products:
+        base["portfolio"] = q.unknown_names[0]
+    targets = [] if "portfolio" in base else q.name_targets
+    not_honoured += [f"{name} (at most {MAX_PRODUCTS} products at a time)" for name in targets[MAX_PRODUCTS:]]
+    comparison = read_comparison(q, q.ctx.today)
+    if comparison is not None:
+        return _plan_compare(q, family, comparison, base, targets, asked_grouping, not_honoured)
+    grouping = _default_grouping(q, base, targets, asked_grouping)
+    period = q.period()
+    top = q.top()
+    base.update(period.args(), **({"top": top} if top else {}))
+    read_as = reading(q, period.describe(q.ctx.today), {**base, "product": ", ".join(targets[:MAX_PRODUCTS])},
+                      grouping)
+    steps = [Step("spend_breakdown", {**base, "by": grouping, "product": p}) for p in targets[:MAX_PRODUCTS]] \
+        or [Step("spend_breakdown", {**base, "by": grouping})]
+    return Plan(family, steps, reading=read_as, not_honoured=not_honoured)
+
+
+def _plan_compare(q: Question, family: str, periods: tuple[Period, Period], base: dict[str, Any],
+                  targets: list[str], grouping: str | None, not_honoured: list[str]) -> Plan:
+    """Two periods side by side: the totals, and per group when the question asks for a grouping."""
+    today = q.ctx.today
+    (first_start, first_end), (second_start, second_end) = (p.bounds(today) for p in periods)
+    args: dict[str, Any] = {**base, "first_start": first_start, "first_end": first_end,
+                            "second_start": second_start, "second_end": second_end}
+    if grouping:
+        args["by"] = grouping
+    if q.top():
+        args["top"] = q.top()
+    read_as = reading(q, f"{periods[0].describe(today)} against {periods[1].describe(today)}",
+                      {**base, "product": ", ".join(targets[:MAX_PRODUCTS])}, grouping)
+    steps = [Step("compare_spend", {**args, "product": p}) for p in targets[:MAX_PRODUCTS]] \
+        or [Step("compare_spend", args)]
+    return Plan(family, steps, reading=read_as, not_honoured=not_honoured)
