@@ -37,7 +37,8 @@ from agent.vocabulary import (
 
 FAMILIES = ("estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claims", "set_estimate", "access_requests",
-            "model_decisions", "pause", "iam_policy", "lifecycle", "scope", "unknown")
+            "model_decisions", "pause", "iam_policy", "lifecycle", "scope", "cache", "pause_status",
+            "claim_status", "unknown")
 
 TASK_CLOSING_VERBS = ("mark", "complete", "close", "finish")
 ESTIMATE_NOUNS = {"estimate", "estimates", "budget", "budgets"}
@@ -47,7 +48,7 @@ SCOPE_PHRASES = ("who am i", "what can i ask", "what can you do", "what can i do
                  "my scope", "what is my role", "what are my roles", "whats my role", "what am i",
                  "what should i ask", "what can you tell me", "what do i have access to")
 UNOWNED_PHRASES = ("not attributed", "no owner", "nobody owns", "who owns", "not claimed", "without an owner",
-                   "no one has claimed")
+                   "no one has claimed", "no product", "without a product", "not mapped to")
 PERMISSION_PHRASES = ("can i", "may i", "can we", "could i", "am i allowed", "are we allowed")
 NOT_APPROVED_PHRASES = ("not approved", "haven't approved", "havent approved", "not been approved",
                         "outside the catalog", "not in the catalog", "outside catalog", "without approval",
@@ -60,9 +61,10 @@ MODEL_STATUS_PHRASES = CAN_USE_PHRASES + ("allowed in", "approved in", "approved
 SAVING_PHRASES = ("spend less", "bring down", "lower my", "lower our", "save money")
 OVER_WORDS = {"over", "exceeded", "exceeding", "exceed", "above", "near"}
 STATUS_PHRASES = ("on track", "how am i doing", "how are we doing", "am i over", "are we over", "how am i",
-                  "how are we", "how are my", "how is my",
-                  # the estimate status carries the cache hit rate against the healthy level
-                  "hit rate", "cache hit", "cache hits", "cache rate", "cache ratio")
+                  "how are we", "how are my", "how is my")
+CACHE_PHRASES = ("hit rate", "cache hit", "cache hits", "cache rate", "cache ratio", "caching rate")
+PAUSED_WORDS = {"paused", "suspended", "frozen", "halted"}
+CLAIMED_WORDS = {"claimed", "owns", "owner", "belongs", "belong"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,18 @@ def pauses_or_resumes(q: Question) -> bool:
 
 
 # ------------------------------------------------------------------------------ reads
+
+
+def asks_who_claimed(q: Question) -> bool:
+    return bool(q.arns or q.principal_names) and q.has(CLAIMED_WORDS) and q.has({"who", "which", "whose", "what"})
+
+
+def asks_if_paused(q: Question) -> bool:
+    return q.has(PAUSED_WORDS) and bool(q.name_targets or q.ctx.caller.owned_products)
+
+
+def asks_cache_rate(q: Question) -> bool:
+    return q.phrase(*CACHE_PHRASES)
 
 
 def lists_access_requests(q: Question) -> bool:
@@ -203,6 +217,9 @@ RULES: tuple[Rule, ...] = (
     Rule("access_requests", requests_access),
     Rule("model_decisions", decides_model),
     Rule("pause", pauses_or_resumes),
+    Rule("claim_status", asks_who_claimed),
+    Rule("pause_status", asks_if_paused),
+    Rule("cache", asks_cache_rate),
     Rule("access_requests", lists_access_requests),
     Rule("scope", asks_scope),
     Rule("tasks", asks_tasks),

@@ -55,6 +55,27 @@ def find_names(q: Question, rest: str) -> str:
     return rest
 
 
+def find_product_words(q: Question, rest: str) -> str:
+    """A word or prefix of one visible product's name stands for it ('Checkout' -> Checkout Service);
+    a word of several is noted as ambiguous (the planner asks which). Common words never count."""
+    products = [n for n, kind in visible_org_nodes(q.ctx) if kind == "product"]
+    if not products:
+        return rest
+    for m in NAME_TOKEN.finditer(rest):
+        token = re.sub(r"['’]s$", "", m.group(0))
+        low = token.casefold()
+        if len(low) < 4 or low in VOCABULARY or low in NOT_NAMES or low in MONTHS or not token[:1].isalpha():
+            continue
+        matches = sorted(p for p in products if low in p.casefold().split() or p.casefold().startswith(low))
+        if len(matches) == 1 and matches[0] not in q.products:
+            q.products.append(matches[0])
+        elif len(matches) > 1:
+            q.ambiguous_names[token] = matches
+        if matches:
+            rest = blank_out(rest, m.start(), m.start() + len(token))
+    return rest
+
+
 def find_unknown_names(q: Question, rest: str) -> str:
     """Capitalised names matching nothing the caller can see: passed on for the tool's scope check."""
     run: list[tuple[int, int, str]] = []

@@ -43,6 +43,8 @@ BUILDERS: dict[str, Callable[[Question], Plan]] = {
     "drift": read_plans.plan_drift, "catalog": read_plans.plan_catalog, "spend_card": read_plans.plan_card,
     "anomalies": read_plans.plan_anomalies, "recommendations": read_plans.plan_recommendations,
     "iam_policy": read_plans.plan_iam, "lifecycle": read_plans.plan_lifecycle, "scope": read_plans.plan_scope,
+    "cache": read_plans.plan_cache, "pause_status": read_plans.plan_pause_status,
+    "claim_status": read_plans.plan_claim_status,
     "tasks": write_plans.plan_tasks, "claims": write_plans.plan_claim, "set_estimate": write_plans.plan_set_estimate,
     "access_requests": write_plans.plan_access_request, "model_decisions": write_plans.plan_decision,
     "pause": write_plans.plan_pause,
@@ -54,6 +56,10 @@ def plan(ctx: ToolContext, question: str) -> Plan:
     if not question.strip():
         return Plan("unknown", reply=help_text(ctx, intro=False), outcome="unplaced")
     q = read(ctx, question)
+    if q.ambiguous_names:
+        word, options = next(iter(q.ambiguous_names.items()))
+        return Plan(family(q), reply=f"Which product do you mean by '{word}': {' or '.join(options)}?",
+                    outcome="clarify")
     builder = BUILDERS.get(family(q))
     if builder is None:
         return Plan("unknown", reply=help_text(ctx), outcome="unplaced")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from agent.model_mentions import ModelIndex, ModelRef, find_models, model_index
-from agent.names import find_names, find_unknown_names
+from agent.names import find_names, find_product_words, find_unknown_names
 from agent.spoken_periods import Period, read_period
 from agent.vocabulary import (
     ACCOUNT_ID_PATTERN,
@@ -41,6 +41,7 @@ from agent.vocabulary import (
     MODEL_ID_PATTERN,
     MONEY_PATTERN,
     PREFIXES,
+    PRINCIPAL_NAME_PATTERN,
     REASON_PATTERN,
     REGION_ALIASES,
     REGION_CODE_PATTERN,
@@ -70,6 +71,8 @@ class Question:
     portfolios: list[str] = field(default_factory=list)
     departments: list[str] = field(default_factory=list)
     business_units: list[str] = field(default_factory=list)
+    principal_names: list[str] = field(default_factory=list)  # 'github-actions-ci': the end of a principal ARN
+    ambiguous_names: dict[str, list[str]] = field(default_factory=dict)  # a word -> the products it may mean
     unknown_names: list[str] = field(default_factory=list)
     models: list[ModelRef] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
@@ -191,9 +194,11 @@ def read(ctx: ToolContext, question: str) -> Question:
             rest = blank_out(rest, hit.start(), hit.end())
             lowered = rest.lower()
     rest = find_names(q, rest)
+    rest = find_product_words(q, rest)
     q.index = model_index(ctx.store)
     rest = find_models(q, rest)
     rest = find_unknown_names(q, rest)
+    q.principal_names = PRINCIPAL_NAME_PATTERN.findall(rest)  # kept in the words too ('year-to-date')
     words = []
     for w in re.findall(r"[a-z0-9]+(?:'[a-z]+)?", rest.lower().replace("’", "'")):
         if w.endswith("'s"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.families import CAN_USE_PHRASES
+from agent.grouping import grouping_of
 from agent.help import help_text
 from agent.plan import Plan, Step, catalog_filter, owned_products, product_or_ask, which_model
 from agent.qualifiers import reading, unsupported
@@ -130,3 +131,25 @@ def plan_lifecycle(q: Question) -> Plan:
 
 def plan_scope(q: Question) -> Plan:
     return Plan("scope", [Step("my_scope", {})], note=help_text(q.ctx, intro=False))
+
+
+def plan_cache(q: Question) -> Plan:
+    """The cache hit rate, per model when models are asked about, else per product."""
+    period = q.period()
+    by = "model" if grouping_of(q) == "model" or q.has({"model", "models"}) else "product"
+    args: dict[str, Any] = {**period.args(), "by": by}
+    if q.name_targets:
+        args["product"] = q.name_targets[0]
+    return Plan("cache", [Step("cache_hit_rates", args)],
+                reading=reading(q, period.describe(q.ctx.today), args, by),
+                not_honoured=unsupported(q, month_only=False))
+
+
+def plan_pause_status(q: Question) -> Plan:
+    products = q.name_targets[:5] or owned_products(q.ctx)[:5]
+    return Plan("pause_status", [Step("product_status", {"product": p}) for p in products])
+
+
+def plan_claim_status(q: Question) -> Plan:
+    principals = q.arns or q.principal_names
+    return Plan("claim_status", [Step("principal_claim", {"principal": p}) for p in principals[:3]])

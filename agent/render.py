@@ -80,7 +80,7 @@ def sentence(text: str) -> str:
     return text if text[-1] in ".!?:" else text + "."
 
 
-def _who(principal: str) -> str:
+def principal_name(principal: str) -> str:
     """'role checkout-bedrock', 'user alice', or the ARN."""
     if principal == "unknown":
         return "usage with no principal in the CUR"
@@ -181,7 +181,7 @@ def group_key(by: str, key: str, view: View) -> str:
     if by == "model":
         return view.model(key)
     if by == "principal":
-        return _who(key)
+        return principal_name(key)
     if by == "kind":
         return KIND_WORDS.get(key, key)
     if key == "(unattributed)":
@@ -249,7 +249,7 @@ def _unattributed(u: Any, v: View, args: dict) -> str:
                "before_claim": f"before its claim on {day(line.claimed_on, year=True)}" if line.claimed_on
                else "before its claim date"}[line.reason]
         top = f", mostly {v.model(line.top_models[0].name)}" if line.top_models else ""
-        lines.append(f"- {_who(line.principal)} in {acct}: {usd(line.usd)}, {why}{top}.")
+        lines.append(f"- {principal_name(line.principal)} in {acct}: {usd(line.usd)}, {why}{top}.")
     if len(items) > 5:
         lines.append(f"- and {len(items) - 5} more.")
     first = next((x for x in items if x.reason == "unclaimed" and x.principal_type in ("role", "user")), None)
@@ -318,7 +318,7 @@ def _anomalies(a: Any, v: View, args: dict) -> str:
                 f"({plural(a.series_checked, a.level + ' series', a.level + ' series')} checked).")
     lines = [f"{plural(len(a.anomalies) + a.more, 'spending spike')} in {a.period}:"]
     for x in a.anomalies[:5]:
-        who = _who(x.principal) if x.principal else (x.product or "unattributed spend")
+        who = principal_name(x.principal) if x.principal else (x.product or "unattributed spend")
         mult = f" ({times(x.multiple_of_baseline)})" if x.multiple_of_baseline else ""
         lines.append(f"- {who} on {day(x.day)}: {usd(x.spend_usd)} against a typical {usd(x.baseline_median_usd)} "
                      f"a day{mult}, mostly {v.model(x.top_model)} ({usd(x.top_model_usd)}).")
@@ -461,7 +461,7 @@ def _my_scope(s: Any, v: View, args: dict) -> str:
     return text
 
 
-from agent import render_spend  # noqa: E402 - it formats with this module's helpers, defined above
+from agent import render_facets, render_spend  # noqa: E402 - they format with this module's helpers, above
 
 RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "estimate_status": _estimate_status, "quota_status": _quota_status, "spend_breakdown": _breakdown,
@@ -473,6 +473,8 @@ RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "resume_product": _pause, "approve_spend_card": _approve_card, "iam_policy": _iam_policy,
     "model_lifecycle": lambda p, v, args: p.summary,
     "my_scope": _my_scope, "compare_spend": render_spend.comparison,
+    "cache_hit_rates": render_facets.cache_rates, "product_status": render_facets.product_status,
+    "principal_claim": render_facets.principal_claim,
 }
 
 

@@ -76,7 +76,9 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
 # Tiers, periods, comparison and cost basis: words the spend questions qualify themselves with.
 QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
                    "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net"}
-KEYWORDS = (QUALIFIER_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS | UNATTRIBUTED_WORDS
+# Facets asked directly: whether a product is paused, who a principal belongs to.
+FACET_WORDS = {"paused", "suspended", "frozen", "halted", "belongs", "belong", "caching", "hit"}
+KEYWORDS = (QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS | UNATTRIBUTED_WORDS
             | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS | IAM_WORDS | SET_VERBS
             | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS) | set(NUMBER_WORDS)
             | OTHER_KEYWORDS)
@@ -121,6 +123,8 @@ ISO_MONTH_PATTERN = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
 REASON_PATTERN = re.compile(
     r"(?:\bbecause\b|\breason(?:\s+is)?\s*[:\-]|\brationale\s*[:\-]?|\bwhy\s*:|\bdue to\b|"
     r"\bso that\b|\bnote\s*[:\-]|\bwith (?:the )?note\b)\s*(.+)$", re.IGNORECASE | re.DOTALL)
+# A role or user name as people write it: lower case with dashes or underscores ('github-actions-ci').
+PRINCIPAL_NAME_PATTERN = re.compile(r"(?<![\w/:.-])[a-z][a-z0-9]*(?:[-_][a-z0-9]+){1,}(?![\w/:.-])")
 NAME_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&+]*(?:['’.\-][A-Za-z0-9&+]+)*")
 MONEY_PATTERN = re.compile(
     r"(?:\$|\busd\s?)\s*(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\b|\b(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*"

@@ -61,7 +61,7 @@ FAMILY_CASES = [
     (MARIA, "How am I tracking?", "estimate_status", "estimate_status"),
     (MARIA, "Will Checkout blow its budget?", "estimate_status", "estimate_status"),
     (MARIA, "whats my forecast for fraud", "estimate_status", "estimate_status"),
-    (MARIA, "what's my cache hit rate?", "estimate_status", "estimate_status"),
+    (MARIA, "what's my cache hit rate?", "cache", "cache_hit_rates"),  # asked directly, not inside a status
     (PRIYA, "how are my products doing?", "estimate_status", "quota_status"),
     (PRIYA, "Which of my products is spending the most on Bedrock?", "breakdown", "spend_breakdown"),
     (PRIYA, "What are my top 5 products by cost last month?", "breakdown", "spend_breakdown"),

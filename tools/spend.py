@@ -26,6 +26,12 @@ class TokenFigures(BaseModel):
     cache_write: float = 0
 
 
+def cache_hit_rate(cache_read: float, input_tokens: float, cache_write: float) -> float | None:
+    """Cache-read tokens over every input-side token (input, cache read, cache write); None without any."""
+    input_side = input_tokens + cache_read + cache_write
+    return round(cache_read / input_side, 4) if input_side else None
+
+
 class EstimateStatusArgs(BaseModel):
     product: str | None = Field(None, description="Product name; default: your only product.")
     month: str | None = Field(None, description="Month as YYYY-MM; default: the current month.")
@@ -151,7 +157,6 @@ def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) 
         forecast = rate.forecast(row["usd"], row["recent"])
         f_out = rate.forecast(row["output"], row["recent_output"])
         f_in = rate.forecast(row["input"], row["recent_input"])
-        input_side = row["input"] + row["cache_read"] + row["cache_write"]
         out[product] = EstimateStatus(
             product=product, month=month_text, data_through=rate.through, days_of_data=rate.days_of_data,
             days_in_month=rate.month_days, actual_usd=round(row["usd"], 2), actual_net_usd=round(row["net"], 2),
@@ -166,7 +171,7 @@ def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) 
             forecast_output_tokens=round(f_out),
             output_tokens_vs_estimate=round(f_out / est_out, 2) if est_out else None,
             forecast_input_tokens=round(f_in), input_tokens_vs_estimate=round(f_in / est_in, 2) if est_in else None,
-            cache_hit_rate=round(row["cache_read"] / input_side, 4) if input_side else None,
+            cache_hit_rate=cache_hit_rate(row["cache_read"], row["input"], row["cache_write"]),
             cache_hit_healthy=ctx.thresholds.cache_hit_healthy,
             status=_status(ctx, row["usd"], est_usd, forecast))
     return out

@@ -22,6 +22,7 @@ from tools import (
     compare,
     drift,
     estimates,
+    facets,
     iam_policy,
     lifecycle,
     model_decisions,
@@ -38,7 +39,8 @@ from tools.errors import NotAllowed, ToolError
 __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "get", "tools_for"]
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
-            claims, estimates, access_requests, model_decisions, pause, lifecycle, compare)
+            claims, estimates, access_requests, model_decisions, pause, lifecycle, compare,
+            facets)
 
 
 def _register() -> dict[str, Tool]:
