@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from agent.comparisons import read_comparison
 from agent.grouping import grouping_of
 from agent.plan import can_call
 from agent.question import Question
@@ -119,6 +120,10 @@ def asks_who_claimed(q: Question) -> bool:
 
 def asks_if_paused(q: Question) -> bool:
     return q.has(PAUSED_WORDS) and bool(q.name_targets or q.ctx.caller.owned_products)
+
+
+def compares_periods(q: Question) -> bool:
+    return read_comparison(q, q.ctx.today) is not None
 
 
 def asks_cache_rate(q: Question) -> bool:
@@ -233,6 +238,7 @@ RULES: tuple[Rule, ...] = (
     Rule("anomalies", asks_anomalies),
     Rule("recommendations", asks_savings),
     Rule("quota", asks_quota),
+    Rule("breakdown", compares_periods),
     Rule("estimate_status", asks_estimate),
     Rule("breakdown", asks_breakdown),
     Rule("estimate_status", asks_status_of_named),
