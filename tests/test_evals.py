@@ -228,7 +228,8 @@ def test_runner_isolates_writes_and_reports(eval_world: Path) -> None:
                 "principal": "arn:aws:iam::444455556666:role/ds-notebook-experiments", "product": "Knowledge Search"})
             return _answer(result.message, Fact(tool="claim_principal", args={}, result=result.model_dump(mode="json")))
         count = ctx.store.scalar("SELECT count(*) FROM claims WHERE principal LIKE '%ds-notebook%'")
-        return _answer(f"claims {count}; HR Portal" if "leak" in question else f"claims {count}")
+        fact = Fact(tool="my_scope", args={}, result={"claims": count})  # an answer rests on a tool result
+        return _answer(f"claims {count}; HR Portal" if "leak" in question else f"claims {count}", fact)
 
     cases = [
         {"id": "c1", "family": "claim", "persona": "product_owner", "caller": "raj@example.com",
