@@ -31,6 +31,7 @@ class Plan:
     outcome: Outcome | None = None  # set for a reply without tool calls (else the tool calls decide)
     reading: str | None = None      # how the question was read: period, filters, grouping
     not_honoured: list[str] = field(default_factory=list)  # qualifiers asked for that the plan cannot honour
+    period_text: str | None = None  # the period in words when the question alone does not say it (a follow-up)
 
     def reading_line(self) -> str:
         return f"Read as: {self.reading}."

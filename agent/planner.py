@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from agent import read_plans, render, spend_plans, write_plans
+from agent import followups, read_plans, render, spend_plans, write_plans
 from agent.answer import Answer, Fact, Outcome, outcome_of, tool_error_fact
 from agent.families import FAMILIES, family
 from agent.help import help_text, not_allowed
@@ -51,23 +51,29 @@ BUILDERS: dict[str, Callable[[Question], Plan]] = {
 }
 
 
-def plan(ctx: ToolContext, question: str) -> Plan:
+def plan(ctx: ToolContext, question: str, thread_id: str | None = None) -> Plan:
     """The family and the tool calls for a question (or the reply, when no tool call fits)."""
+    return _plan(ctx, question, thread_id)[0]
+
+
+def _plan(ctx: ToolContext, question: str, thread_id: str | None) -> tuple[Plan, Question | None]:
     if not question.strip():
-        return Plan("unknown", reply=help_text(ctx, intro=False), outcome="unplaced")
+        return Plan("unknown", reply=help_text(ctx, intro=False), outcome="unplaced"), None
     q = read(ctx, question)
     if q.ambiguous_names:
         word, options = next(iter(q.ambiguous_names.items()))
         return Plan(family(q), reply=f"Which product do you mean by '{word}': {' or '.join(options)}?",
-                    outcome="clarify")
+                    outcome="clarify"), q
+    last = followups.previous(ctx, thread_id)
+    followed = followups.follow_up_plan(q, last) if last is not None and followups.is_follow_up(q) else None
     builder = BUILDERS.get(family(q))
-    if builder is None:
-        return Plan("unknown", reply=help_text(ctx), outcome="unplaced")
-    chosen = builder(q)
+    if followed is None and builder is None:
+        return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
+    chosen = followed or builder(q)  # type: ignore[misc]
     for step in chosen.steps:
         if not can_call(ctx, step.tool):
-            return Plan(chosen.family, reply=not_allowed(ctx, step.tool), outcome="refused_persona")
-    return chosen
+            return Plan(chosen.family, reply=not_allowed(ctx, step.tool), outcome="refused_persona"), q
+    return chosen, q
 
 
 def call(ctx: ToolContext, step: Step) -> Fact:
@@ -99,12 +105,15 @@ def _outcome(chosen: Plan, facts: list[Fact]) -> Outcome:
     return "partial" if outcome == "answered" and chosen.not_honoured else outcome
 
 
-def answer(ctx: ToolContext, question: str) -> Answer:
-    """Answer offline: plan, call the tools, render; the outcome says what kind of answer it is."""
-    chosen = plan(ctx, question)
+def answer(ctx: ToolContext, question: str, thread_id: str | None = None) -> Answer:
+    """Answer offline: plan, call the tools, render; the outcome says what kind of answer it is. In a
+    thread, a follow-up ('and last month?') changes one slot of the previous answered question."""
+    chosen, q = _plan(ctx, question, thread_id)
     facts = [call(ctx, step) for step in chosen.steps]
     outcome = _outcome(chosen, facts)
     stated = outcome in ("answered", "partial")
+    if stated and q is not None:
+        followups.remember(ctx, thread_id, followups.turn_of(chosen, q))
     parts = [chosen.reading_line()] if stated and chosen.reading else []
     parts += [chosen.reply] if chosen.reply else []
     if facts:

@@ -224,7 +224,8 @@ def _breakdown(b: Any, v: View, args: dict) -> str:
             total += f", against {usd(b.previous_total_usd)} in {prev}"
         lines.append(total + ".")
     if b.other_groups:
-        lines.append(f"{plural(b.other_groups, 'smaller ' + GROUP_NAMES[b.by][0], 'smaller ' + GROUP_NAMES[b.by][1])} not listed.")
+        one, many = GROUP_NAMES[b.by]
+        lines.append(f"{plural(b.other_groups, 'smaller ' + one, 'smaller ' + many)} not listed.")
     if b.by not in TIME_ADJECTIVES:
         moves = [r for r in b.rows if r.change_pct is not None and abs(r.change_pct) >= 0.2]
         new = [r for r in b.rows if r.previous_usd == 0 and r.usd > 0]

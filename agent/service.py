@@ -98,12 +98,12 @@ def _answer(ctx: ToolContext, question: str, config: AgentConfig, thread_id: str
     if len(question) > config.max_question_chars:
         return _too_long(question, config)
     if config.mode != "bedrock":
-        return planner.answer(ctx, question)
+        return planner.answer(ctx, question, thread_id)
     try:
         return _guard(ctx, question, _bedrock(ctx, question, config, thread_id))
     except (StewardError, ImportError) as exc:
         log.warning("Bedrock unavailable, answering offline: %s", exc)
-        return planner.answer(ctx, question).model_copy(
+        return planner.answer(ctx, question, thread_id).model_copy(
             update={"fallback": f"Bedrock was not available ({exc}); answered by the offline planner."})
 
 

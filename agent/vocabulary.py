@@ -78,15 +78,17 @@ QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "rese
                    "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net"}
 # Facets asked directly: whether a product is paused, who a principal belongs to.
 FACET_WORDS = {"paused", "suspended", "frozen", "halted", "belongs", "belong", "caching", "hit"}
-KEYWORDS = (QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS | UNATTRIBUTED_WORDS
-            | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS | IAM_WORDS | SET_VERBS
-            | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS) | set(NUMBER_WORDS)
+KEYWORDS = (QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
+            | UNATTRIBUTED_WORDS | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS
+            | IAM_WORDS | SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS)
+            | set(NUMBER_WORDS)
             | OTHER_KEYWORDS)
 VOCABULARY = STOP_WORDS | KEYWORDS
 KEYWORD_LIST = sorted(KEYWORDS)
 # Capitalised words that are never the name of something to look up.
-NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam", "mcp", "usd", "ok", "hi",
-             "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud", "engineer", "admin",
+NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam",
+             "mcp", "usd", "ok", "hi", "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud",
+             "engineer", "admin",
              "administrator", "ceo", "cfo", "cto", "sql", "json", "yes", "api", "llm", "ai", "genai", "q1", "q2",
              "q3", "q4", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",
              "drop", "table", "delete", "insert", "union", "truncate", "alter", "exec", "ignore", "system",

@@ -140,3 +140,25 @@ def test_a_word_of_one_product_resolves_and_of_two_asks_which(fresh_org_store) -
     b = ask(fresh_org_store, LEAD, "How much did Portal spend last month?")
     assert b.outcome == "clarify" and not b.facts
     assert "Which product do you mean by 'Portal': HR Portal or Portal Admin?" in b.text
+
+
+# ------------------------------------------------------------------ follow-ups in a thread
+
+def test_a_follow_up_changes_one_slot_of_the_previous_question(org_store) -> None:
+    from agent import service
+    from agent.config import AgentConfig
+
+    ctx, offline = make_ctx(org_store, MARIA), AgentConfig(mode="offline")
+    first = service.ask(ctx, "How much did Checkout spend this month?", config=offline, thread_id="t-1")
+    assert first.facts[0].args == {"product": "Checkout", "month": "2026-11", "by": "model"}
+    again = service.ask(ctx, "and last month?", config=offline, thread_id="t-1")
+    assert again.facts[0].args == {"product": "Checkout", "month": "2026-10", "by": "model"}
+    assert usd(spend(*OCT, products={"Checkout"})) in again.text and "follow-up" in (again.reading or "")
+    other = service.ask(ctx, "what about Fraud?", config=offline, thread_id="t-1")
+    assert other.facts[0].args == {"product": "Fraud", "month": "2026-10", "by": "model"}
+    assert other.reading.startswith("October 2026, Fraud")
+    # another thread, or no thread, starts afresh: 'and last month?' alone is not placed
+    assert service.ask(ctx, "and last month?", config=offline, thread_id="t-2").outcome == "unplaced"
+    # and another caller's thread of the same id is theirs, not hers
+    assert service.ask(make_ctx(org_store, HANA), "and last month?", config=offline,
+                       thread_id="t-1").outcome == "unplaced"

@@ -1,0 +1,108 @@
+"""Follow-ups in a thread ('and last month?', 'by model?', 'what about Fraud Scoring?'): the previous
+turn's plan again, with only the slots the follow-up names changed (period, grouping, product, filters).
+Kept in memory per caller and thread, for the offline planner (on Bedrock the graph keeps the history)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Any
+
+from agent.grouping import grouping_of
+from agent.plan import Plan, Step
+from agent.qualifiers import reading, spend_filters
+from agent.question import Question
+from agent.vocabulary import (
+    ANOMALY_WORDS,
+    CARD_WORDS,
+    DRIFT_WORDS,
+    ESTIMATE_WORDS,
+    QUOTA_WORDS,
+    SAVINGS_WORDS,
+    TASK_WORDS,
+    UNATTRIBUTED_WORDS,
+)
+from tools.context import ToolContext
+
+OPENERS = ("and", "what about", "how about", "same for", "and for", "and what about", "ok and", "now for")
+NEW_QUESTION_WORDS = (ESTIMATE_WORDS | QUOTA_WORDS | UNATTRIBUTED_WORDS | DRIFT_WORDS | CARD_WORDS | ANOMALY_WORDS
+                      | SAVINGS_WORDS | TASK_WORDS)
+PERIOD_ARGS = ("month", "start", "end")
+SPEND_TOOLS = ("spend_breakdown", "compare_spend")
+MAX_THREADS = 2000
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a thread's last answered question was read as, to change one slot of it."""
+
+    plan: Plan
+    period_text: str
+    grouping: str | None
+    products: tuple[str, ...]
+
+
+_lock = threading.Lock()
+_turns: OrderedDict[tuple[str, str], Turn] = OrderedDict()
+
+
+def remember(ctx: ToolContext, thread_id: str | None, turn: Turn) -> None:
+    if thread_id is None or not turn.plan.steps:
+        return
+    with _lock:
+        _turns[(ctx.caller.email, thread_id)] = turn
+        _turns.move_to_end((ctx.caller.email, thread_id))
+        while len(_turns) > MAX_THREADS:
+            _turns.popitem(last=False)
+
+
+def previous(ctx: ToolContext, thread_id: str | None) -> Turn | None:
+    if thread_id is None:
+        return None
+    with _lock:
+        return _turns.get((ctx.caller.email, thread_id))
+
+
+def is_follow_up(q: Question) -> bool:
+    """Opens like one ('and ...', 'what about ...'), or is short and asks nothing new of its own."""
+    opens = any(q.text.startswith(f" {opener} ") for opener in OPENERS)
+    return opens or (len(q.words) <= 5 and not q.has(NEW_QUESTION_WORDS))
+
+
+def follow_up_plan(q: Question, last: Turn) -> Plan | None:
+    """The previous plan with the slots this follow-up names changed; None when it names none."""
+    period = q.period()
+    grouping = grouping_of(q)
+    products = tuple(q.name_targets)
+    filters, not_honoured = spend_filters(q, grouping)
+    if not (period.args() or grouping or products or filters):
+        return None
+    base = dict(last.plan.steps[0].args)
+    tool = last.plan.steps[0].tool
+    if period.args() and tool != "compare_spend":
+        base = {k: v for k, v in base.items() if k not in PERIOD_ARGS} | period.args()
+    elif period.args():
+        not_honoured.append(f"the period {period.describe(q.ctx.today)} (a comparison keeps its two periods)")
+    if grouping and "by" in base:
+        base["by"] = grouping
+    elif grouping:
+        not_honoured.append(f"grouping by {grouping.replace('_', ' ')}")
+    if tool in SPEND_TOOLS:
+        base.update(filters)
+    elif filters:
+        not_honoured += [f"{k} {v}" for k, v in filters.items()]
+    targets = products or last.products
+    steps = [Step(tool, {**base, "product": p}) for p in targets[:3]] if targets and "product" in base or products \
+        else [Step(tool, base)]
+    period_text = period.describe(q.ctx.today) if period.args() else last.period_text
+    read_as = reading(q, period_text, {**filters, "product": ", ".join(targets[:3])}, base.get("by")) + \
+        " (a follow-up to the last question)"
+    return replace(last.plan, steps=steps, reply=None, reading=read_as, not_honoured=not_honoured,
+                   period_text=period_text)
+
+
+def turn_of(plan: Plan, q: Question) -> Turn:
+    first: dict[str, Any] = plan.steps[0].args if plan.steps else {}
+    return Turn(plan=plan, period_text=plan.period_text or q.period().describe(q.ctx.today), grouping=first.get("by"),
+                products=tuple(s.args["product"] for s in plan.steps if s.args.get("product")))
