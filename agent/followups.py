@@ -9,7 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from agent.grouping import grouping_of
+from agent.grouping import GROUPING_WORDS, grouping_of
 from agent.plan import Plan, Step
 from agent.qualifiers import reading, spend_filters
 from agent.question import Question
@@ -18,8 +18,10 @@ from agent.vocabulary import (
     CARD_WORDS,
     DRIFT_WORDS,
     ESTIMATE_WORDS,
+    MONTHS,
     QUOTA_WORDS,
     SAVINGS_WORDS,
+    STOP_WORDS,
     TASK_WORDS,
     UNATTRIBUTED_WORDS,
 )
@@ -29,6 +31,12 @@ OPENERS = ("and", "what about", "how about", "same for", "and for", "and what ab
 NEW_QUESTION_WORDS = (ESTIMATE_WORDS | QUOTA_WORDS | UNATTRIBUTED_WORDS | DRIFT_WORDS | CARD_WORDS | ANOMALY_WORDS
                       | SAVINGS_WORDS | TASK_WORDS)
 PERIOD_ARGS = ("month", "start", "end")
+FOLLOWABLE_TOOLS = ("spend_breakdown", "compare_spend", "estimate_status", "quota_status", "cache_hit_rates",
+                    "unattributed_spend", "model_drift", "anomalies", "recommendations", "spend_card", "product_status")
+SLOT_WORDS = ({w for _, words in GROUPING_WORDS for w in words} | set(MONTHS) | {"q1", "q2", "q3", "q4"}
+              | {"last", "this", "previous", "prior", "past", "current", "month", "week", "quarter", "year",
+                 "fortnight", "days", "weeks", "months", "ytd", "mtd", "today", "yesterday", "business", "unit",
+                 "units", "bu", "tier", "kind", "now", "instead", "then"})
 SPEND_TOOLS = ("spend_breakdown", "compare_spend")
 MAX_THREADS = 2000
 
@@ -64,10 +72,13 @@ def previous(ctx: ToolContext, thread_id: str | None) -> Turn | None:
         return _turns.get((ctx.caller.email, thread_id))
 
 
-def is_follow_up(q: Question) -> bool:
-    """Opens like one ('and ...', 'what about ...'), or is short and asks nothing new of its own."""
+def is_follow_up(q: Question, last: Turn) -> bool:
+    """Opens like one ('and ...', 'what about ...'), or says nothing but slots ('by model?', 'October?'),
+    after a question whose tool takes those slots."""
+    if last.plan.steps[0].tool not in FOLLOWABLE_TOOLS or q.has(NEW_QUESTION_WORDS):
+        return False
     opens = any(q.text.startswith(f" {opener} ") for opener in OPENERS)
-    return opens or (len(q.words) <= 5 and not q.has(NEW_QUESTION_WORDS))
+    return opens or all(w in STOP_WORDS or w in SLOT_WORDS or w.isdigit() for w in q.words)
 
 
 def follow_up_plan(q: Question, last: Turn) -> Plan | None:

@@ -65,7 +65,7 @@ def _plan(ctx: ToolContext, question: str, thread_id: str | None) -> tuple[Plan,
         return Plan(family(q), reply=f"Which product do you mean by '{word}': {' or '.join(options)}?",
                     outcome="clarify"), q
     last = followups.previous(ctx, thread_id)
-    followed = followups.follow_up_plan(q, last) if last is not None and followups.is_follow_up(q) else None
+    followed = followups.follow_up_plan(q, last) if last is not None and followups.is_follow_up(q, last) else None
     builder = BUILDERS.get(family(q))
     if followed is None and builder is None:
         return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
