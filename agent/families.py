@@ -39,7 +39,7 @@ from agent.vocabulary import (
 FAMILIES = ("estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claims", "set_estimate", "access_requests",
             "model_decisions", "pause", "iam_policy", "lifecycle", "scope", "cache", "pause_status",
-            "claim_status", "unknown")
+            "claim_status", "charges", "unknown")
 
 TASK_CLOSING_VERBS = ("mark", "complete", "close", "finish")
 ESTIMATE_NOUNS = {"estimate", "estimates", "budget", "budgets"}
@@ -65,6 +65,7 @@ STATUS_PHRASES = ("on track", "how am i doing", "how are we doing", "am i over",
                   "how are we", "how are my", "how is my")
 CACHE_PHRASES = ("hit rate", "cache hit", "cache hits", "cache rate", "cache ratio", "caching rate")
 PAUSED_WORDS = {"paused", "suspended", "frozen", "halted"}
+CHARGE_WORDS = {"credit", "credits", "refund", "refunds", "tax", "taxes", "discount", "discounts", "fee", "fees"}
 CLAIMED_WORDS = {"claimed", "owns", "owner", "belongs", "belong"}
 
 
@@ -120,6 +121,10 @@ def asks_who_claimed(q: Question) -> bool:
 
 def asks_if_paused(q: Question) -> bool:
     return q.has(PAUSED_WORDS) and bool(q.name_targets or q.ctx.caller.owned_products)
+
+
+def asks_charges(q: Question) -> bool:
+    return q.has(CHARGE_WORDS)
 
 
 def compares_periods(q: Question) -> bool:
@@ -238,6 +243,7 @@ RULES: tuple[Rule, ...] = (
     Rule("anomalies", asks_anomalies),
     Rule("recommendations", asks_savings),
     Rule("quota", asks_quota),
+    Rule("charges", asks_charges),
     Rule("breakdown", compares_periods),
     Rule("estimate_status", asks_estimate),
     Rule("breakdown", asks_breakdown),

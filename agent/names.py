@@ -58,7 +58,7 @@ def find_names(q: Question, rest: str) -> str:
 def find_product_words(q: Question, rest: str) -> str:
     """A word or prefix of one visible product's name stands for it ('Checkout' -> Checkout Service);
     a word of several is noted as ambiguous (the planner asks which). Common words never count."""
-    products = [n for n, kind in visible_org_nodes(q.ctx) if kind == "product"]
+    products = [n for n, kind in nameable_nodes(q.ctx) if kind == "product"]
     if not products:
         return rest
     for m in NAME_TOKEN.finditer(rest):

@@ -44,7 +44,7 @@ BUILDERS: dict[str, Callable[[Question], Plan]] = {
     "anomalies": read_plans.plan_anomalies, "recommendations": read_plans.plan_recommendations,
     "iam_policy": read_plans.plan_iam, "lifecycle": read_plans.plan_lifecycle, "scope": read_plans.plan_scope,
     "cache": read_plans.plan_cache, "pause_status": read_plans.plan_pause_status,
-    "claim_status": read_plans.plan_claim_status,
+    "claim_status": read_plans.plan_claim_status, "charges": spend_plans.plan_charges,
     "tasks": write_plans.plan_tasks, "claims": write_plans.plan_claim, "set_estimate": write_plans.plan_set_estimate,
     "access_requests": write_plans.plan_access_request, "model_decisions": write_plans.plan_decision,
     "pause": write_plans.plan_pause,

@@ -474,6 +474,7 @@ RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "resume_product": _pause, "approve_spend_card": _approve_card, "iam_policy": _iam_policy,
     "model_lifecycle": lambda p, v, args: p.summary,
     "my_scope": _my_scope, "compare_spend": render_spend.comparison,
+    "charges_breakdown": render_spend.charges,
     "cache_hit_rates": render_facets.cache_rates, "product_status": render_facets.product_status,
     "principal_claim": render_facets.principal_claim,
 }

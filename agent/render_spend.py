@@ -52,3 +52,15 @@ def comparison(c: Any, view: render.View, args: dict) -> str:
         if c.other_groups:
             lines.append(f"- and {c.other_groups} smaller.")
     return "\n".join(lines)
+
+
+def charges(c: Any, view: render.View, args: dict) -> str:
+    if not c.rows:
+        return (f"No credits, refunds, taxes or other non-usage Bedrock charges in your scope in {c.period}; "
+                f"usage cost was {render.usd(c.usage_usd)}.")
+    names = {"credit": "credits", "refund": "refunds", "tax": "taxes", "discount": "discounts", "fee": "fees",
+             "other": "other charges"}
+    parts = ", ".join(f"{names.get(r.key, r.key) if c.by == 'charge_class' else r.key} {render.usd(r.usd)}"
+                      for r in c.rows)
+    return (f"Non-usage Bedrock charges, {c.period}: {parts}; {render.usd(c.other_usd)} in all, beside "
+            f"{render.usd(c.usage_usd)} of usage (spend answers count usage only; credits and refunds are negative).")

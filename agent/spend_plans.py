@@ -70,3 +70,12 @@ def _plan_compare(q: Question, family: str, periods: tuple[Period, Period], base
     steps = [Step("compare_spend", {**args, "product": p}) for p in targets[:MAX_PRODUCTS]] \
         or [Step("compare_spend", args)]
     return Plan(family, steps, reading=read_as, not_honoured=not_honoured)
+
+
+def plan_charges(q: Question) -> Plan:
+    """Credits, refunds and taxes: their own breakdown, by charge class (or account, or month)."""
+    period = q.period()
+    asked = grouping_of(q)
+    by = asked if asked in ("account", "month") else "charge_class"
+    return Plan("charges", [Step("charges_breakdown", {**period.args(), "by": by})],
+                reading=reading(q, period.describe(q.ctx.today), {}, by))

@@ -75,7 +75,8 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
          "hours", "claiming", "uses", "shouldnt"}
 # Tiers, periods, comparison and cost basis: words the spend questions qualify themselves with.
 QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
-                   "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net"}
+                   "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net",
+                   "credit", "refund", "tax", "discount", "discounts", "fee", "fees"}
 # Facets asked directly: whether a product is paused, who a principal belongs to.
 FACET_WORDS = {"paused", "suspended", "frozen", "halted", "belongs", "belong", "caching", "hit"}
 KEYWORDS = (QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS

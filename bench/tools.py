@@ -31,6 +31,10 @@ EXTRA_ARGS = {
     "spend_card": {"product": "Checkout Service"},
     "iam_policy": {"product": "Checkout Service"},
     "model_status": {"model": "anthropic.claude-sonnet-4-6", "account": "111122223333", "region": "us-east-1"},
+    "compare_spend": {"first_start": "2026-10-01", "first_end": "2026-11-01", "second_start": "2026-11-01",
+                      "second_end": "2026-12-01", "by": "product"},
+    "product_status": {"product": "Checkout Service"},
+    "principal_claim": {"principal": "checkout-service-bedrock"},
 }
 
 RAW_SHADOW = """

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from agent import planner
 from agent.render import pct, usd
 from tests.conftest import make_ctx
-from tests.orgfixture import A2, CHECKOUT, TODAY, day, kind, principal_of, product_of, usage_rows
+from tests.orgfixture import A2, CHECKOUT, ROWS, TODAY, day, kind, principal_of, product_of, usage_rows
 from tools import toolset
 
 MARIA, HANA, LEAD = "maria@example.com", "hana@example.com", "lead@example.com"
@@ -162,3 +162,12 @@ def test_a_follow_up_changes_one_slot_of_the_previous_question(org_store) -> Non
     # and another caller's thread of the same id is theirs, not hers
     assert service.ask(make_ctx(org_store, HANA), "and last month?", config=offline,
                        thread_id="t-1").outcome == "unplaced"
+
+
+def test_credits_refunds_and_taxes_have_a_breakdown_of_their_own(org_store) -> None:
+    a = ask(org_store, LEAD, "Show credits, refunds and taxes this month")
+    assert a.facts[0].tool == "charges_breakdown" and a.outcome == "answered"
+    credit = sum(r["line_item_unblended_cost"] for r in ROWS if r["line_item_line_item_type"] == "Credit")
+    assert f"credits {usd(credit)}" in a.text and usd(spend(*NOV)) in a.text
+    mine = ask(org_store, MARIA, "any credits this month?")  # account-level lines belong to no product of hers
+    assert "No credits" in mine.text and usd(credit) not in mine.text

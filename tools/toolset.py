@@ -18,6 +18,7 @@ from tools import (
     anomalies,
     cards,
     catalog,
+    charges,
     claims,
     compare,
     drift,
@@ -40,7 +41,7 @@ __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "g
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
             claims, estimates, access_requests, model_decisions, pause, lifecycle, compare,
-            facets)
+            facets, charges)
 
 
 def _register() -> dict[str, Tool]:
