@@ -97,6 +97,8 @@ class _Session:
         if op == "cursor":
             self.cursors[cid] = self.store.cursor()
             return None
+        if op == "commits":
+            return self.store.commits[0]
         cur = self.cursors[cid]
         if op == "execute":
             sql, params, many = args
@@ -188,6 +190,8 @@ class StoreOwner:
             with self._lock:
                 self._conns.add(conn)
             thread = threading.Thread(target=self._serve, args=(conn,), name="store-client", daemon=True)
+            with self._lock:
+                self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -215,6 +219,8 @@ class StoreOwner:
         """Stop listening and end every client session (open transactions roll back)."""
         self._stopping.set()
         if self._listener is not None:
+            with suppress(OSError):  # wakes the accept() of the listening thread (close alone does not)
+                self._listener.shutdown(socket.SHUT_RDWR)
             with suppress(OSError):
                 self._listener.close()
             with suppress(FileNotFoundError):
@@ -224,6 +230,10 @@ class StoreOwner:
         for conn in conns:
             with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:  # sessions end (rolled back) before the store may close under them
+            thread.join(timeout=10)
 
 
 # ----------------------------------------------------------------------------- client side
@@ -316,6 +326,19 @@ class RemoteConnection:
             self._channel.call("close", self._id)
 
 
+class _OwnerCommits:
+    """`store.commits[0]` of a RemoteStore: the owner's count, so caches see every process's writes."""
+
+    def __init__(self, channel: _Channel) -> None:
+        self._channel = channel
+
+    def __getitem__(self, index: int) -> int:
+        return int(self._channel.call("commits", 0))
+
+    def __setitem__(self, index: int, value: int) -> None:
+        """The owner counts the commit itself."""
+
+
 class RemoteStore(Store):
     """A Store whose database is the owner's: the same API, every statement run by the owner."""
 
@@ -325,7 +348,7 @@ class RemoteStore(Store):
         self.con = RemoteConnection(channel)
         self._in_tx = False
         self.write_lock = threading.RLock()
-        self.commits = [0]
+        self.commits = _OwnerCommits(channel)  # type: ignore[assignment]
 
     @property
     def owner_pid(self) -> int:

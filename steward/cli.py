@@ -18,6 +18,7 @@ from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
 from steward.cli_common import settings_of as _settings
 from steward.settings import load_settings
+from steward.store_access import store_for
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Bedrock Steward: names on your Bedrock bill.")
 org_app = typer.Typer(no_args_is_help=True, help="The governance registry as code (org YAML).")
@@ -85,7 +86,9 @@ def run_ingest(store: Store, sources: list[str], actor: str) -> object:
             bar.update(task, completed=done, total=total, done=f"{done:,}/{total:,} rows",
                        rate=f"{done / elapsed:,.0f} rows/s")
 
-        return ingest(store, sources, actor=actor, progress=progress)
+        # Files are read by whichever process holds the store (perhaps `steward serve`, elsewhere).
+        local = [src if "://" in src else str(Path(src).resolve()) for src in sources]
+        return ingest(store, local, actor=actor, progress=progress)
 
 
 @app.command()
@@ -96,7 +99,7 @@ def ingest(
     """Load CUR 2.0 Parquet; each billing period found replaces the stored one."""
     s = _settings(ctx)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             print_ingest(run_ingest(store, sources, s.operator()))
     except StewardError as exc:
         raise _fail(exc) from None
@@ -111,7 +114,7 @@ def org_apply(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Org
     s = _settings(ctx)
     try:
         org = org_parse.load_org_file(file)
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             summary = org_apply.apply_org(store, org, actor=s.operator(), why=why)
             model_names.remap(store)
     except StewardError as exc:
@@ -127,7 +130,7 @@ def org_export(ctx: typer.Context,
 
     s = _settings(ctx)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             text = org_export.export_org_yaml(store)
     except StewardError as exc:
         raise _fail(exc) from None
@@ -144,7 +147,7 @@ def audit_verify(ctx: typer.Context) -> None:
     from ledger import audit
 
     s = _settings(ctx)
-    with Store(s.db) as store:
+    with store_for(s.db) as store:
         v = audit.verify(store)
     if v.ok:
         console.print(f"audit log intact: {v.entries} entries, every link verified")
@@ -159,7 +162,7 @@ def audit_log(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How m
     from ledger import audit
 
     s = _settings(ctx)
-    with Store(s.db) as store:
+    with store_for(s.db) as store:
         rows = audit.entries(store, limit=limit)
     table = Table(title="Audit log (newest first)", title_justify="left")
     for col in ("seq", "at", "actor", "action", "subject", "outcome", "why"):
@@ -183,7 +186,7 @@ def models_sync(
     s = _settings(ctx)
     regions = region or s.bedrock_regions
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             result = sync_models(store, client_factory=lambda r: boto3.client("bedrock", region_name=r),
                                  regions=regions, actor=s.operator())
     except StewardError as exc:
@@ -226,7 +229,7 @@ def tools_list(ctx: typer.Context, who: Annotated[Optional[str], typer.Option("-
     s = _settings(ctx)
     if who:
         try:
-            with Store(s.db) as store:
+            with store_for(s.db) as store:
                 available = toolset.tools_for(tool_context(s, store, who))
         except StewardError as exc:
             raise _fail(exc) from None
@@ -257,7 +260,7 @@ def tools_call(
     if not who:
         raise typer.BadParameter("say who is asking: --as EMAIL")
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             result = toolset.call(tool_context(s, store, who), name, _parse_kv(args or []))
     except StewardError as exc:
         raise _fail(exc) from None
@@ -289,7 +292,7 @@ def demo(
             f"Generated {result.rows:,} CUR rows in {len(result.files)} file(s) under {result.export_root} "
             f"({result.first_day} to {result.last_day})."
         )
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             print_ingest(run_ingest(store, [str(result.export_root)], s.operator()))
             summary = org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor=s.operator(),
                                          why="steward demo")

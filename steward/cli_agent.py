@@ -16,6 +16,7 @@ from agent.answer import Answer
 from ledger.errors import StewardError
 from ledger.store import Store
 from steward.cli_common import console, err, fail, settings_of
+from steward.store_access import store_for
 from steward.wiring import agent_config, tool_context
 
 EXIT_WORDS = {"exit", "quit", "bye", ":q", "/exit", "/quit"}
@@ -52,7 +53,7 @@ def ask_command(
         raise typer.BadParameter("say who is asking: --as EMAIL")
     config = agent_config(s, offline=offline)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             answer = service.ask(tool_context(s, store, who), " ".join(question), config=config)
     except StewardError as exc:
         raise fail(exc) from None
@@ -78,7 +79,7 @@ def chat_command(ctx: typer.Context, who: WhoOption = "", offline: OfflineOption
     interactive = stdin.isatty()
     thread_id = f"cli:{uuid.uuid4().hex}"
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             context = tool_context(s, store, who)
             if interactive:
                 console.print(f"Steward for {context.caller.display} ({config.mode}). Ask about spend, estimates, "

@@ -19,6 +19,7 @@ from rich.table import Table
 from ledger.errors import StewardError
 from ledger.store import Store
 from steward.cli_common import console, err, fail, settings_of
+from steward.store_access import own_or_join, own_store, store_for
 from steward.wiring import email_contexts, lazy_agent_config
 
 mcp_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
@@ -27,6 +28,13 @@ tokens_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for MCP over 
 
 Scope = Annotated[str, typer.Option("--scope", help="write (write tools) or agentic (agentic tools)")]
 Lead = Annotated[str, typer.Option("--as", help="The FinOps Lead deciding (email in the registry)")]
+
+
+def _release(store: Store, owner) -> None:  # noqa: ANN001 - a StoreOwner or None
+    """Stop serving other processes (their open transactions roll back), then close the store."""
+    if owner is not None:
+        owner.stop()
+    store.close()
 
 
 @mcp_app.callback()
@@ -46,20 +54,21 @@ def mcp_main(
     from tools.caller import resolve_caller
 
     s = settings_of(ctx)
+    # The first MCP server on a store owns it; a second IDE's server bridges to the owner.
     try:
-        store = Store(s.db)
+        store, owner = own_or_join(s.db)
     except StewardError as exc:
         raise fail(exc) from None
     try:
         resolve_caller(store, who)  # refuse at start, not on the first request
         server = build_server(store, email_contexts(s, "mcp"), email=who, agent_config=lazy_agent_config(s))
     except StewardError as exc:
-        store.close()
+        _release(store, owner)
         raise fail(exc) from None
     try:  # stdout carries the protocol: nothing else may be printed there
         server.run("stdio")
     finally:
-        store.close()
+        _release(store, owner)
 
 
 @mcp_app.command("grant")
@@ -71,7 +80,7 @@ def mcp_grant(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Who
 
     s = settings_of(ctx)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             result = grants.grant(store, email=email, scope=scope, rationale=rationale, by=lead)
     except StewardError as exc:
         raise fail(exc) from None
@@ -87,7 +96,7 @@ def mcp_revoke(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Wh
 
     s = settings_of(ctx)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             result = grants.revoke(store, email=email, scope=scope, by=lead, why=why)
     except StewardError as exc:
         raise fail(exc) from None
@@ -101,7 +110,7 @@ def mcp_grants(ctx: typer.Context,
     from ledger import access
 
     s = settings_of(ctx)
-    with Store(s.db) as store:
+    with store_for(s.db) as store:
         rows = access.grants(store, include_revoked=include_revoked)
     table = Table(title="MCP action-scope grants", title_justify="left")
     for col in ("email", "scope", "granted by", "granted at", "rationale", "revoked"):
@@ -129,7 +138,7 @@ def mcp_serve_http(
 
     s = settings_of(ctx)
     try:
-        store = Store(s.db)
+        store, owner = own_store(s.db)
     except StewardError as exc:
         raise fail(exc) from None
     try:
@@ -137,7 +146,7 @@ def mcp_serve_http(
                              public_url=public_url or s.mcp.public_url, result_cache_ttl=cache_seconds)
         serve(app, host=host, port=port)
     finally:
-        store.close()
+        _release(store, owner)
 
 
 @tokens_app.command("create")
@@ -152,7 +161,7 @@ def tokens_create(
 
     s = settings_of(ctx)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             issued = create_token(store, email=email, label=label, created_by=who or s.operator())
     except StewardError as exc:
         raise fail(exc) from None
@@ -172,7 +181,7 @@ def tokens_revoke(
 
     s = settings_of(ctx)
     try:
-        with Store(s.db) as store:
+        with store_for(s.db) as store:
             row = revoke_token(store, token, by=who or s.operator())
     except StewardError as exc:
         raise fail(exc) from None
@@ -186,7 +195,7 @@ def tokens_list(ctx: typer.Context,
     from ledger import access
 
     s = settings_of(ctx)
-    with Store(s.db) as store:
+    with store_for(s.db) as store:
         store.ensure_schema()
         rows = access.tokens(store, include_revoked=include_revoked)
     table = Table(title="MCP bearer tokens", title_justify="left")

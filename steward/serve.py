@@ -31,9 +31,9 @@ from datetime import date
 from typing import Any
 
 from ledger.errors import StewardError
-from ledger.store import Store
 from steward.jobs import Scheduler, build_jobs
 from steward.settings import Settings
+from steward.store_access import own_store
 from steward.wiring import context_for, email_contexts, lazy_agent_config
 
 log = logging.getLogger("steward.serve")
@@ -77,7 +77,7 @@ class StewardServer:
         self.host, self.port = host, port
         self.socket_mode = socket_mode
         self.log_level = log_level
-        self.store = Store(settings.db)
+        self.store, self.owner = own_store(settings.db)  # other steward commands go through us
         self.write_lock = self.store.write_lock  # every transaction on the store or a cursor holds it
         self.stores = StorePool(self.store)
         self._closed = False
@@ -213,6 +213,7 @@ class StewardServer:
         if self._closed:
             return
         self._closed = True
+        self.owner.stop()  # other processes' open transactions roll back and release the lock
         with self.write_lock:
             self.stores.close()
             self.store.close()

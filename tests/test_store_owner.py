@@ -158,3 +158,14 @@ def test_a_stale_socket_of_a_killed_owner_is_ignored_then_replaced(tmp_path, run
         server.stop()
         store.close()
     assert not path.exists()
+
+
+def test_a_client_sees_the_owners_commit_count(owned):
+    remote = owner.connect(owned.path)
+    seen = remote.commits[0]
+    with owned.transaction() as con:
+        con.execute("UPDATE bedrock_usage SET unblended_cost = 1")
+    with remote.transaction() as con:
+        con.execute("UPDATE bedrock_usage SET unblended_cost = 2")
+    assert remote.commits[0] == seen + 2 == owned.commits[0]
+    remote.close()
