@@ -35,10 +35,10 @@ def test_claimed_rows_carry_the_product_only_from_the_claim_date(org_store: Stor
 
 
 def test_unknown_usage_types_are_kept_and_reported(tmp_path: Path) -> None:
-    rows = [line("2026-11-02", "USE1-NovaReel-VideoSecondsGenerated", 12, 0.96, None),
+    rows = [line("2026-11-02", "USE1-FutureFeature-WidgetSeconds", 12, 0.96, None),
             line("2026-11-02", "USE1-NovaLite-input-tokens", 10, 0.0006, None)]
     with Store(tmp_path / "s.duckdb") as store:
         result = ingest(store, [str(curfile.write(tmp_path / "x.parquet", rows))])
-        kept = store.rows("SELECT kind, unblended_cost FROM bedrock_usage WHERE usage_type LIKE '%NovaReel%'")
+        kept = store.rows("SELECT kind, unblended_cost FROM bedrock_usage WHERE usage_type LIKE '%FutureFeature%'")
     assert kept == [("other", 0.96)]
-    assert result.periods[0].unknown_usage_types == ["USE1-NovaReel-VideoSecondsGenerated"]
+    assert result.periods[0].unknown_usage_types == ["USE1-FutureFeature-WidgetSeconds"]

@@ -157,7 +157,7 @@ def test_usage_type_families_are_parsed(store: Store, export: Path, usage_type: 
         ("USE1-gpt-oss-120b-output-tokens-priority", "output", "priority"),
         ("USE1-NovaPro-input-tokens-latency-optimized", "input", "latency-optimized"),
         ("USE1-Nova2.0Lite-ProvisionedThroughput-NoCommit-ModelUnits", "provisioned", "standard"),
-        ("USE1-anthropic.claude-opus-5-5-reserved-1-month-input-tokens-per-minute", "provisioned", "reserved"),
+        ("USE1-anthropic.claude-opus-5-5-reserved-1-month-input-tokens-per-minute", "reserved", "reserved"),
         ("USE1-MP:USE1_InputTokenCount_Batch-Units", "input", "batch"),
         ("USE1-MP:USE1_CacheWrite1hInputTokenCount_Global-Units", "cache_write", "standard"),
         ("USE1-openai.gpt-oss-120b-mantle-input-tokens-standard", "input", "standard"),

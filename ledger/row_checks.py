@@ -1,0 +1,208 @@
+"""Row checks on the Bedrock rows of one file: what refuses the file, what is kept but flagged.
+
+One pass over the file gathers, per distinct (period, usage-type key, principal), the counts of
+every rule's offenders; only rows Steward keeps (Bedrock) are held to the rules, so a tax or
+support row without a usage type never rejects an export. A refusal names the file, the rows
+(numbered from 1 within the file) and the column, and the store is not touched.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from ledger.errors import IngestError
+from ledger.sources import DataFile
+from ledger.store import Store
+from ledger.usage_types import CHARGE_CLASS_SQL, KEEP_SQL, MAX_USAGE_TYPE_CHARS, NULL_CODE_BEDROCK_SQL
+
+# Beyond these a figure is an export error, not spend: no single Bedrock line item (one usage
+# type, one hour or day, one account) costs ten million dollars or meters 10^12 units.
+MAX_ABS_COST_USD = 1e7
+MAX_ABS_AMOUNT = 1e12
+SPILL_DAYS = 1  # usage may start up to a day outside its billing period (time-zone spill at the edges)
+
+
+class Flag(BaseModel):
+    """Something odd about kept rows: reported, and a refusal under --strict."""
+
+    reason: str           # negative_usage_cost | null_product_code | lookalike_principal | duplicate_line_item
+    detail: str
+    rows: int
+    period: str
+    file: str | None = None
+    subject: str | None = None   # what the flag is about, e.g. the principal (escaped with ascii())
+
+
+@dataclass
+class FileScan:
+    """What the checking pass learned about one file."""
+
+    file: DataFile
+    rows: int
+    columns: set[str]
+    projection: str                                     # SELECT list of the internal row shape
+    periods: dict[str, int] = field(default_factory=dict)   # rows per period this file replaces
+    kept: dict[str, int] = field(default_factory=dict)      # Bedrock rows per period
+    flags: list[Flag] = field(default_factory=list)
+    keys_table: str = ""
+
+
+def _rules(spill: str) -> dict[str, str]:
+    """Refusal rules over the internal row shape: name -> condition (on kept rows)."""
+    return {
+        "missing": "(usage_start IS NULL OR nullif(account_id, '') IS NULL OR nullif(ut, '') IS NULL "
+                   "OR billing_period IS NULL)",
+        "nonfinite": "(NOT isfinite(coalesce(usage_amount, 0)) OR NOT isfinite(coalesce(unblended_cost, 0)) "
+                     "OR NOT isfinite(coalesce(net_unblended_cost, 0)))",
+        "absurd": f"(abs(usage_amount) > {MAX_ABS_AMOUNT} OR abs(unblended_cost) > {MAX_ABS_COST_USD} "
+                  f"OR abs(net_unblended_cost) > {MAX_ABS_COST_USD})",
+        "outside": f"(usage_start < period_start - {spill} OR usage_start >= period_start + INTERVAL 1 MONTH + {spill})",
+        "too_long": f"(length(ut) > {MAX_USAGE_TYPE_CHARS})",
+    }
+
+
+def source_sql(f: DataFile, projection: str, *, row_numbers: bool = False) -> str:
+    """SELECT of the internal row shape over one file (with its 0-based file_row_number)."""
+    path = "'" + str(f.path).replace("'", "''") + "'"
+    if row_numbers:
+        return f"SELECT {projection}, file_row_number FROM read_parquet({path}, file_row_number = true)"
+    return f"SELECT {projection} FROM read_parquet({path})"
+
+
+def scan(store: Store, f: DataFile, rows: int, columns: set[str], projection: str, idx: int) -> FileScan:
+    """The checking pass: one scan of the file into a small keys table; refuses on the first rule
+    broken, naming rows and column; records flags."""
+    s = FileScan(f, rows, columns, projection, keys_table=f"scan_keys_{idx}")
+    spill = f"INTERVAL {SPILL_DAYS} DAY"
+    rules = _rules(spill)
+    counts = ",\n".join(f"count(*) FILTER (WHERE keep AND {cond}) AS n_{name}" for name, cond in rules.items())
+    usage = CHARGE_CLASS_SQL.format(t="line_item_type") + " = 'usage'"
+    try:
+        store.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {s.keys_table} AS
+            WITH src AS (SELECT *, {KEEP_SQL} AS keep, {NULL_CODE_BEDROCK_SQL} AS null_code FROM ({source_sql(f, projection)}))
+            SELECT billing_period, keep,
+                   CASE WHEN keep THEN ut END AS ut, CASE WHEN keep THEN product_name END AS product_name,
+                   CASE WHEN keep THEN entity END AS entity, CASE WHEN keep THEN pricing_unit END AS pricing_unit,
+                   CASE WHEN keep THEN product_region END AS product_region,
+                   CASE WHEN keep THEN principal_raw END AS principal_raw,
+                   count(*) AS n,
+                   count(*) FILTER (WHERE keep AND null_code) AS n_null_code,
+                   count(*) FILTER (WHERE keep AND {usage} AND unblended_cost < 0) AS n_negative_usage,
+                   {counts}
+            FROM src GROUP BY ALL""")
+    except Exception as exc:  # duckdb raises several types for corrupt pages
+        raise IngestError(f.name, f"cannot read the data ({exc})") from exc
+    totals = store.dicts(
+        f"""SELECT {', '.join(f'sum(n_{r})::BIGINT AS {r}' for r in rules)} FROM {s.keys_table}""")[0]
+    for name in rules:
+        if totals[name]:
+            _refuse(store, s, name, rules[name], totals[name])
+    _periods(store, s)
+    _flags(store, s)
+    return s
+
+
+def _refuse(store: Store, s: FileScan, rule: str, cond: str, n: int) -> None:
+    """Name the first rows that break `rule` (row numbers from 1) and the column, then raise."""
+    sample = store.dicts(
+        f"""SELECT file_row_number + 1 AS row, * FROM (
+                SELECT *, {KEEP_SQL} AS keep FROM ({source_sql(s.file, s.projection, row_numbers=True)}))
+            WHERE keep AND {cond} ORDER BY file_row_number LIMIT 5""")
+    rows = ", ".join(str(r["row"]) for r in sample) + (" ..." if n > len(sample) else "")
+    first = sample[0] if sample else {}
+    if rule == "missing":
+        col = next((c for c in ("usage_start", "account_id", "ut", "billing_period") if not first.get(c)), "ut")
+        problem = (f"{n} Bedrock row(s) have no {_col(col)} (rows {rows}); a Bedrock line item always has "
+                   "a usage start, usage account, usage type and billing period")
+    elif rule in ("nonfinite", "absurd"):
+        col = next((c for c in ("unblended_cost", "net_unblended_cost", "usage_amount")
+                    if _bad_number(first.get(c), rule == "absurd", c)), "unblended_cost")
+        what = "is not a finite number (NaN or infinite)" if rule == "nonfinite" else "is out of range"
+        problem = (f"{_col(col)} {what} in {n} Bedrock row(s) (rows {rows}; row {first.get('row')} has "
+                   f"{first.get(col)!r}). Costs must lie within ±{MAX_ABS_COST_USD:,.0f} USD and usage amounts "
+                   f"within ±{MAX_ABS_AMOUNT:,.0f} per line item; re-export the file")
+    elif rule == "outside":
+        problem = (f"{n} Bedrock row(s) have a {_col('usage_start')} more than {SPILL_DAYS} day outside their "
+                   f"billing period (rows {rows}; row {first.get('row')} starts {first.get('usage_start')} in "
+                   f"period {first.get('billing_period')}); the export is damaged, re-deliver it")
+    else:
+        problem = (f"{_col('ut')} is longer than {MAX_USAGE_TYPE_CHARS} characters in {n} Bedrock row(s) "
+                   f"(rows {rows}); no real usage type is, the file is damaged")
+    raise IngestError(s.file.name, problem)
+
+
+def _col(internal: str) -> str:
+    from ledger.cur_columns import SOURCE_COLUMN
+
+    return SOURCE_COLUMN.get(internal, internal)
+
+
+def _bad_number(v: object, absurd: bool, col: str) -> bool:
+    if not isinstance(v, float | int):
+        return False
+    if not absurd:
+        return v != v or v in (float("inf"), float("-inf"))
+    limit = MAX_ABS_AMOUNT if col == "usage_amount" else MAX_ABS_COST_USD
+    return abs(v) > limit
+
+
+def _periods(store: Store, s: FileScan) -> None:
+    """The periods this file replaces: its BILLING_PERIOD folder, or the periods of its rows. A
+    Bedrock row from another period than the folder's means the export is mixed up."""
+    f = s.file
+    for period, keep, n in store.rows(
+            f"SELECT billing_period, keep, sum(n)::BIGINT FROM {s.keys_table} GROUP BY ALL ORDER BY 1"):
+        if period is None:
+            continue
+        if keep:
+            if f.folder_period and period != f.folder_period:
+                raise IngestError(
+                    f.name,
+                    f"{n} Bedrock row(s) belong to billing period {period} but the file is in the "
+                    f"BILLING_PERIOD={f.folder_period} folder; the export is mixed up, re-deliver it")
+            s.kept[period] = s.kept.get(period, 0) + n
+        if not f.folder_period:
+            s.periods[period] = s.periods.get(period, 0) + n
+    if f.folder_period:
+        s.periods[f.folder_period] = s.rows
+
+
+def lookalike(principal: str) -> str | None:
+    """Why a principal ARN could be mistaken for another one, or None. IAM names are printable
+    ASCII; control, bidirectional and zero-width characters or other scripts make look-alikes."""
+    for ch in principal:
+        cat = unicodedata.category(ch)
+        if cat == "Cc":
+            return f"control character U+{ord(ch):04X}"
+        if cat == "Cf":
+            return f"invisible formatting character U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')})"
+        if ord(ch) > 126:
+            return f"non-ASCII character U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')})"
+    return None
+
+
+def _flags(store: Store, s: FileScan) -> None:
+    for period, n in store.rows(f"""SELECT billing_period, sum(n_negative_usage)::BIGINT FROM {s.keys_table}
+                                     WHERE keep GROUP BY 1 HAVING sum(n_negative_usage) > 0 ORDER BY 1"""):
+        s.flags.append(Flag(reason="negative_usage_cost", rows=n, period=period, file=s.file.name,
+                            detail=f"{n} Usage row(s) with a negative cost (kept; credits and refunds are "
+                                   "separate line item types, so a negative Usage cost is unusual)"))
+    for period, n, uts in store.rows(
+            f"""SELECT billing_period, sum(n_null_code)::BIGINT, list(DISTINCT ut ORDER BY ut)[:5]
+                FROM {s.keys_table} WHERE keep AND n_null_code > 0 GROUP BY 1 ORDER BY 1"""):
+        s.flags.append(Flag(reason="null_product_code", rows=n, period=period, file=s.file.name,
+                            detail=f"{n} row(s) with no product code kept as Bedrock because their usage type "
+                                   f"or product name says so ({', '.join(uts)})"))
+    for period, principal, n in store.rows(
+            f"""SELECT billing_period, principal_raw, sum(n)::BIGINT FROM {s.keys_table}
+                WHERE keep AND principal_raw IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"""):
+        why = lookalike(principal)
+        if why:
+            s.flags.append(Flag(reason="lookalike_principal", rows=n, period=period, file=s.file.name,
+                                subject=ascii(principal),
+                                detail=f"principal {ascii(principal)} contains a {why}; it may pose as "
+                                       "another principal"))
