@@ -47,37 +47,47 @@ def main(
         raise _fail(exc) from None
 
 
+def _short(text: str, limit: int = 120) -> str:
+    """Names from a file are shown cut short: a damaged export can hold a 64 KB usage type."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def print_ingest(result) -> None:  # noqa: ANN001 - IngestResult
     table = Table(title="Ingested billing periods", title_justify="left")
-    for col in ("period", "rows", "Bedrock rows", "usage cost", "credits/tax/other", "principals", "models",
-                "through"):
+    for col in ("period", "rows read", "Bedrock rows kept", "duplicates", "flagged", "usage cost",
+                "credits/tax/other", "principals", "models", "through"):
         table.add_column(col, justify="left" if col == "period" else "right")
     for s in result.periods:
-        table.add_row(s.billing_period, f"{s.rows:,}", f"{s.bedrock_rows:,}", money(s.usage_cost),
-                      money(s.other_charges), str(s.principals), str(s.models), s.data_through or "-")
+        table.add_row(s.billing_period, f"{s.rows:,}", f"{s.bedrock_rows:,}", f"{s.duplicates:,}",
+                      str(len(s.flags)), money(s.usage_cost), money(s.other_charges), str(s.principals),
+                      str(s.models), s.data_through or "-")
     console.print(table)
     for s in result.periods:
         if s.unmapped_billing_names:
-            console.print(f"[yellow]{s.billing_period} unmapped billing names[/] (kept, treated as unreviewed): "
-                          + ", ".join(s.unmapped_billing_names))
+            console.print(f"[yellow]{s.billing_period} unmapped model names[/] (kept, treated as unreviewed): "
+                          + ", ".join(_short(n) for n in s.unmapped_billing_names), markup=True, highlight=False)
         if s.unknown_usage_types:
-            console.print(f"[yellow]{s.billing_period} unknown usage types[/] (kept as 'other'): "
-                          + ", ".join(s.unknown_usage_types))
+            console.print(f"[yellow]{s.billing_period} unknown usage types[/] (kept, treated as unreviewed): "
+                          + ", ".join(_short(u) for u in s.unknown_usage_types), highlight=False)
+        for f in s.flags:
+            console.print(f"[yellow]{s.billing_period} flagged ({f.reason})[/]: ", end="")
+            console.print(_short(f.detail, 300), markup=False, highlight=False)
     console.print(
         f"{result.rows_read:,} rows from {result.files} file(s) in {result.seconds:.2f}s "
         f"({result.rows_per_second:,.0f} rows/s). Usage cost counts Usage, SavingsPlanCoveredUsage "
         "and DiscountedUsage; credits, refunds and taxes are shown separately."
+        + ("" if result.strict or not result.flagged else " `--strict` refuses files with flagged rows.")
     )
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
 
 
-def run_ingest(store: Store, sources: list[str], actor: str) -> object:
+def run_ingest(store: Store, sources: list[str], actor: str, *, strict: bool = False, quiet: bool = False) -> object:
     from ledger.ingest import ingest
 
     with Progress(
         TextColumn("ingesting"), BarColumn(), TextColumn("{task.fields[done]}"),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True, disable=quiet,
     ) as bar:
         task = bar.add_task("ingest", total=None, rate="", done="")
 
@@ -88,21 +98,28 @@ def run_ingest(store: Store, sources: list[str], actor: str) -> object:
 
         # Files are read by whichever process holds the store (perhaps `steward serve`, elsewhere).
         local = [src if "://" in src else str(Path(src).resolve()) for src in sources]
-        return ingest(store, local, actor=actor, progress=progress)
+        return ingest(store, local, actor=actor, progress=progress, strict=strict)
 
 
 @app.command()
 def ingest(
     ctx: typer.Context,
     sources: Annotated[list[str], typer.Argument(help="Parquet file(s), folder(s) or s3://bucket/prefix")],
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse files with flagged rows (duplicates, "
+                                         "negative usage cost, look-alike principals, no product code)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON")] = False,
 ) -> None:
-    """Load CUR 2.0 Parquet; each billing period found replaces the stored one."""
+    """Load CUR 2.0 or FOCUS 1.x Parquet; each billing period found replaces the stored one."""
     s = _settings(ctx)
     try:
         with store_for(s.db) as store:
-            print_ingest(run_ingest(store, sources, s.operator()))
+            result = run_ingest(store, sources, s.operator(), strict=strict, quiet=as_json)
     except StewardError as exc:
         raise _fail(exc) from None
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        print_ingest(result)
 
 
 @org_app.command("apply")
