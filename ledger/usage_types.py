@@ -289,7 +289,8 @@ def _first_party(rest: str) -> ParsedUsageType:
     head = low.split("-", 1)[0]
     if head in _FEATURES:
         feature = _FEATURES[head]
-        modality = next((m for m in MODALITIES if m in low.replace(head, "", 1)), None)
+        tail = low.replace(head, "", 1)
+        modality = "document" if "page" in tail else next((m for m in MODALITIES if m in tail), None)
         return ParsedUsageType(kind=feature, model=None, modality=modality)
     if "-mantle-" in rest:  # S1: the model id is embedded before '-mantle-'
         model, _, tail = rest.partition("-mantle-")
@@ -305,7 +306,8 @@ def _first_party(rest: str) -> ParsedUsageType:
             model, _, _ = _model_before(segments, max(stop, words_from))
             q = _qualifiers(_words("-".join(segments[stop + 1:]))) if stop < len(segments) else _Quals()
             tier = "reserved" if kind == "reserved" else q.tier
-            return ParsedUsageType(kind=kind, model=model, tier=tier, routing=q.routing)
+            custom = kind.startswith("customization") or "custom" in (x.lower() for x in segments[stop + 1:])
+            return ParsedUsageType(kind=kind, model=model, tier=tier, routing=q.routing, custom=custom)
     found = _meter(segments[words_from:])
     if found is None:
         return ParsedUsageType(kind="other", model=None, unknown=True)
