@@ -25,7 +25,7 @@ def _is_marketplace(ut: str, entity: str | None) -> bool:
     return "-MP:" in ut or entity == "AWS Marketplace"
 
 
-def dim_row(key: tuple, names: dict[str, model_names.ModelName]) -> dict:
+def dim_row(key: tuple, names: model_names.NameIndex) -> dict:
     """Parsed and resolved columns for one (ut, product_name, entity, pricing_unit, product_region)."""
     ut, product_name, entity, unit, product_region = key
     p: ParsedUsageType = parse(ut or "")
@@ -41,8 +41,8 @@ def dim_row(key: tuple, names: dict[str, model_names.ModelName]) -> dict:
         base = model
         label = "customization" if kind in _CUSTOMIZATION else "custom model"
         model = f"{base} ({label})" if base else None
-    resolved = names.get(model or "") if base is None else None
-    base_resolved = names.get(base or "")
+    resolved = names.get(model) if base is None else None
+    base_resolved = names.get(base)
     region = REGION_PREFIXES.get(p.region_prefix or "") or (product_region or None) or "unknown"
     scale = TOKEN_SCALE.get((unit or "").strip().lower()) if kind in TOKEN_KINDS else None
     unknown = (p.unknown or region == "unknown" or (kind in TOKEN_KINDS and (scale is None or model is None)))
@@ -62,7 +62,7 @@ class UsageDims:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.seen: set[tuple] = set()
-        self.names = {n.billing_name: n for n in model_names.effective_names(store)}
+        self.names = model_names.NameIndex(model_names.effective_names(store))
         store.con.register("ut_dim_empty", pa.Table.from_pylist([], schema=_DIM_SCHEMA))
         store.con.execute("CREATE OR REPLACE TEMP TABLE ut_dim AS SELECT * FROM ut_dim_empty")
         store.con.unregister("ut_dim_empty")

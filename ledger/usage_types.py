@@ -291,7 +291,9 @@ def _first_party(rest: str) -> ParsedUsageType:
         feature = _FEATURES[head]
         tail = low.replace(head, "", 1)
         modality = "document" if "page" in tail else next((m for m in MODALITIES if m in tail), None)
-        return ParsedUsageType(kind=feature, model=None, modality=modality)
+        # A rerank model is a model (amazon.rerank-v1:0) billed per query; other features have none.
+        model = rest.split("-", 1)[0] if feature == "rerank" else None
+        return ParsedUsageType(kind=feature, model=model, modality=modality)
     if "-mantle-" in rest:  # S1: the model id is embedded before '-mantle-'
         model, _, tail = rest.partition("-mantle-")
         segments = [model, *tail.split("-")]

@@ -195,15 +195,18 @@ def models_sync(
     region: Annotated[Optional[list[str]], typer.Option("--region", help="Region to list (repeatable) [default: settings.bedrock_regions]")] = None,
 ) -> None:
     """Discover models (ListFoundationModels) and where each system inference profile routes
-    (ListInferenceProfiles); new models without a catalog entry are unreviewed."""
+    (ListInferenceProfiles); new models without a catalog entry are unreviewed. Also lists billing
+    names in the ingested CUR that the model-name map lacks."""
     import boto3
 
+    from ledger.model_names import unmapped_in_store
     from ledger.model_sync import sync_models
 
     s = _settings(ctx)
     regions = region or s.bedrock_regions
     try:
         with store_for(s.db) as store:
+            unmapped = unmapped_in_store(store)
             result = sync_models(store, client_factory=lambda r: boto3.client("bedrock", region_name=r),
                                  regions=regions, actor=s.operator())
     except StewardError as exc:
@@ -213,6 +216,11 @@ def models_sync(
     for name in result.unreviewed:
         console.print(f"  unreviewed: {name}")
     console.print(f"{result.profiles} system inference profile route(s) recorded; IAM policies use them.")
+    if unmapped:
+        console.print(f"{len(unmapped)} billing name(s) in the CUR that the model-name map lacks (add them under "
+                      "`model_names:` in the org file):", highlight=False)
+        for name, items, usd in unmapped:
+            console.print(f"  {_short(name)}: {items:,} line item(s), {_money(usd)}", markup=False, highlight=False)
     for r, msg in {**result.regions_failed, **result.profiles_failed}.items():
         err.print(f"[yellow]{r}: {msg}[/]")
     if result.regions_failed and len(result.regions_failed) == len(regions):

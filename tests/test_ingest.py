@@ -38,7 +38,7 @@ NOV = [
          product_code="prod-mkt-haiku", entity="AWS Marketplace",
          product_name="Claude 3 Haiku (Amazon Bedrock Edition)"),
     line("2026-11-03", "USE1-TitanEmbeddingV2-Text-input-tokens", 5000, 0.10, ROLE),
-    line("2026-11-03", "USE1-Mistral-Large-3-input-tokens", 10, 0.02, ROLE),
+    line("2026-11-03", "USE1-Mistral-Huge-9-input-tokens", 10, 0.02, ROLE),
     line("2026-11-04", "USE1-Claude4Sonnet-input-tokens-cross-region-global", 3, 0.009, ROLE, unit="1M tokens"),
 ]
 
@@ -134,7 +134,7 @@ def test_credits_and_taxes_are_kept_separately(store: Store, export: Path) -> No
               tokens=400_000, routing="in-region")),
         ("USE1-TitanEmbeddingV2-Text-input-tokens",
          dict(kind="embedding", model_id="amazon.titan-embed-text-v2:0", tokens=5_000_000)),
-        ("USE1-Mistral-Large-3-input-tokens", dict(kind="input", billing_model="Mistral-Large-3", model_id=None)),
+        ("USE1-Mistral-Huge-9-input-tokens", dict(kind="input", billing_model="Mistral-Huge-9", model_id=None)),
         ("USE1-Claude4Sonnet-input-tokens-cross-region-global",
          dict(routing="global", model_id="anthropic.claude-sonnet-4-20250514-v1:0", tokens=3_000_000)),
     ],
@@ -225,7 +225,7 @@ def test_a_restated_period_replaces_the_stored_one(store: Store, export: Path) -
 def test_ingest_reports_unmapped_names_and_periods(store: Store, export: Path) -> None:
     result = ingest(store, [str(export)])
     nov = next(p for p in result.periods if p.billing_period == "2026-11")
-    assert nov.unmapped_billing_names == ["Mistral-Large-3"]
+    assert nov.unmapped_billing_names == ["Mistral-Huge-9"]
     assert nov.bedrock_rows == len(NOV)
     assert nov.usage_cost == pytest.approx(bedrock_usage_cost(NOV))
     assert nov.data_through == "2026-11-04"
