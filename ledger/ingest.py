@@ -160,7 +160,8 @@ def ingest(
     ignored: list[str] = []
     files = resolve(sources, s3_client=s3_client, workdir=workdir, ignored=ignored)
     checked = [check_parquet(f) for f in files]
-    scans = [row_checks.scan(store, c.file, c.rows, c.columns, c.projection, i) for i, c in enumerate(checked)]
+    scans = [row_checks.scan(store, c.file, c.rows, c.columns, c.projection, i, c.source_columns)
+             for i, c in enumerate(checked)]
     by_period: dict[str, list[FileScan]] = {}
     for s in scans:
         for period in s.periods:

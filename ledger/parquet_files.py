@@ -19,6 +19,7 @@ class CheckedFile:
     columns: set[str]
     dialect: str        # 'cur2' | 'focus'
     projection: str     # SELECT list onto the internal row shape
+    source_columns: dict[str, str]  # internal column -> the file's column, for messages
 
 
 def _open(f: DataFile) -> tuple[object, int]:
@@ -63,4 +64,5 @@ def check_parquet(f: DataFile) -> CheckedFile:
             if not check(actual):
                 raise IngestError(f.name, f"column {col} has type {actual}, expected {expected}")
     projection = focus.projection(names) if is_focus else cur_columns.projection(names)
-    return CheckedFile(f, rows, names, "focus" if is_focus else "cur2", projection)
+    source_columns = focus.SOURCE_COLUMN if is_focus else cur_columns.SOURCE_COLUMN
+    return CheckedFile(f, rows, names, "focus" if is_focus else "cur2", projection, source_columns)

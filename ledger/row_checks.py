@@ -48,6 +48,7 @@ class FileScan:
     kept: dict[str, int] = field(default_factory=dict)      # Bedrock rows per period
     flags: list[Flag] = field(default_factory=list)
     keys_table: str = ""
+    source_columns: dict[str, str] = field(default_factory=dict)  # internal -> file column, for messages
 
 
 def _rules(spill: str) -> dict[str, str]:
@@ -72,10 +73,11 @@ def source_sql(f: DataFile, projection: str, *, row_numbers: bool = False) -> st
     return f"SELECT {projection} FROM read_parquet({path})"
 
 
-def scan(store: Store, f: DataFile, rows: int, columns: set[str], projection: str, idx: int) -> FileScan:
+def scan(store: Store, f: DataFile, rows: int, columns: set[str], projection: str, idx: int,
+         source_columns: dict[str, str] | None = None) -> FileScan:
     """The checking pass: one scan of the file into a small keys table; refuses on the first rule
     broken, naming rows and column; records flags."""
-    s = FileScan(f, rows, columns, projection, keys_table=f"scan_keys_{idx}")
+    s = FileScan(f, rows, columns, projection, keys_table=f"scan_keys_{idx}", source_columns=source_columns or {})
     spill = f"INTERVAL {SPILL_DAYS} DAY"
     rules = _rules(spill)
     counts = ",\n".join(f"count(*) FILTER (WHERE keep AND {cond}) AS n_{name}" for name, cond in rules.items())
@@ -116,29 +118,29 @@ def _refuse(store: Store, s: FileScan, rule: str, cond: str, n: int) -> None:
     first = sample[0] if sample else {}
     if rule == "missing":
         col = next((c for c in ("usage_start", "account_id", "ut", "billing_period") if not first.get(c)), "ut")
-        problem = (f"{n} Bedrock row(s) have no {_col(col)} (rows {rows}); a Bedrock line item always has "
+        problem = (f"{n} Bedrock row(s) have no {_name(s, col)} (rows {rows}); a Bedrock line item always has "
                    "a usage start, usage account, usage type and billing period")
     elif rule in ("nonfinite", "absurd"):
         col = next((c for c in ("unblended_cost", "net_unblended_cost", "usage_amount")
                     if _bad_number(first.get(c), rule == "absurd", c)), "unblended_cost")
         what = "is not a finite number (NaN or infinite)" if rule == "nonfinite" else "is out of range"
-        problem = (f"{_col(col)} {what} in {n} Bedrock row(s) (rows {rows}; row {first.get('row')} has "
+        problem = (f"{_name(s, col)} {what} in {n} Bedrock row(s) (rows {rows}; row {first.get('row')} has "
                    f"{first.get(col)!r}). Costs must lie within ±{MAX_ABS_COST_USD:,.0f} USD and usage amounts "
                    f"within ±{MAX_ABS_AMOUNT:,.0f} per line item; re-export the file")
     elif rule == "outside":
-        problem = (f"{n} Bedrock row(s) have a {_col('usage_start')} more than {SPILL_DAYS} day outside their "
+        problem = (f"{n} Bedrock row(s) have a {_name(s, 'usage_start')} more than {SPILL_DAYS} day outside their "
                    f"billing period (rows {rows}; row {first.get('row')} starts {first.get('usage_start')} in "
                    f"period {first.get('billing_period')}); the export is damaged, re-deliver it")
     else:
-        problem = (f"{_col('ut')} is longer than {MAX_USAGE_TYPE_CHARS} characters in {n} Bedrock row(s) "
+        problem = (f"{_name(s, 'ut')} is longer than {MAX_USAGE_TYPE_CHARS} characters in {n} Bedrock row(s) "
                    f"(rows {rows}); no real usage type is, the file is damaged")
     raise IngestError(s.file.name, problem)
 
 
-def _col(internal: str) -> str:
-    from ledger.cur_columns import SOURCE_COLUMN
 
-    return SOURCE_COLUMN.get(internal, internal)
+
+def _name(s: FileScan, internal: str) -> str:
+    return s.source_columns.get(internal, internal)
 
 
 def _bad_number(v: object, absurd: bool, col: str) -> bool:
