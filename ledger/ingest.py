@@ -33,8 +33,8 @@ __all__ = ["IngestResult", "PeriodSummary", "ingest"]
 _COLUMNS = """billing_period, usage_start, usage_date, payer_account, account_id, region, principal, principal_raw,
     principal_type, line_item_type, charge_class, billing_entity, product_code, usage_type, operation,
     billing_model, model_id, model_family, kind, tier, routing, pricing_unit, usage_amount, tokens,
-    unblended_cost, net_unblended_cost, resource_id, resource_tags, principal_tags, source_file,
-    line_item_id, modality, cache_ttl, base_model, base_model_id"""
+    unblended_cost, net_unblended_cost, resource_id, source_file,
+    line_item_key, tag_set, modality, cache_ttl, base_model, base_model_id"""
 
 _INSERT = f"""
 INSERT INTO bedrock_usage ({_COLUMNS})
@@ -44,14 +44,31 @@ SELECT s.billing_period, s.usage_start, CAST(s.usage_start AS DATE), s.payer_acc
        d.billing_model, d.model_id, d.model_family, d.kind, d.tier, d.routing,
        s.pricing_unit, s.usage_amount, s.usage_amount * d.token_scale,
        s.unblended_cost, coalesce(s.net_unblended_cost, s.unblended_cost),
-       s.resource_id, s.resource_tags, s.principal_tags, ?,
-       s.line_item_id, d.modality, d.cache_ttl, d.base_model, d.base_model_id
+       s.resource_id, ?,
+       CASE WHEN s.line_item_id IS NOT NULL THEN hash(s.line_item_id) END, {{tag_set}}, d.modality, d.cache_ttl, d.base_model, d.base_model_id
 FROM {{source}} s
 JOIN ut_dim d ON d.ut IS NOT DISTINCT FROM s.ut AND d.product_name IS NOT DISTINCT FROM s.product_name
     AND d.entity IS NOT DISTINCT FROM s.entity AND d.pricing_unit IS NOT DISTINCT FROM s.pricing_unit
     AND d.product_region IS NOT DISTINCT FROM s.product_region
 JOIN principal_dim pr ON pr.principal_raw IS NOT DISTINCT FROM s.principal_raw
 """
+
+
+# A row without tags has no tag set; otherwise the hash of its two maps names the set.
+TAG_SET_SQL = ("CASE WHEN cardinality(coalesce({p}resource_tags, MAP {{}})) + cardinality(coalesce({p}principal_tags, "
+               "MAP {{}})) > 0 THEN hash({p}resource_tags, {p}principal_tags) END")
+
+
+def _tag_sets(store: Store, scan: FileScan, period: str) -> None:
+    """Add the file's distinct tag sets of this period that usage_tag_sets lacks."""
+    store.con.execute(
+        f"""INSERT INTO usage_tag_sets
+            SELECT ?, t.tag_set, t.resource_tags, t.principal_tags FROM (
+                SELECT {TAG_SET_SQL.format(p='')} AS tag_set, any_value(resource_tags) AS resource_tags,
+                       any_value(principal_tags) AS principal_tags
+                FROM {_kept_source(scan, period)} GROUP BY 1) t
+            WHERE t.tag_set IS NOT NULL AND t.tag_set NOT IN (
+                SELECT tag_set FROM usage_tag_sets WHERE billing_period = ?)""", [period, period])
 
 
 def _kept_source(scan: FileScan, period: str) -> str:
@@ -80,16 +97,16 @@ def _dedupe(store: Store, period: str) -> int:
     con = store.con
     con.execute(
         """CREATE OR REPLACE TEMP TABLE dup_keys AS
-           SELECT line_item_id, usage_start, count(*) AS n FROM bedrock_usage
-           WHERE billing_period = ? AND line_item_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1""", [period])
+           SELECT line_item_key, usage_start, count(*) AS n FROM bedrock_usage
+           WHERE billing_period = ? AND line_item_key IS NOT NULL GROUP BY ALL HAVING count(*) > 1""", [period])
     extra = store.scalar("SELECT coalesce(sum(n - 1), 0)::BIGINT FROM dup_keys")
     if extra:
         con.execute(
             """DELETE FROM bedrock_usage WHERE rowid IN (
                  SELECT rid FROM (
-                   SELECT b.rowid AS rid, row_number() OVER (PARTITION BY b.line_item_id, b.usage_start
+                   SELECT b.rowid AS rid, row_number() OVER (PARTITION BY b.line_item_key, b.usage_start
                                                              ORDER BY b.source_file, b.rowid) AS k
-                   FROM bedrock_usage b JOIN dup_keys d USING (line_item_id, usage_start)
+                   FROM bedrock_usage b JOIN dup_keys d USING (line_item_key, usage_start)
                    WHERE b.billing_period = ?) WHERE k > 1)""", [period])
     return extra
 
@@ -112,11 +129,14 @@ def _load_period(store: Store, period: str, scans: list[FileScan], *, sources: l
     flags: list[Flag] = []
     with store.transaction() as con:
         con.execute("DELETE FROM bedrock_usage WHERE billing_period = ?", [period])
+        con.execute("DELETE FROM usage_tag_sets WHERE billing_period = ?", [period])
         for s in scans:
             try:
-                con.execute(_INSERT.format(source=_kept_source(s, period),
+                con.execute(_INSERT.format(source=_kept_source(s, period), tag_set=TAG_SET_SQL.format(p="s."),
                                            charge_class=CHARGE_CLASS_SQL.format(t="s.line_item_type")),
                             [s.file.name])
+                if s.tagged:
+                    _tag_sets(store, s, period)
             except Exception as exc:
                 raise IngestError(s.file.name, f"cannot load the data ({exc})") from exc
             progress(s.periods.get(period, 0))

@@ -50,6 +50,11 @@ class FileScan:
     keys_table: str = ""
     source_columns: dict[str, str] = field(default_factory=dict)  # internal -> file column, for messages
 
+    @property
+    def tagged(self) -> bool:
+        """Whether the file has tag columns at all (else there are no tag sets to store)."""
+        return bool({"resource_tags", "tags", "Tags"} & self.columns)
+
 
 def _rules(spill: str) -> dict[str, str]:
     """Refusal rules over the internal row shape: name -> condition (on kept rows)."""

@@ -17,8 +17,8 @@ from tests.test_ingest import NOV, OCT, bedrock_usage_cost
 
 COMPARE = """SELECT billing_period, usage_date, account_id, region, principal, principal_type, charge_class,
                     usage_type, billing_model, model_id, kind, tier, routing, round(tokens, 6),
-                    round(unblended_cost, 9), round(net_unblended_cost, 9), principal_tags['team']
-             FROM bedrock_usage ORDER BY ALL"""
+                    round(unblended_cost, 9), round(net_unblended_cost, 9), t.principal_tags['team']
+             FROM bedrock_usage LEFT JOIN usage_tag_sets t USING (billing_period, tag_set) ORDER BY ALL"""
 
 
 def ingest_rows(tmp_path: Path, name: str, writer, rows: list[dict]) -> tuple[list[tuple], object]:  # noqa: ANN001

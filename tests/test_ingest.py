@@ -198,8 +198,19 @@ def test_principal_and_resource_tags_are_kept(tmp_path: Path, store: Store) -> N
     row = line("2026-10-03", "USE1-NovaLite-input-tokens", 1.0, 1.0, ROLE,
                tags={"iamPrincipal/team": "payments", "user_app": "x"}, resource_tags={"user_cost_center": "42"})
     ingest(store, [str(curfile.write(tmp_path / "one.parquet", [row]))])
-    team, cc = store.rows("SELECT principal_tags['team'], resource_tags['user_cost_center'] FROM bedrock_usage")[0]
+    team, cc = store.rows("""SELECT t.principal_tags['team'], t.resource_tags['user_cost_center']
+                             FROM bedrock_usage u JOIN usage_tag_sets t USING (billing_period, tag_set)""")[0]
     assert (team, cc) == ("payments", "42")
+
+
+def test_rows_without_tags_have_no_tag_set_and_sets_are_shared(tmp_path: Path, store: Store) -> None:
+    tagged = dict(tags={"iamPrincipal/team": "payments"}, resource_tags={"user_cost_center": "42"})
+    rows = [line("2026-10-03", "USE1-NovaLite-input-tokens", 1.0, 1.0, ROLE, **tagged),
+            line("2026-10-04", "USE1-NovaLite-input-tokens", 1.0, 1.0, ROLE, **tagged),
+            line("2026-10-04", "USE1-NovaLite-output-tokens", 1.0, 1.0, ROLE)]
+    ingest(store, [str(curfile.write(tmp_path / "one.parquet", rows))])
+    assert store.scalar("SELECT count(*) FROM usage_tag_sets") == 1
+    assert store.rows("SELECT count(tag_set), count(DISTINCT tag_set) FROM bedrock_usage") == [(2, 1)]
 
 
 def test_ingesting_the_same_files_twice_changes_nothing(store: Store, export: Path) -> None:
