@@ -65,10 +65,21 @@ SOURCE_COLUMN = {
     "billing_period": "bill_billing_period_start_date",
 }
 
+# tags['iamPrincipal/<key>'] -> principal_tags['<key>'], applied once per distinct tag set.
 PRINCIPAL_TAGS_SQL = (
-    "map_from_entries(list_transform(list_filter(map_entries(tags), "
-    "lambda e: starts_with(e.key, 'iamPrincipal/')), lambda e: {'key': substr(e.key, 14), 'value': e.value}))"
+    "map_from_entries(list_transform(list_filter(map_entries({m}), "
+    "lambda e: starts_with(e.key, 'iamPrincipal/')), lambda e: {{'key': substr(e.key, 14), 'value': e.value}}))"
 )
+
+
+def tag_columns(resource_tags: str | None, tags: str | None) -> str:
+    """The raw tag maps and their hash (NULL when the row has no tags). Rows carry only the hash;
+    the maps are kept once per distinct set (usage_tag_sets), so they are not re-written per row."""
+    rt = f"CAST({resource_tags} AS MAP(VARCHAR, VARCHAR))" if resource_tags else "CAST(NULL AS MAP(VARCHAR, VARCHAR))"
+    tg = f"CAST({tags} AS MAP(VARCHAR, VARCHAR))" if tags else "CAST(NULL AS MAP(VARCHAR, VARCHAR))"
+    present = " + ".join(f"cardinality(coalesce({c}, MAP {{}}))" for c in (resource_tags, tags) if c) or "0"
+    return (f"{rt} AS rt_raw, {tg} AS tags_raw,\n"
+            f"        CASE WHEN {present} > 0 THEN hash({resource_tags or 'NULL'}, {tags or 'NULL'}) END AS tag_set")
 
 
 def projection(cols: set[str]) -> str:
@@ -80,7 +91,6 @@ def projection(cols: set[str]) -> str:
     # Marketplace model name and the NULL-product-code check need it, first-party rows do not.
     product_name = ("CASE WHEN coalesce(line_item_product_code, '') NOT LIKE 'AmazonBedrock%' "
                     "THEN product['product_name'] END") if "product" in cols else "NULL"
-    principal_tags = PRINCIPAL_TAGS_SQL if "tags" in cols else "NULL"
     return f"""
         strftime(bill_billing_period_start_date, '%Y-%m') AS billing_period,
         CAST(bill_billing_period_start_date AS TIMESTAMP) AS period_start,
@@ -103,6 +113,5 @@ def projection(cols: set[str]) -> str:
             AS net_unblended_cost,
         {opt('line_item_resource_id')} AS resource_id,
         {opt('identity_line_item_id')} AS line_item_id,
-        CAST({opt('resource_tags')} AS MAP(VARCHAR, VARCHAR)) AS resource_tags,
-        CAST({principal_tags} AS MAP(VARCHAR, VARCHAR)) AS principal_tags
+        {tag_columns('resource_tags' if 'resource_tags' in cols else None, 'tags' if 'tags' in cols else None)}
     """

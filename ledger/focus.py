@@ -9,7 +9,7 @@ unblended cost and EffectiveCost after discounts; Marketplace models carry their
 
 from __future__ import annotations
 
-from ledger.cur_columns import PRINCIPAL_TAGS_SQL, TypeCheck, is_map, is_number, is_string, is_time
+from ledger.cur_columns import TypeCheck, is_map, is_number, is_string, is_time, tag_columns
 
 # Columns only a FOCUS export has; two of them decide.
 MARKERS = ("BilledCost", "ChargeCategory", "BillingPeriodStart", "ChargePeriodStart")
@@ -72,9 +72,7 @@ def projection(cols: set[str]) -> str:
     product_code = (f"coalesce(nullif(x_ServiceCode, ''), CASE WHEN NOT {marketplace} AND ServiceName ILIKE "
                     "'%Bedrock%' THEN 'AmazonBedrock' END)") if "x_ServiceCode" in cols else \
         f"CASE WHEN NOT {marketplace} AND ServiceName ILIKE '%Bedrock%' THEN 'AmazonBedrock' END"
-    tags = "CAST(Tags AS MAP(VARCHAR, VARCHAR))" if "Tags" in cols else "CAST(NULL AS MAP(VARCHAR, VARCHAR))"
-    principal_tags = PRINCIPAL_TAGS_SQL.replace("map_entries(tags)", "map_entries(Tags)") if "Tags" in cols \
-        else "NULL"
+    tags = "Tags" if "Tags" in cols else None  # resource tags and iamPrincipal/ tags share one map
     return f"""
         strftime(BillingPeriodStart, '%Y-%m') AS billing_period,
         CAST(BillingPeriodStart AS TIMESTAMP) AS period_start,
@@ -96,6 +94,5 @@ def projection(cols: set[str]) -> str:
         CAST({opt('EffectiveCost', 'BilledCost')} AS DOUBLE) AS net_unblended_cost,
         {opt('ResourceId')} AS resource_id,
         CAST(NULL AS VARCHAR) AS line_item_id,
-        {tags} AS resource_tags,
-        CAST({principal_tags} AS MAP(VARCHAR, VARCHAR)) AS principal_tags
+        {tag_columns(tags, tags)}
     """

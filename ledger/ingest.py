@@ -21,6 +21,7 @@ from ledger import audit, ingest_report, rollup, row_checks
 from ledger.errors import IngestError
 from ledger.ingest_report import IngestResult, PeriodSummary
 from ledger.parquet_files import check_parquet
+from ledger.cur_columns import PRINCIPAL_TAGS_SQL
 from ledger.principals import SQL_NORMALISE, SQL_TYPE
 from ledger.row_checks import FileScan, Flag, source_sql
 from ledger.sources import resolve
@@ -45,7 +46,7 @@ SELECT s.billing_period, s.usage_start, CAST(s.usage_start AS DATE), s.payer_acc
        s.pricing_unit, s.usage_amount, s.usage_amount * d.token_scale,
        s.unblended_cost, coalesce(s.net_unblended_cost, s.unblended_cost),
        s.resource_id, ?,
-       CASE WHEN s.line_item_id IS NOT NULL THEN hash(s.line_item_id) END, {{tag_set}}, d.modality, d.cache_ttl, d.base_model, d.base_model_id
+       CASE WHEN s.line_item_id IS NOT NULL THEN hash(s.line_item_id) END, s.tag_set, d.modality, d.cache_ttl, d.base_model, d.base_model_id
 FROM {{source}} s
 JOIN ut_dim d ON d.ut IS NOT DISTINCT FROM s.ut AND d.product_name IS NOT DISTINCT FROM s.product_name
     AND d.entity IS NOT DISTINCT FROM s.entity AND d.pricing_unit IS NOT DISTINCT FROM s.pricing_unit
@@ -54,21 +55,16 @@ JOIN principal_dim pr ON pr.principal_raw IS NOT DISTINCT FROM s.principal_raw
 """
 
 
-# A row without tags has no tag set; otherwise the hash of its two maps names the set.
-TAG_SET_SQL = ("CASE WHEN cardinality(coalesce({p}resource_tags, MAP {{}})) + cardinality(coalesce({p}principal_tags, "
-               "MAP {{}})) > 0 THEN hash({p}resource_tags, {p}principal_tags) END")
-
-
-def _tag_sets(store: Store, scan: FileScan, period: str) -> None:
-    """Add the file's distinct tag sets of this period that usage_tag_sets lacks."""
+def _tag_sets(store: Store, scans: list[FileScan], period: str) -> None:
+    """The period's distinct tag sets, from the checking pass's keys tables (maps shaped once each)."""
+    union = " UNION ALL ".join(f"SELECT tag_set, rt_raw, tags_raw FROM {s.keys_table} "
+                               f"WHERE keep AND billing_period = ? AND tag_set IS NOT NULL" for s in scans)
+    principal_tags = PRINCIPAL_TAGS_SQL.format(m="tags_raw")
     store.con.execute(
         f"""INSERT INTO usage_tag_sets
-            SELECT ?, t.tag_set, t.resource_tags, t.principal_tags FROM (
-                SELECT {TAG_SET_SQL.format(p='')} AS tag_set, any_value(resource_tags) AS resource_tags,
-                       any_value(principal_tags) AS principal_tags
-                FROM {_kept_source(scan, period)} GROUP BY 1) t
-            WHERE t.tag_set IS NOT NULL AND t.tag_set NOT IN (
-                SELECT tag_set FROM usage_tag_sets WHERE billing_period = ?)""", [period, period])
+            SELECT ?, tag_set, rt_raw, {principal_tags}
+            FROM (SELECT tag_set, any_value(rt_raw) AS rt_raw, any_value(tags_raw) AS tags_raw
+                  FROM ({union}) GROUP BY tag_set)""", [period] + [period] * len(scans))
 
 
 def _kept_source(scan: FileScan, period: str) -> str:
@@ -132,14 +128,13 @@ def _load_period(store: Store, period: str, scans: list[FileScan], *, sources: l
         con.execute("DELETE FROM usage_tag_sets WHERE billing_period = ?", [period])
         for s in scans:
             try:
-                con.execute(_INSERT.format(source=_kept_source(s, period), tag_set=TAG_SET_SQL.format(p="s."),
+                con.execute(_INSERT.format(source=_kept_source(s, period),
                                            charge_class=CHARGE_CLASS_SQL.format(t="s.line_item_type")),
                             [s.file.name])
-                if s.tagged:
-                    _tag_sets(store, s, period)
             except Exception as exc:
                 raise IngestError(s.file.name, f"cannot load the data ({exc})") from exc
             progress(s.periods.get(period, 0))
+        _tag_sets(store, scans, period)
         duplicates = _dedupe(store, period)
         if duplicates:
             flags.append(Flag(reason="duplicate_line_item", rows=duplicates, period=period,

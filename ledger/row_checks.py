@@ -50,11 +50,6 @@ class FileScan:
     keys_table: str = ""
     source_columns: dict[str, str] = field(default_factory=dict)  # internal -> file column, for messages
 
-    @property
-    def tagged(self) -> bool:
-        """Whether the file has tag columns at all (else there are no tag sets to store)."""
-        return bool({"resource_tags", "tags", "Tags"} & self.columns)
-
 
 def _rules(spill: str) -> dict[str, str]:
     """Refusal rules over the internal row shape: name -> condition (on kept rows)."""
@@ -96,6 +91,8 @@ def scan(store: Store, f: DataFile, rows: int, columns: set[str], projection: st
                    CASE WHEN keep THEN entity END AS entity, CASE WHEN keep THEN pricing_unit END AS pricing_unit,
                    CASE WHEN keep THEN product_region END AS product_region,
                    CASE WHEN keep THEN principal_raw END AS principal_raw,
+                   CASE WHEN keep THEN tag_set END AS tag_set,
+                   any_value(rt_raw) FILTER (WHERE keep) AS rt_raw, any_value(tags_raw) FILTER (WHERE keep) AS tags_raw,
                    count(*) AS n,
                    count(*) FILTER (WHERE keep AND null_code) AS n_null_code,
                    count(*) FILTER (WHERE keep AND {usage} AND unblended_cost < 0) AS n_negative_usage,
