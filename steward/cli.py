@@ -197,6 +197,8 @@ def models_sync(
     """Discover models (ListFoundationModels) and where each system inference profile routes
     (ListInferenceProfiles); new models without a catalog entry are unreviewed. Also lists billing
     names in the ingested CUR that the model-name map lacks."""
+    from datetime import datetime, timezone
+
     import boto3
 
     from ledger.model_names import unmapped_in_store
@@ -208,7 +210,8 @@ def models_sync(
         with store_for(s.db) as store:
             unmapped = unmapped_in_store(store)
             result = sync_models(store, client_factory=lambda r: boto3.client("bedrock", region_name=r),
-                                 regions=regions, actor=s.operator())
+                                 regions=regions, actor=s.operator(),
+                                 now=datetime.now(timezone.utc).replace(tzinfo=None))
     except StewardError as exc:
         raise _fail(exc) from None
     console.print(f"{result.discovered} model(s) listed in {', '.join(result.regions)}; "
