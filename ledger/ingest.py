@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,26 @@ def _load_period(store: Store, period: str, scans: list[FileScan], *, sources: l
     return summary, flags
 
 
+# DuckDB's default memory limit is 80% of the machine: an ingest would keep a large share of its
+# input cached. Bounded, it spills to the store's temp directory instead, so peak memory does not
+# grow with the input. Row order in the store carries no meaning, so DuckDB need not keep it.
+INGEST_MEMORY_LIMIT = "1GB"
+
+
+@contextmanager
+def _bounded_memory(store: Store, limit: str | None) -> Iterator[None]:
+    settings = ("memory_limit", "preserve_insertion_order")
+    before = {k: store.scalar(f"SELECT current_setting('{k}')") for k in settings}
+    if limit:
+        store.con.execute(f"SET memory_limit = '{limit}'")
+    store.con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            store.con.execute(f"SET {k} = '{v}'" if isinstance(v, str) else f"SET {k} = {v}")
+
+
 def ingest(
     store: Store,
     sources: list[str],
@@ -164,19 +185,39 @@ def ingest(
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
     strict: bool = False,
+    memory_limit: str | None = INGEST_MEMORY_LIMIT,
 ) -> IngestResult:
     """Ingest CUR 2.0 (or FOCUS 1.x) Parquet. Any bad file aborts the run before the store changes;
     with `strict`, so does anything the report would flag."""
     if workdir is None and any(s.startswith("s3://") for s in sources):
         with tempfile.TemporaryDirectory(prefix="steward-s3-") as tmp:
             return ingest(store, sources, actor=actor, s3_client=s3_client, workdir=Path(tmp),
-                          progress=progress, now=now, strict=strict)
+                          progress=progress, now=now, strict=strict, memory_limit=memory_limit)
     started = time.perf_counter()
     ignored: list[str] = []
     files = resolve(sources, s3_client=s3_client, workdir=workdir, ignored=ignored)
     checked = [check_parquet(f) for f in files]
-    scans = [row_checks.scan(store, c.file, c.rows, c.columns, c.projection, i, c.source_columns)
-             for i, c in enumerate(checked)]
+    with _bounded_memory(store, memory_limit):
+        scans: list[FileScan] = []
+        try:
+            for i, c in enumerate(checked):
+                scans.append(row_checks.scan(store, c.file, c.rows, c.columns, c.projection, i, c.source_columns))
+            summaries = _load(store, scans, sources=sources, actor=actor, now=now, strict=strict,
+                              progress=progress)
+        finally:
+            for s in scans:
+                store.con.execute(f"DROP TABLE IF EXISTS {s.keys_table}")
+    total_rows = sum(s.rows for s in scans)
+    return IngestResult(
+        periods=summaries, files=len(scans), rows_read=total_rows,
+        bedrock_rows=sum(s.bedrock_rows for s in summaries), seconds=time.perf_counter() - started,
+        warnings=ingest_report.warnings(checked, ignored), strict=strict,
+    )
+
+
+def _load(store: Store, scans: list[FileScan], *, sources: list[str], actor: str, now: datetime | None,
+          strict: bool, progress: Callable[[int, int], None] | None) -> list[PeriodSummary]:
+    """After every file passed its checks: refuse flags under --strict, then replace each period."""
     by_period: dict[str, list[FileScan]] = {}
     for s in scans:
         for period in s.periods:
@@ -187,7 +228,6 @@ def ingest(
             raise IngestError(flags[0].file or sources[0], f"--strict: {flags[0].detail}")
         for period, period_scans in sorted(by_period.items()):
             _strict_duplicates(store, period_scans, period)
-    warnings = ingest_report.warnings(checked, ignored)
     total_rows = sum(s.rows for s in scans)
     done = [0]
 
@@ -198,18 +238,10 @@ def ingest(
 
     dims = _build_dims(store, scans)
     summaries: list[PeriodSummary] = []
-    try:
-        for period in sorted(by_period):
-            period_scans = by_period[period]
-            totals, dup_flags = _load_period(store, period, period_scans, sources=sources, actor=actor,
-                                             now=now, progress=step)
-            summaries.append(ingest_report.summarise(store, period, period_scans, dims,
-                                                     [f for f in flags if f.period == period] + dup_flags, totals))
-    finally:
-        for s in scans:
-            store.con.execute(f"DROP TABLE IF EXISTS {s.keys_table}")
-    return IngestResult(
-        periods=summaries, files=len(scans), rows_read=total_rows,
-        bedrock_rows=sum(s.bedrock_rows for s in summaries), seconds=time.perf_counter() - started,
-        warnings=warnings, strict=strict,
-    )
+    for period in sorted(by_period):
+        period_scans = by_period[period]
+        totals, dup_flags = _load_period(store, period, period_scans, sources=sources, actor=actor,
+                                         now=now, progress=step)
+        summaries.append(ingest_report.summarise(store, period, period_scans, dims,
+                                                 [f for f in flags if f.period == period] + dup_flags, totals))
+    return summaries

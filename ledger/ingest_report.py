@@ -95,6 +95,7 @@ def summarise(store: Store, period: str, scans: list[FileScan], dims: UsageDims,
 
 
 def warnings(checked: list[Any], ignored: list[str]) -> list[str]:
+    """What the operator should know about the export itself (not about rows)."""
     out = [
         f"{c.file.name}: no IAM principal column; enable INCLUDE_IAM_PRINCIPAL_DATA in the "
         "export to attribute spend by caller"
