@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from ledger.errors import IngestError
 from ledger.sources import DataFile
 from ledger.store import Store
-from ledger.usage_types import CHARGE_CLASS_SQL, KEEP_SQL, MAX_USAGE_TYPE_CHARS, NULL_CODE_BEDROCK_SQL
+from ledger.usage_types import CHARGE_CLASS_SQL, KEEP_SQL, MAX_USAGE_TYPE_CHARS
 
 # Beyond these a figure is an export error, not spend: no single Bedrock line item (one usage
 # type, one hour or day, one account) costs ten million dollars or meters 10^12 units.
@@ -52,15 +52,32 @@ class FileScan:
 
 
 def _rules(spill: str) -> dict[str, str]:
-    """Refusal rules over the internal row shape: name -> condition (on kept rows)."""
+    """Refusal rules over the internal row shape: name -> condition (on kept rows). Used to name
+    the offending rows once the keys table showed a rule is broken."""
     return {
         "missing": "(usage_start IS NULL OR nullif(account_id, '') IS NULL OR nullif(ut, '') IS NULL "
-                   "OR billing_period IS NULL)",
+                   "OR billing_period IS NULL OR unblended_cost IS NULL)",
         "nonfinite": "(NOT isfinite(coalesce(usage_amount, 0)) OR NOT isfinite(coalesce(unblended_cost, 0)) "
                      "OR NOT isfinite(coalesce(net_unblended_cost, 0)))",
         "absurd": f"(abs(usage_amount) > {MAX_ABS_AMOUNT} OR abs(unblended_cost) > {MAX_ABS_COST_USD} "
                   f"OR abs(net_unblended_cost) > {MAX_ABS_COST_USD})",
         "outside": f"(usage_start < period_start - {spill} OR usage_start >= period_start + INTERVAL 1 MONTH + {spill})",
+        "too_long": f"(length(ut) > {MAX_USAGE_TYPE_CHARS})",
+    }
+
+
+def _group_rules(spill: str) -> dict[str, str]:
+    """The same rules over one group of the keys table (its counts, minima and maxima): a rule is
+    broken in the file exactly when it is broken in some group. Cheaper than per-row conditions."""
+    figures = ("cost", "net", "amount")
+    nonfinite = " OR ".join(f"NOT isfinite(coalesce({x}_{m}, 0))" for x in ("min", "max") for m in figures)
+    absurd = " OR ".join(f"abs({x}_{m}) > {MAX_ABS_AMOUNT if m == 'amount' else MAX_ABS_COST_USD}"
+                         for x in ("min", "max") for m in figures)
+    return {
+        "missing": "(no_start + no_account + no_cost > 0 OR nullif(ut, '') IS NULL OR billing_period IS NULL)",
+        "nonfinite": f"({nonfinite})",
+        "absurd": f"({absurd})",
+        "outside": f"(min_start < period_start - {spill} OR max_start >= period_start + INTERVAL 1 MONTH + {spill})",
         "too_long": f"(length(ut) > {MAX_USAGE_TYPE_CHARS})",
     }
 
@@ -79,39 +96,41 @@ def scan(store: Store, f: DataFile, rows: int, columns: set[str], projection: st
     broken, naming rows and column; records flags."""
     s = FileScan(f, rows, columns, projection, keys_table=f"scan_keys_{idx}", source_columns=source_columns or {})
     spill = f"INTERVAL {SPILL_DAYS} DAY"
-    rules = _rules(spill)
-    counts = ",\n".join(f"count(*) FILTER (WHERE keep AND {cond}) AS n_{name}" for name, cond in rules.items())
-    usage = CHARGE_CLASS_SQL.format(t="line_item_type") + " = 'usage'"
+    kept = ("ut", "product_name", "entity", "pricing_unit", "product_region", "principal_raw", "tag_set",
+            "line_item_type")
     try:
         store.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {s.keys_table} AS
-            WITH src AS (SELECT *, {KEEP_SQL} AS keep, {NULL_CODE_BEDROCK_SQL} AS null_code FROM ({source_sql(f, projection)}))
-            SELECT billing_period, keep,
-                   CASE WHEN keep THEN ut END AS ut, CASE WHEN keep THEN product_name END AS product_name,
-                   CASE WHEN keep THEN entity END AS entity, CASE WHEN keep THEN pricing_unit END AS pricing_unit,
-                   CASE WHEN keep THEN product_region END AS product_region,
-                   CASE WHEN keep THEN principal_raw END AS principal_raw,
-                   CASE WHEN keep THEN tag_set END AS tag_set,
+            WITH src AS (SELECT *, {KEEP_SQL} AS keep FROM ({source_sql(f, projection)}))
+            SELECT billing_period, keep, {', '.join(f'CASE WHEN keep THEN {c} END AS {c}' for c in kept)},
+                   CASE WHEN keep THEN nullif(product_code, '') IS NULL END AS null_code,
                    any_value(rt_raw) FILTER (WHERE keep) AS rt_raw, any_value(tags_raw) FILTER (WHERE keep) AS tags_raw,
-                   count(*) AS n,
-                   count(*) FILTER (WHERE keep AND null_code) AS n_null_code,
-                   count(*) FILTER (WHERE keep AND {usage} AND unblended_cost < 0) AS n_negative_usage,
-                   {counts}
+                   count(*) AS n, min(period_start) AS period_start,
+                   count(*) - count(usage_start) AS no_start, count(*) - count(nullif(account_id, '')) AS no_account,
+                   count(*) - count(unblended_cost) AS no_cost,
+                   min(usage_start) AS min_start, max(usage_start) AS max_start,
+                   min(unblended_cost) AS min_cost, max(unblended_cost) AS max_cost,
+                   min(net_unblended_cost) AS min_net, max(net_unblended_cost) AS max_net,
+                   min(usage_amount) AS min_amount, max(usage_amount) AS max_amount,
+                   count(*) FILTER (WHERE unblended_cost < 0) AS n_negative
             FROM src GROUP BY ALL""")
     except Exception as exc:  # duckdb raises several types for corrupt pages
         raise IngestError(f.name, f"cannot read the data ({exc})") from exc
-    totals = store.dicts(
-        f"""SELECT {', '.join(f'sum(n_{r})::BIGINT AS {r}' for r in rules)} FROM {s.keys_table}""")[0]
-    for name in rules:
-        if totals[name]:
-            _refuse(store, s, name, rules[name], totals[name])
+    group_rules = _group_rules(spill)
+    broken = store.dicts(f"SELECT {', '.join(f'bool_or({c}) AS {r}' for r, c in group_rules.items())} "
+                         f"FROM {s.keys_table} WHERE keep")[0]
+    for name, cond in _rules(spill).items():
+        if broken[name]:
+            _refuse(store, s, name, cond)
     _periods(store, s)
     _flags(store, s)
     return s
 
 
-def _refuse(store: Store, s: FileScan, rule: str, cond: str, n: int) -> None:
+def _refuse(store: Store, s: FileScan, rule: str, cond: str) -> None:
     """Name the first rows that break `rule` (row numbers from 1) and the column, then raise."""
+    n = store.scalar(f"""SELECT count(*) FROM (SELECT *, {KEEP_SQL} AS keep FROM ({source_sql(s.file, s.projection)}))
+                         WHERE keep AND {cond}""")
     sample = store.dicts(
         f"""SELECT file_row_number + 1 AS row, * FROM (
                 SELECT *, {KEEP_SQL} AS keep FROM ({source_sql(s.file, s.projection, row_numbers=True)}))
@@ -119,7 +138,8 @@ def _refuse(store: Store, s: FileScan, rule: str, cond: str, n: int) -> None:
     rows = ", ".join(str(r["row"]) for r in sample) + (" ..." if n > len(sample) else "")
     first = sample[0] if sample else {}
     if rule == "missing":
-        col = next((c for c in ("usage_start", "account_id", "ut", "billing_period") if not first.get(c)), "ut")
+        col = next((c for c in ("usage_start", "account_id", "ut", "billing_period", "unblended_cost")
+                    if first.get(c) in (None, "")), "ut")
         problem = (f"{n} Bedrock row(s) have no {_name(s, col)} (rows {rows}); a Bedrock line item always has "
                    "a usage start, usage account, usage type and billing period")
     elif rule in ("nonfinite", "absurd"):
@@ -190,14 +210,15 @@ def lookalike(principal: str) -> str | None:
 
 
 def _flags(store: Store, s: FileScan) -> None:
-    for period, n in store.rows(f"""SELECT billing_period, sum(n_negative_usage)::BIGINT FROM {s.keys_table}
-                                     WHERE keep GROUP BY 1 HAVING sum(n_negative_usage) > 0 ORDER BY 1"""):
+    usage = CHARGE_CLASS_SQL.format(t="line_item_type") + " = 'usage'"
+    for period, n in store.rows(f"""SELECT billing_period, sum(n_negative)::BIGINT FROM {s.keys_table}
+                                     WHERE keep AND {usage} GROUP BY 1 HAVING sum(n_negative) > 0 ORDER BY 1"""):
         s.flags.append(Flag(reason="negative_usage_cost", rows=n, period=period, file=s.file.name,
                             detail=f"{n} Usage row(s) with a negative cost (kept; credits and refunds are "
                                    "separate line item types, so a negative Usage cost is unusual)"))
     for period, n, uts in store.rows(
-            f"""SELECT billing_period, sum(n_null_code)::BIGINT, list(DISTINCT ut ORDER BY ut)[:5]
-                FROM {s.keys_table} WHERE keep AND n_null_code > 0 GROUP BY 1 ORDER BY 1"""):
+            f"""SELECT billing_period, sum(n)::BIGINT, list(DISTINCT ut ORDER BY ut)[:5]
+                FROM {s.keys_table} WHERE keep AND null_code GROUP BY 1 ORDER BY 1"""):
         s.flags.append(Flag(reason="null_product_code", rows=n, period=period, file=s.file.name,
                             detail=f"{n} row(s) with no product code kept as Bedrock because their usage type "
                                    f"or product name says so ({', '.join(uts)})"))
