@@ -28,8 +28,8 @@ CREATE TABLE IF NOT EXISTS bedrock_usage (
     billing_model       VARCHAR,            -- model name as billed ('Claude4.6Sonnet', 'Claude 3 Haiku')
     model_id            VARCHAR,            -- resolved Bedrock model id, NULL when unmapped
     model_family        VARCHAR,
-    kind                VARCHAR NOT NULL,   -- input | output | cache_read | cache_write | embedding |
-                                            -- guardrail | provisioned | image | other
+    kind                VARCHAR NOT NULL,   -- model tokens: input | output | cache_read | cache_write |
+                                            -- embedding; else its own kind (ledger/usage_types.py OTHER_KINDS)
     tier                VARCHAR NOT NULL,   -- standard | batch | flex | priority | latency-optimized | reserved
     routing             VARCHAR NOT NULL,   -- in-region | geo | global
     pricing_unit        VARCHAR,
@@ -38,9 +38,28 @@ CREATE TABLE IF NOT EXISTS bedrock_usage (
     unblended_cost      DOUBLE NOT NULL,
     net_unblended_cost  DOUBLE NOT NULL,
     resource_id         VARCHAR,
-    resource_tags       MAP(VARCHAR, VARCHAR),
-    principal_tags      MAP(VARCHAR, VARCHAR),
-    source_file         VARCHAR
+    source_file         VARCHAR,
+    line_item_key       UBIGINT,            -- hash(identity_line_item_id): with usage_start, one line item
+    tag_set             UBIGINT,            -- the row's tags in usage_tag_sets; NULL when it has none
+    modality            VARCHAR,            -- text | speech | audio | image | video | document, when billed apart
+    cache_ttl           VARCHAR,            -- cache writes: 5m | 1h
+    base_model          VARCHAR,            -- custom models and customization: the base model as billed
+    base_model_id       VARCHAR             -- ... and its Bedrock model id
+);
+"""
+
+# Columns added to bedrock_usage after stores were first created: Store.ensure_schema adds them.
+USAGE_ADDED_COLUMNS = {"line_item_key": "UBIGINT", "tag_set": "UBIGINT", "modality": "VARCHAR",
+                       "cache_ttl": "VARCHAR", "base_model": "VARCHAR", "base_model_id": "VARCHAR"}
+
+# Tags live beside the rows, one row per distinct set per period: per-row MAP columns made ingest
+# write every map again (the largest cost in the profile), and most rows share a handful of sets.
+TAGS_DDL = """
+CREATE TABLE IF NOT EXISTS usage_tag_sets (
+    billing_period      VARCHAR NOT NULL,
+    tag_set             UBIGINT NOT NULL,        -- hash of the raw maps; bedrock_usage.tag_set
+    resource_tags       MAP(VARCHAR, VARCHAR),   -- CUR resource_tags (user_<key>, aws_<key>)
+    principal_tags      MAP(VARCHAR, VARCHAR)    -- tags['iamPrincipal/<key>'] without the prefix
 );
 """
 
@@ -279,5 +298,5 @@ CREATE TABLE IF NOT EXISTS model_lifecycle (
 );
 """
 
-ALL_DDL = (USAGE_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
+ALL_DDL = (USAGE_DDL, TAGS_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
            ROUTES_DDL, LIFECYCLE_DDL)

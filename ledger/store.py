@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from ledger.errors import StoreError
-from ledger.schema import ALL_DDL, SCHEMA_VERSION
+from ledger.schema import ALL_DDL, SCHEMA_VERSION, USAGE_ADDED_COLUMNS
 
 
 
@@ -52,6 +52,8 @@ class Store:
         """Create every table and view that is missing (ledger.schema) and record the version."""
         for ddl in ALL_DDL:
             self.con.execute(ddl)
+        for col, sql_type in USAGE_ADDED_COLUMNS.items():  # stores created before these columns existed
+            self.con.execute(f"ALTER TABLE bedrock_usage ADD COLUMN IF NOT EXISTS {col} {sql_type}")
         self.con.execute(
             "INSERT OR REPLACE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)]
         )
