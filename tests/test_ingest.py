@@ -72,7 +72,7 @@ def store(tmp_path: Path) -> Store:
 def snapshot(store: Store) -> str:
     """A digest of every table the ingest may touch."""
     h = hashlib.sha256()
-    for table in ("bedrock_usage", "usage_daily", "ingested_periods", "audit_log"):
+    for table in ("bedrock_usage", "usage_tag_sets", "usage_daily", "ingested_periods", "audit_log"):
         rows = store.rows(f"SELECT * FROM {table} ORDER BY ALL")
         h.update(repr(rows).encode())
     return h.hexdigest()

@@ -3,7 +3,6 @@ are reported and refused under --strict. Expected figures are computed here from
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -17,6 +16,7 @@ from ledger.row_checks import MAX_ABS_AMOUNT, MAX_ABS_COST_USD, lookalike
 from ledger.store import Store
 from tests import curfile
 from tests.curfile import line
+from tests.test_ingest import snapshot, store  # noqa: F401 - the store fixture
 
 ROLE = "arn:aws:sts::111122223333:assumed-role/app-role/s1"
 SCHEMA = curfile.SCHEMA.append(pa.field("identity_line_item_id", pa.string()))
@@ -36,20 +36,6 @@ def good_rows() -> list[dict]:
 
 def write(tmp_path: Path, rows: list[dict], name: str = "cur.parquet") -> str:
     return str(curfile.write(tmp_path / name, rows, SCHEMA))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(tmp_path / "steward.duckdb")
-    yield s
-    s.close()
-
-
-def snapshot(store: Store) -> str:
-    h = hashlib.sha256()
-    for table in ("bedrock_usage", "usage_daily", "ingested_periods", "audit_log"):
-        h.update(repr(store.rows(f"SELECT * FROM {table} ORDER BY ALL")).encode())
-    return h.hexdigest()
 
 
 def bedrock_usage_cost(rows: list[dict]) -> float:
