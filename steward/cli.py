@@ -223,7 +223,7 @@ def models_sync(
         console.print(f"{len(unmapped)} billing name(s) in the CUR that the model-name map lacks (add them under "
                       "`model_names:` in the org file):", highlight=False)
         for name, items, usd in unmapped:
-            console.print(f"  {_short(name)}: {items:,} line item(s), {_money(usd)}", markup=False, highlight=False)
+            console.print(f"  {_short(name)}: {items:,} line item(s), {money(usd)}", markup=False, highlight=False)
     for r, msg in {**result.regions_failed, **result.profiles_failed}.items():
         err.print(f"[yellow]{r}: {msg}[/]")
     if result.regions_failed and len(result.regions_failed) == len(regions):

@@ -106,5 +106,7 @@ def test_models_sync_reports_billing_names_the_map_lacks(tmp_path: Path, monkeyp
     monkeypatch.setattr(boto3, "client", lambda *a, **k: NoRegions()(k.get("region_name", "us-east-1")))
     result = CliRunner().invoke(cli.app, ["--db", str(db), "--as-of", "2026-10-05", "models", "sync",
                                           "--region", "us-east-1"])
-    assert "Zeta-Ultra-7" in result.output and "2 line item(s), $4.00" in result.output, result.output
+    from tools.display import money
+
+    assert "Zeta-Ultra-7" in result.output and f"2 line item(s), {money(2.5 + 1.5)}" in result.output, result.output
     assert "NovaLite" not in result.output.split("lacks")[-1]
