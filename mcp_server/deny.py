@@ -13,7 +13,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, INVALID_REQUEST
 from mcp_types import Resource as McpResource
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 import ledger.access
 from agent.config import AgentConfig
@@ -21,6 +21,7 @@ from ledger.errors import StewardError
 from ledger.store import Store
 from mcp_server import grants
 from mcp_server.access import ResultCache, StoreAccess
+from mcp_server.changes import GrantWatch
 from tools import toolset
 from tools.context import ToolContext
 
@@ -29,6 +30,7 @@ ContextFactory = Callable[[Store, str], ToolContext]
 
 ASK = "ask"
 IAM_URI = "steward://iam-policy/"
+LISTS = ("tools/list", "resources/list", "resources/templates/list", "prompts/list")
 ATTACHED = ("tools/list", "tools/call", "resources/list", "resources/read", "resources/templates/list",
             "prompts/list", "prompts/get")
 
@@ -75,6 +77,7 @@ class ServerState:
         self.factory = factory
         self.email = email.strip().lower() if email else None
         self.agent_config = agent_config
+        self.watch: GrantWatch | None = None  # set by build_server: who to tell when grants change
         self._views: dict[str, tuple[tuple[int, date], CallerView]] = {}
 
     def identity(self) -> str:
@@ -116,6 +119,9 @@ class DefaultDeny:
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
         if ctx.method not in ATTACHED:
             return await call_next(ctx)
+        if ctx.method in LISTS and (ctx.params or {}).get("cursor") is not None:
+            raise MCPError(code=INVALID_PARAMS, message="invalid cursor: Steward returns every item in one page "
+                                                        "and never gives a nextCursor; list again without a cursor")
         email = self.steward.identity()
         cur = self.steward.access.acquire()
         try:
@@ -123,6 +129,8 @@ class DefaultDeny:
                 view = await self.steward.view_for(email, cur)
             except StewardError as exc:  # e.g. the person left the registry
                 raise MCPError(code=INVALID_REQUEST, message=str(exc)) from None
+            if self.steward.watch is not None:
+                self.steward.watch.seen(email, getattr(ctx, "session", None), view.granted)
             if ctx.method == "tools/call":
                 name = (ctx.params or {}).get("name")
                 if name not in view.names:
@@ -130,6 +138,12 @@ class DefaultDeny:
             token = _view.set(view)
             try:
                 result = await call_next(ctx)
+            except MCPError:
+                raise
+            except ValueError as exc:  # the SDK's "Unknown prompt" / "Error rendering prompt": say what is wrong
+                if ctx.method != "prompts/get":
+                    raise
+                raise MCPError(code=INVALID_PARAMS, message=_prompt_problem(exc)) from None
             finally:
                 _view.reset(token)
             if ctx.method == "tools/list":
@@ -144,6 +158,14 @@ class DefaultDeny:
             return result
         finally:
             self.steward.access.release(cur)
+
+
+def _prompt_problem(exc: ValueError) -> str:
+    """The reason a prompt could not be rendered (a missing or badly typed argument), for the client."""
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        return "; ".join(f"argument '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}" for e in cause.errors())
+    return str(cause or exc)
 
 
 def _field(item: Any, wire: str, attr: str) -> Any:

@@ -10,7 +10,9 @@ works (a `Mount("/mcp", ...)` would make Starlette redirect POST /mcp to /mcp/, 
 not follow). Its session manager must run for the app's lifetime: uvicorn's lifespan does that when
 the app is served alone; a host app enters `mcp.lifespan()` in its own lifespan.
 
-No token or a wrong, revoked or unknown-person token gets 401 before any MCP message is read.
+No token or a wrong, revoked or unknown-person token gets 401 before any MCP message is read; its
+body and WWW-Authenticate error_description say how to get a token (mcp_server.discovery), and the
+OAuth discovery paths say that Steward uses static bearer tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
@@ -33,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 from agent.config import AgentConfig
 from ledger.store import Store
 from mcp_server.auth import StoreTokenVerifier
+from mcp_server.discovery import discovery_answer, explain_401, is_discovery, send_answer
 from mcp_server.server import ContextFactory, StoreAccess, build_server
 
 ENDPOINT = "/mcp"
@@ -42,8 +47,11 @@ class McpHttpApp:
     """ASGI: the Steward MCP endpoint (streamable HTTP, bearer auth)."""
 
     def __init__(self, server: MCPServer, *, host: str, json_response: bool, stateless: bool,
-                 transport_security: TransportSecuritySettings | None) -> None:
+                 transport_security: TransportSecuritySettings | None, public_url: str | None = None,
+                 watch_seconds: float = 1.0) -> None:
         self.server = server
+        self.public_url = public_url
+        self.watch_seconds = watch_seconds
         self._app = server.streamable_http_app(streamable_http_path=ENDPOINT, host=host,
                                                json_response=json_response, stateless_http=stateless,
                                                transport_security=transport_security)
@@ -56,18 +64,25 @@ class McpHttpApp:
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
         """Run the session manager; a host app enters this in its own lifespan."""
-        async with self.session_manager.run():
+        async with self.session_manager.run(), anyio.create_task_group() as tasks:
+            watch = getattr(self.server, "steward").watch
+            if watch is not None:  # tell open sessions when a person's grants change
+                tasks.start_soon(watch.run, self.watch_seconds)
             self._running = True
             try:
                 yield
             finally:
                 self._running = False
+                tasks.cancel_scope.cancel()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan_protocol(receive, send)
             return
         if scope["type"] == "http":
+            if is_discovery(scope["path"]):  # OAuth discovery: say that Steward uses static tokens
+                await send_answer(send, discovery_answer(scope["path"], self._resource_url(scope)))
+                return
             if not self._running:
                 await JSONResponse({"error": "MCP session manager is not running: enter "
                                              "McpHttpApp.lifespan() in the host app's lifespan"},
@@ -75,7 +90,14 @@ class McpHttpApp:
                 return
             # Whatever path routed the request here, it is the MCP endpoint.
             scope = {**scope, "path": ENDPOINT, "raw_path": ENDPOINT.encode(), "root_path": ""}
+            send = explain_401(scope, send)
         await self._app(scope, receive, send)
+
+    def _resource_url(self, scope: Scope) -> str:
+        if self.public_url:
+            return self.public_url
+        host = next((v.decode() for k, v in scope.get("headers") or [] if k == b"host"), "127.0.0.1")
+        return f"{scope.get('scheme', 'http')}://{host}{ENDPOINT}"
 
     async def _lifespan_protocol(self, receive: Receive, send: Send) -> None:
         """Served alone (uvicorn): run the session manager between startup and shutdown."""
@@ -101,8 +123,8 @@ def build_http_app(store: Store, contexts: ContextFactory, *, host: str = "127.0
     host: the address the server binds; on 127.0.0.1/localhost the SDK's DNS-rebinding protection
     is on (Host and Origin headers must name the loopback). public_url: the endpoint's external URL
     behind a reverse proxy (https://steward.example.com/mcp): its host and origin are allowed too.
-    Tokens are Steward's own (no OAuth): the server publishes no OAuth protected-resource
-    metadata, so clients send the configured Authorization header. registry_ttl: how stale a
+    Tokens are Steward's own (no OAuth): the protected-resource metadata lists no authorization
+    server, and clients that try OAuth anyway are told how to get a token (mcp_server.discovery). registry_ttl: how stale a
     grant, revocation or registry change made in this process outside MCP may be, in seconds
     (StoreAccess).
     result_cache_ttl: how long a read result may be reused while the store is unchanged (ResultCache)."""
@@ -115,7 +137,8 @@ def build_http_app(store: Store, contexts: ContextFactory, *, host: str = "127.0
     if transport_security is None and public_url and host in LOOPBACK:
         transport_security = _behind_proxy(public_url)
     return McpHttpApp(server, host=host, json_response=json_response, stateless=stateless,
-                      transport_security=transport_security)
+                      transport_security=transport_security, public_url=public_url,
+                      watch_seconds=max(registry_ttl, 0.2))
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

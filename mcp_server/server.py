@@ -24,15 +24,18 @@ prompts; this one assembles them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import metadata
 
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import InMemorySubscriptionBus
 
 from agent.config import AgentConfig
 from ledger.store import Store
 from mcp_server.access import ResultCache, StoreAccess
+from mcp_server.changes import GrantWatch, advertise_list_changed
 from mcp_server.deny import ASK, ContextFactory, DefaultDeny, ServerState
 from mcp_server.prompts import add_prompts
 from mcp_server.resources import add_resources, policy_resources
@@ -53,6 +56,14 @@ INSTRUCTIONS = (
 # Tool lists differ per caller and change when a grant does: clients must not reuse them.
 NO_CACHE = {m: CacheHint(ttl_ms=0, scope="private")
             for m in ("tools/list", "resources/list", "resources/templates/list", "resources/read", "prompts/list")}
+
+
+def package_version() -> str:
+    """serverInfo.version: the installed bedrock-steward version."""
+    try:
+        return metadata.version("bedrock-steward")
+    except metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 def _offline() -> AgentConfig:
@@ -78,11 +89,15 @@ def build_server(store: Store | StoreAccess, contexts: ContextFactory, *, email:
         fixed = agent_config
         agent_config = lambda: fixed  # noqa: E731
     steward = ServerState(access, contexts, email, agent_config or _offline, ResultCache(result_cache_ttl))
+    bus = InMemorySubscriptionBus()
+    steward.watch = GrantWatch(access, bus)
     tools = [registry_tool(steward, t) for t in toolset.all_tools()] + [ask_tool(steward)]
-    server = MCPServer(name, title="Bedrock Steward", instructions=INSTRUCTIONS, tools=tools,
-                       token_verifier=token_verifier, auth=auth,
+    server = MCPServer(name, version=package_version(), title="Bedrock Steward", instructions=INSTRUCTIONS,
+                       tools=tools, token_verifier=token_verifier, auth=auth, subscriptions=bus,
                        middleware=[DefaultDeny(steward, extra_resources=policy_resources)],
                        cache_hints=NO_CACHE, log_level="WARNING")
+    advertise_list_changed(server)
+    server.steward = steward  # type: ignore[attr-defined]  # the HTTP app's lifespan runs steward.watch
     add_resources(server)
     add_prompts(server)
     return server

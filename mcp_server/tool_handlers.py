@@ -15,6 +15,7 @@ from mcp_types import INTERNAL_ERROR, CallToolResult, TextContent, ToolAnnotatio
 from pydantic import BaseModel, ConfigDict, Field
 
 from ledger.errors import StewardError
+from mcp_server import schemas
 from mcp_server.deny import ASK, CallerView, ServerState, current_view, unknown_tool
 from tools import toolset
 from tools.errors import ToolError
@@ -83,7 +84,8 @@ def _result(model: BaseModel) -> CallToolResult:
 
 def _metadata(result_model: type[BaseModel]) -> FuncMetadata:
     # output_schema without output_model: advertised, and the SDK does not re-validate each result.
-    return FuncMetadata(arg_model=_RawArguments, output_schema=result_model.model_json_schema(mode="serialization"))
+    return FuncMetadata(arg_model=_RawArguments,
+                        output_schema=schemas.output_schema(result_model.model_json_schema(mode="serialization")))
 
 
 def _run(steward: ServerState, view: CallerView, name: str, arguments: dict[str, Any]) -> BaseModel:
@@ -117,7 +119,7 @@ def registry_tool(steward: ServerState, t: toolset.Tool) -> McpTool:
 
     return McpTool(
         fn=handler, name=t.name, title=annotations(t).title, description=t.description,
-        parameters=t.input_schema(), fn_metadata=_metadata(t.result_model),
+        parameters=schemas.input_schema(t.input_schema()), fn_metadata=_metadata(t.result_model),
         is_async=True, context_kwarg="ctx", annotations=annotations(t))
 
 
@@ -159,7 +161,7 @@ def ask_tool(steward: ServerState) -> McpTool:
         description="Ask Steward a question in plain language (spend, estimates, models, drift, tasks). "
                     "The agent answers from the same tools, in your scope, and returns the answer text "
                     "with the tool calls (facts) every figure comes from and how fresh the data is.",
-        parameters=AskArgs.model_json_schema(),
+        parameters=schemas.input_schema(AskArgs.model_json_schema()),
         fn_metadata=_metadata(Answer),
         is_async=True, context_kwarg="ctx",
         # Read-only: the agent reads through the caller's tools. Closed world: its domain is the

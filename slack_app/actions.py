@@ -5,7 +5,12 @@ A button is only a shortcut. Every click and every modal submission re-checks th
 persona on the server: the identity middleware resolved the user from the signed request, the click
 handler checks the tool's personas before opening a modal (a refusal is audited), and the submission
 goes through toolset.call, which checks again and audits a refusal. Nothing in a payload (button
-value, private_metadata) can choose who is acting.
+value, private_metadata) can choose who is acting; a button value is a short key (the model, the
+product) and the rest is looked up when the modal opens.
+
+Acknowledge first: a click is acknowledged before anything else and its modal opened at once (Slack's
+trigger_id lasts 3 s); a submission is validated (persona, the tool's argument rules), acknowledged
+with its errors in the modal or closed, and only then written, off the acknowledgement path.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,7 +29,8 @@ from slack_app import blocks as kit
 from slack_app.runtime import Runtime
 from tools import toolset
 from tools.caller import Caller
-from tools.errors import NotAllowed, ToolError
+from tools.context import ToolContext
+from tools.errors import ToolError
 
 log = logging.getLogger("steward.slack")
 
@@ -43,10 +50,6 @@ def _value(action: dict) -> dict:
         return parsed if isinstance(parsed, dict) else {}
     except ValueError:
         return {}
-
-
-def _strs(items: Any) -> list[str]:
-    return [str(item) for item in items] if isinstance(items, list) else []
 
 
 def _where(body: dict) -> tuple[str | None, str | None]:
@@ -69,14 +72,17 @@ def refuse(rt: Runtime, caller: Caller, tool_name: str, args: dict) -> None:
              why="persona not allowed")
 
 
-def tell(client: WebClient, channel: str | None, caller: Caller | None, text: str, *, user_id: str | None) -> None:
+def tell(client: WebClient, channel: str | None, caller: Caller | None, text: str, *, user_id: str | None,
+         thread_ts: str | None = None) -> None:
+    """A short note: ephemeral to `user_id` when given, else a message (escaped: plain words)."""
     if not channel:
         return
+    text = kit.escape(text)[:3000]
     try:
         if user_id:
             client.chat_postEphemeral(channel=channel, user=user_id, text=text)
         else:
-            client.chat_postMessage(channel=channel, text=text)
+            client.chat_postMessage(channel=channel, text=text, thread_ts=thread_ts)
     except SlackApiError as exc:
         log.info("could not post to %s: %s", channel, exc.response.get("error"))
 
@@ -152,24 +158,38 @@ def _error_block(message: str, blocks_present: set[str], default: str) -> str:
 
 # ============================================================================ modals
 
+def where_used(rt: Runtime, ctx: ToolContext, model_id: str, product: str | None = None) -> dict[str, list[str]]:
+    """The accounts, regions and products where `model_id` ran outside its approval this month, as the
+    clicking user may see them (model_drift): the modal's first choices. A button carries only the model."""
+    try:
+        drift = rt.call(ctx, "model_drift", {}).model_dump(mode="json")
+    except ToolError as exc:
+        log.info("no drift lines for the modal: %s", exc)
+        return {"accounts": [], "regions": [], "products": []}
+    lines = [line for line in [*(drift.get("claimed") or []), *(drift.get("unattributed") or [])]
+             if line.get("model_id") == model_id and (product is None or line.get("product") == product)]
+    return {key: sorted({str(line[field]) for line in lines if line.get(field)})
+            for key, field in (("accounts", "account_id"), ("regions", "region"), ("products", "product"))}
+
+
 def decide_modal(rt: Runtime, caller: Caller, state: str, value: dict, channel: str | None,
                  thread_ts: str | None) -> dict:
     ctx = rt.ctx(caller)
     scope = rt.call(ctx, "my_scope", {}).model_dump(mode="json")
-    accounts = sorted(set(scope["accounts"]) | set(_strs(value.get("a"))))
-    regions = sorted(set(ctx.bedrock_regions) | set(_strs(value.get("r"))))
     model_id = str(value.get("m", ""))
+    used = where_used(rt, ctx, model_id)
+    accounts = sorted(set(scope["accounts"]) | set(used["accounts"]))
+    regions = sorted(set(ctx.bedrock_regions) | set(used["regions"]))
     blocks: list[dict] = [kit.section(
         f"*{model_id}* → *{state}*\nThe decision replaces any earlier one on this model, is written to the "
         "catalog and the audit log, and creates a Cloud Engineer task for every claimed role whose "
         "Steward-Bedrock policy changes.")]
     if state == "restricted":
-        blocks.append(_multi("products", "Products allowed", [(p, p) for p in scope["products"]],
-                             _strs(value.get("p"))))
+        blocks.append(_multi("products", "Products allowed", [(p, p) for p in scope["products"]], used["products"]))
     blocks += [
-        _multi("accounts", "Accounts", [(ALL, "All accounts"), *[(a, a) for a in accounts]], _strs(value.get("a")),
+        _multi("accounts", "Accounts", [(ALL, "All accounts"), *[(a, a) for a in accounts]], used["accounts"],
                hint="Approvals do not carry across accounts."),
-        _multi("regions", "Regions", [(ALL, "All regions"), *[(r, r) for r in regions]], _strs(value.get("r"))),
+        _multi("regions", "Regions", [(ALL, "All regions"), *[(r, r) for r in regions]], used["regions"]),
         {"type": "input", "block_id": "action_scope", "label": {"type": "plain_text", "text": "Action scope"},
          "element": {"type": "static_select", "action_id": "v", "options": _options(list(SCOPES.items())),
                      "initial_option": _options([("inference_only", SCOPES["inference_only"])])[0]}},
@@ -185,9 +205,10 @@ def decide_modal(rt: Runtime, caller: Caller, state: str, value: dict, channel: 
 def request_modal(rt: Runtime, caller: Caller, value: dict, channel: str | None, thread_ts: str | None) -> dict:
     ctx = rt.ctx(caller)
     scope = rt.call(ctx, "my_scope", {}).model_dump(mode="json")
-    accounts = sorted(set(scope["accounts"]) | set(_strs(value.get("a"))))
-    regions = sorted(set(ctx.bedrock_regions) | set(_strs(value.get("r"))))
     product, model_id = str(value.get("p", "")), str(value.get("m", ""))
+    used = where_used(rt, ctx, model_id, product)
+    accounts = sorted(set(scope["accounts"]) | set(used["accounts"]))
+    regions = sorted(set(ctx.bedrock_regions) | set(used["regions"]))
     return {"type": "modal", "callback_id": REQUEST_VIEW,
             "title": {"type": "plain_text", "text": "Request model access"},
             "submit": {"type": "plain_text", "text": "Send request"},
@@ -195,9 +216,9 @@ def request_modal(rt: Runtime, caller: Caller, value: dict, channel: str | None,
             "private_metadata": json.dumps({"p": product, "m": model_id, "c": channel, "t": thread_ts}),
             "blocks": [
                 kit.section(f"Ask the FinOps Lead to approve *{model_id}* for *{product}*."),
-                _multi("accounts", "Accounts", [(a, a) for a in accounts], _strs(value.get("a")), optional=True,
+                _multi("accounts", "Accounts", [(a, a) for a in accounts], used["accounts"], optional=True,
                        hint="Empty: the accounts of your product's claimed roles."),
-                _multi("regions", "Regions", [(r, r) for r in regions], _strs(value.get("r")), optional=True,
+                _multi("regions", "Regions", [(r, r) for r in regions], used["regions"], optional=True,
                        hint="Empty: any region."),
                 _text_input("reason", "Why does the product need this model?", min_length=10),
             ]}
@@ -231,12 +252,59 @@ def _decide_click(rt: Runtime, state: str) -> Callable[..., None]:
     return on_click
 
 
+class _RolledBack(Exception):
+    """Ends a dry run: the transaction around it is rolled back."""
+
+
+def passes_dry_run(rt: Runtime, ctx: ToolContext, tool_name: str, args: dict[str, Any]) -> bool:
+    """Would the write go through? It runs with every check (persona, arguments, the tool's own rules)
+    inside a transaction that is then rolled back: nothing is kept, the audit log included."""
+    try:
+        with ctx.store.transaction():
+            rt.call(ctx, tool_name, args)
+            raise _RolledBack
+    except _RolledBack:
+        return True
+    except ToolError:
+        return False
+
+
+def _submission(rt: Runtime, ack: Callable[..., None], caller: Caller, tool_name: str, args: dict[str, Any],
+                present: set[str], default_block: str, after: Callable[[BaseModel], None],
+                on_error: Callable[[str], None]) -> None:
+    """Check, acknowledge, then write off the acknowledgement path. A submission the write would
+    refuse is refused for real (toolset.call audits it; nothing is written) and the reason shown in
+    the modal; one that passes closes the modal first and is written after."""
+    ctx = rt.ctx(caller)
+    if not passes_dry_run(rt, ctx, tool_name, args):
+        try:
+            result = rt.call(ctx, tool_name, args)
+        except ToolError as exc:  # NotAllowed included
+            problem = str(exc)
+            ack(response_action="errors", errors={_error_block(problem, present, default_block): problem[:300]})
+            return
+        ack()  # the store changed since the check and the write went through
+        rt.later(lambda: after(result))
+        return
+    ack()
+
+    def write() -> None:
+        try:
+            result = rt.call(rt.ctx(caller), tool_name, args)
+        except ToolError as exc:  # changed since the check; toolset.call audited it
+            on_error(str(exc))
+            return
+        after(result)
+
+    rt.later(write)
+
+
 def _decide_submit(rt: Runtime) -> Callable[..., None]:
     def on_submit(ack: Callable[..., None], body: dict, view: dict, context: Any, client: WebClient) -> None:
         caller: Caller = context["caller"]
         meta = _metadata(view)
         values = (view.get("state") or {}).get("values") or {}
-        present = set(values)
+        channel, thread_ts = meta.get("c"), meta.get("t")
         try:
             args = {"model_id": meta.get("m", ""), "state": meta.get("s", ""),
                     "products": _read(values, "products"),
@@ -244,25 +312,22 @@ def _decide_submit(rt: Runtime) -> Callable[..., None]:
                     "regions": _all_or(_read(values, "regions"), "regions"),
                     "action_scope": (_read(values, "action_scope") or ["inference_only"])[0],
                     "rationale": _read_text(values, "rationale")}
-            decision = rt.call(rt.ctx(caller), "decide_model", args)
-        except NotAllowed as exc:  # toolset.call audited the refusal
-            ack(response_action="errors", errors={"rationale": str(exc)})
-            return
         except ToolError as exc:
-            ack(response_action="errors", errors={_error_block(str(exc), present, "rationale"): str(exc)[:300]})
+            ack(response_action="errors", errors={_error_block(str(exc), set(values), "rationale"): str(exc)[:300]})
             return
-        ack()
-        decided = decision.model_dump(mode="json")
-        text = (f":white_check_mark: {caller.display} recorded *{decided['model_id']}*: "
-                f"{decided['previous_state']} → "
-                f"*{decided['state']}*. {len(decided.get('tasks') or [])} Cloud Engineer task(s) created. "
-                f"{decided.get('message', '')}")
-        channel, thread_ts = meta.get("c"), meta.get("t")
-        if channel:
-            try:
-                client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text[:3000])
-            except SlackApiError as exc:
-                log.info("could not confirm the decision in %s: %s", channel, exc.response.get("error"))
+
+        def confirm(decision: BaseModel) -> None:
+            decided = decision.model_dump(mode="json")
+            tell(client, channel, None,
+                 f":white_check_mark: {caller.display} recorded *{decided['model_id']}*: "
+                 f"{decided['previous_state']} → *{decided['state']}*. {len(decided.get('tasks') or [])} Cloud "
+                 f"Engineer task(s) created. {decided.get('message', '')}", user_id=None, thread_ts=thread_ts)
+
+        def refused(message: str) -> None:
+            tell(client, channel or context.user_id, caller, f"The decision was not recorded: {message}",
+                 user_id=context.user_id if channel else None)
+
+        _submission(rt, ack, caller, "decide_model", args, set(values), "rationale", confirm, refused)
 
     return on_submit
 
@@ -288,21 +353,23 @@ def _request_submit(rt: Runtime) -> Callable[..., None]:
         caller: Caller = context["caller"]
         meta = _metadata(view)
         values = (view.get("state") or {}).get("values") or {}
-        try:
-            result = rt.call(rt.ctx(caller), "request_model_access", {
-                "product": meta.get("p"), "model_id": meta.get("m", ""), "accounts": _read(values, "accounts"),
-                "regions": _read(values, "regions"), "reason": _read_text(values, "reason")})
-        except ToolError as exc:  # NotAllowed included; toolset.call audited it
-            ack(response_action="errors", errors={_error_block(str(exc), set(values), "reason"): str(exc)[:300]})
-            return
-        ack()
-        request = result.model_dump(mode="json")
-        if meta.get("c"):
-            tell(client, meta["c"], caller, f":incoming_envelope: {request['message']}", user_id=None)
-        if rt.slack.finops_channel:
-            tell(client, rt.slack.finops_channel, None,
-                 f":inbox_tray: {caller.display} asks for *{request['model_id']}* for *{request['product']}* "
-                 f"({request['request_id']}, currently {request['current_state']}).", user_id=None)
+        args = {"product": meta.get("p"), "model_id": meta.get("m", ""), "accounts": _read(values, "accounts"),
+                "regions": _read(values, "regions"), "reason": _read_text(values, "reason")}
+
+        def confirm(result: BaseModel) -> None:
+            request = result.model_dump(mode="json")
+            if meta.get("c"):
+                tell(client, meta["c"], caller, f":incoming_envelope: {request['message']}", user_id=None)
+            if rt.slack.finops_channel:
+                tell(client, rt.slack.finops_channel, None,
+                     f":inbox_tray: {caller.display} asks for *{request['model_id']}* for *{request['product']}* "
+                     f"({request['request_id']}, currently {request['current_state']}).", user_id=None)
+
+        def refused(message: str) -> None:
+            tell(client, meta.get("c") or context.user_id, caller, f"The request was not sent: {message}",
+                 user_id=context.user_id if meta.get("c") else None)
+
+        _submission(rt, ack, caller, "request_model_access", args, set(values), "reason", confirm, refused)
 
     return on_submit
 
@@ -313,26 +380,32 @@ def _approve_card(rt: Runtime) -> Callable[..., None]:
         caller: Caller = context["caller"]
         value = _value(action)
         channel, _ = _where(body)
-        try:
-            result = rt.call(rt.ctx(caller), "approve_spend_card", {"product": value.get("p"),
-                                                                    "week_start": value.get("w")})
-        except ToolError as exc:  # NotAllowed included; toolset.call audited it
-            tell(client, channel, caller, str(exc), user_id=context.user_id)
-            return
-        approval = result.model_dump(mode="json")
-        note = (f":white_check_mark: Approved by {caller.display}"
-                + (" (already approved)" if approval["already_approved"] else "")
-                + f": {approval['product']}, week of "
-                f"{approval['week_start']}, ${approval['actual_usd']:,.2f}.")
         message = body.get("message") or {}
         message_ts = (body.get("container") or {}).get("message_ts") or message.get("ts")
         clicked = (body.get("actions") or [{}])[0].get("block_id")
-        kept = [b for b in message.get("blocks") or [] if b.get("block_id") != clicked]
-        try:
-            if channel and message_ts:
-                client.chat_update(channel=channel, ts=message_ts, text=note, blocks=[*kept, kit.context(note)])
-        except SlackApiError as exc:
-            log.info("could not update the card: %s", exc.response.get("error"))
-            tell(client, channel, caller, note, user_id=context.user_id)
+        rt.later(lambda: _approve(rt, client, caller, value, channel, message, message_ts, clicked, context.user_id))
 
     return on_click
+
+
+def _approve(rt: Runtime, client: WebClient, caller: Caller, value: dict, channel: str | None, message: dict,
+             message_ts: str | None, clicked: str | None, user_id: str | None) -> None:
+    """Approve the card (after the click was acknowledged), then show who approved it on the card."""
+    try:
+        result = rt.call(rt.ctx(caller), "approve_spend_card", {"product": value.get("p"),
+                                                                "week_start": value.get("w")})
+    except ToolError as exc:  # NotAllowed included; toolset.call audited it
+        tell(client, channel, caller, str(exc), user_id=user_id)
+        return
+    approval = result.model_dump(mode="json")
+    note = (f":white_check_mark: Approved by {caller.display}"
+            + (" (already approved)" if approval["already_approved"] else "")
+            + f": {approval['product']}, week of {approval['week_start']}, ${approval['actual_usd']:,.2f}.")
+    kept = [b for b in message.get("blocks") or [] if b.get("block_id") != clicked]
+    try:
+        if channel and message_ts:
+            client.chat_update(channel=channel, ts=message_ts, text=kit.escape(note),
+                               blocks=[*kept, kit.context(note)])
+    except SlackApiError as exc:
+        log.info("could not update the card: %s", exc.response.get("error"))
+        tell(client, channel, caller, note, user_id=user_id)

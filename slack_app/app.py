@@ -6,9 +6,10 @@ that says how to be added, the attempt is audited, and nothing else happens. Lis
 the ToolContext for their own thread (DuckDB connections are per thread) and call the agent or the
 tools; every tool call goes through tools.toolset, which checks the persona again.
 
-Acknowledgement: event listeners are acknowledged by Bolt before they run; with
-process_before_response=False (serve) the 200 goes back at once and the answer follows in the
-thread; with process_before_response=True (tests) everything runs before dispatch returns.
+Acknowledgement first: Bolt acknowledges events before their listener runs; commands acknowledge
+before any work. Listeners hand answers to the answer pool (Runtime.later), so the listener pool
+that acknowledges commands, clicks and modal submissions never waits behind an answer. With
+process_before_response=True (tests) everything runs before dispatch returns.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from agent.answer import Answer
 from agent.config import AgentConfig
@@ -38,6 +40,15 @@ from tools.errors import NotAllowed
 
 log = logging.getLogger("steward.slack")
 MAX_CHARTS = 3
+ANSWERED_SUBTYPES = ("file_share",)  # a DM with a file attached: its text is answered
+
+
+def honour_rate_limits(client: WebClient, retries: int = 3) -> WebClient:
+    """Retry a call Slack answered 429, after its Retry-After (slack_sdk's handler); the default
+    handlers retry connection errors only, so one 429 would lose an answer or a scheduled post."""
+    if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=retries))
+    return client
 
 
 # ============================================================================ factory
@@ -46,14 +57,19 @@ def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
               agent_config: Callable[[], AgentConfig] | None = None, client: WebClient | None = None,
               answerer: Answerer | None = None, stores: StorePool | None = None,
               process_before_response: bool = False, socket_mode: bool = False,
-              listener_executor: Executor | None = None) -> App:
+              listener_executor: Executor | None = None, answer_executor: Executor | None = None) -> App:
     """A Bolt App for Steward. `contexts(cursor, caller)` builds a listener's ToolContext; `client`
     defaults to a WebClient on the bot token (and api_url if set); `answerer(ctx, question, thread_id)
-    -> Answer` defaults to the agent with `agent_config()` (offline when not given)."""
+    -> Answer` defaults to the agent with `agent_config()` (offline when not given).
+
+    Two pools: Bolt's `listener_executor` runs listeners, which acknowledge and hand every slow step
+    (answers, writes, App Home) to `answer_executor`; no answer can occupy the acknowledgement path."""
     if client is None:
         kwargs = {"base_url": slack.api_url} if slack.api_url else {}
         client = WebClient(token=slack.secret("bot_token"), **kwargs)
-    executor = listener_executor or ThreadPoolExecutor(max_workers=10, thread_name_prefix="steward-slack")
+    honour_rate_limits(client)
+    executor = listener_executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="steward-slack-ack")
+    answers = answer_executor or ThreadPoolExecutor(max_workers=10, thread_name_prefix="steward-slack-answer")
     signing_secret = slack.secret("signing_secret")
     if not socket_mode and not signing_secret:
         raise StewardError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests from Slack "
@@ -67,7 +83,7 @@ def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
     answerer = answerer or AgentAnswerer(agent_config or (lambda: AgentConfig(mode="offline")))
     rt = Runtime(slack=slack, contexts=contexts, stores=stores, answerer=answerer,
                  callers=CallerCache(slack.caller_cache_seconds),
-                 executor=executor, inline=process_before_response)
+                 executor=answers, listeners=executor, inline=process_before_response)
     app.steward = rt  # type: ignore[attr-defined]  # for serve's shutdown and for tests
 
     app.use(_identity_middleware(rt))
@@ -95,7 +111,7 @@ def _kind(body: dict) -> str:
 def _identity_middleware(rt: Runtime) -> Callable[..., BoltResponse | None]:
     def identify(context: Any, body: dict, next: Callable[[], None], client: WebClient) -> BoltResponse | None:
         event = body.get("event") or {}
-        if event and (event.get("bot_id") or event.get("subtype")):
+        if event and (event.get("bot_id") or event.get("subtype") not in (None, *ANSWERED_SUBTYPES)):
             return BoltResponse(status=200, body="")  # other bots, edits, joins: nothing to do
         user_id = context.user_id
         if not user_id:
@@ -159,17 +175,22 @@ def answer_in_slack(rt: Runtime, client: WebClient, caller: Caller, question: st
         log.exception("answering a Slack question failed")
         answer = Answer(question=question, text="Sorry, something went wrong while answering; it has been "
                         "logged. Please try again in a moment.", refused="internal error", outcome="error")
-    out = kit.answer_blocks(answer, caller)
-    if respond is not None:
-        respond(text=kit.fallback_text(answer), blocks=out, response_type="ephemeral", replace_original=False)
-    else:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=kit.fallback_text(answer), blocks=out,
-                                metadata={"event_type": "steward_answer",  # what kind of answer, for other apps
-                                          "event_payload": {"outcome": answer.outcome, "family": answer.family or ""}})
-        rt.yield_to_acks()
-        _maybe_chart(rt, client, ctx, answer, channel, thread_ts)
-    if react_ts:
-        _react(client, "reactions_remove", channel, react_ts, rt.slack.thinking_reaction)
+    metadata = {"event_type": "steward_answer",  # what kind of answer, for other apps
+                "event_payload": {"outcome": answer.outcome, "family": answer.family or ""}}
+    try:
+        for blocks in kit.in_messages(kit.answer_blocks(answer, caller)):  # a long answer continues
+            if respond is not None:
+                respond(text=kit.fallback_text(answer), blocks=blocks, response_type="ephemeral",
+                        replace_original=False)
+            else:
+                client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=kit.fallback_text(answer),
+                                        blocks=blocks, metadata=metadata)
+        if respond is None:
+            rt.yield_to_acks()
+            _maybe_chart(rt, client, ctx, answer, channel, thread_ts)
+    finally:  # the hourglass goes whether or not Slack took the answer
+        if react_ts:
+            _react(client, "reactions_remove", channel, react_ts, rt.slack.thinking_reaction)
     return answer
 
 
@@ -201,19 +222,26 @@ def _register_questions(app: App, rt: Runtime) -> None:
     def on_mention(event: dict, context: Any, client: WebClient) -> None:
         caller: Caller = context["caller"]
         thread_ts = event.get("thread_ts") or event["ts"]
-        answer_in_slack(rt, client, caller, _strip_mentions(event.get("text", "")), channel=event["channel"],
-                        thread_ts=thread_ts, react_ts=event["ts"],
-                        thread_key=f"slack:{event['channel']}:{thread_ts}:{context.user_id}")
+        rt.later(lambda: answer_in_slack(
+            rt, client, caller, _strip_mentions(event.get("text", "")), channel=event["channel"],
+            thread_ts=thread_ts, react_ts=event["ts"], thread_key=f"slack:{event['channel']}:{thread_ts}:{context.user_id}"))
 
     @app.event("message")
     def on_message(event: dict, context: Any, client: WebClient) -> None:
-        if event.get("channel_type") != "im" or not (event.get("text") or "").strip():
+        if event.get("channel_type") != "im":
+            return
+        question = _strip_mentions(event.get("text") or "")
+        if not question:
+            if event.get("files"):  # a file alone: say what Steward reads
+                note = "I read the words of a message, not attached files: ask your question in text."
+                rt.later(lambda: client.chat_postMessage(channel=event["channel"], text=note,
+                                                         thread_ts=event.get("thread_ts")))
             return
         caller: Caller = context["caller"]
         thread_ts = event.get("thread_ts")
-        answer_in_slack(rt, client, caller, _strip_mentions(event["text"]), channel=event["channel"],
-                        thread_ts=thread_ts, react_ts=event["ts"],
-                        thread_key=f"slack:{event['channel']}:{thread_ts or 'dm'}:{context.user_id}")
+        rt.later(lambda: answer_in_slack(
+            rt, client, caller, question, channel=event["channel"], thread_ts=thread_ts, react_ts=event["ts"],
+            thread_key=f"slack:{event['channel']}:{thread_ts or 'dm'}:{context.user_id}"))
 
     @app.command("/steward")
     def on_command(ack: Callable[..., None], command: dict, context: Any, client: WebClient,
@@ -223,11 +251,11 @@ def _register_questions(app: App, rt: Runtime) -> None:
             ack(text="Ask me about your Bedrock spend, e.g. `/steward how are we doing against estimate?` "
                      "or `/steward any model drift this month?`. Your App Home shows your standing.")
             return
-        ack(text=f":hourglass_flowing_sand: Working on: _{question[:200]}_")
+        ack(text=f":hourglass_flowing_sand: Working on: _{kit.escape(question[:200])}_")
         caller: Caller = context["caller"]
-        answer_in_slack(rt, client, caller, question, channel=command.get("channel_id", ""), thread_ts=None,
-                        react_ts=None, respond=respond,
-                        thread_key=f"slack:{command.get('channel_id')}:command:{context.user_id}")
+        rt.later(lambda: answer_in_slack(
+            rt, client, caller, question, channel=command.get("channel_id", ""), thread_ts=None, react_ts=None,
+            respond=respond, thread_key=f"slack:{command.get('channel_id')}:command:{context.user_id}"))
 
 
 # ============================================================================ App Home
@@ -263,4 +291,5 @@ def _register_home(app: App, rt: Runtime) -> None:
     def on_home(event: dict, context: Any, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        client.views_publish(user_id=context.user_id, view=home_for(rt, context["caller"]))
+        caller, user_id = context["caller"], context.user_id
+        rt.later(lambda: client.views_publish(user_id=user_id, view=home_for(rt, caller)))

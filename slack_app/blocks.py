@@ -38,26 +38,90 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters as entities: `<product>` or `a & b` must not read as a link or mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+SECTION_LIMIT = 3000   # characters of mrkdwn in one section block
+MESSAGE_BLOCKS = 50    # blocks in one message
+FENCE = "```"
+
+
+def _split_line(line: str, limit: int) -> list[str]:
+    """A line longer than `limit`, cut at spaces (a token longer than `limit` alone is cut where it must be)."""
+    parts, current = [], ""
+    for word in line.split(" "):
+        while len(word) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(word[:limit])
+            word = word[limit:]
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) > limit:
+            parts.append(current)
+            current = word
+        else:
+            current = candidate
+    return [*parts, current] if current else parts
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Text in chunks of at most `limit` characters, cut between lines; a code block cut in two is
+    closed at the end of one chunk and opened again at the start of the next, so every chunk renders
+    and copied code is whole (a line is cut only when it alone is longer than half a chunk)."""
+    room = limit - len(FENCE) - 1  # leaves space to close an open fence
+    chunks: list[str] = []
+    current: list[str] = []
+    size, in_code = 0, False
+    for raw in text.split("\n"):
+        for line in _split_line(raw, room // 2) if len(raw) > room // 2 else [raw]:
+            if current and size + len(line) + 1 > room:
+                chunks.append("\n".join([*current, FENCE] if in_code else current))
+                current = [FENCE] if in_code else []
+                size = sum(len(part) + 1 for part in current)
+            current.append(line)
+            size += len(line) + 1
+            if line.count(FENCE) % 2 == 1:
+                in_code = not in_code
+    if current:
+        chunks.append("\n".join(current))
+    return [chunk for chunk in chunks if chunk.replace(FENCE, "").strip()]
+
+
 def header(text: str) -> dict:
-    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, 150), "emoji": True}}
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text or "Steward", 150), "emoji": True}}
+
+
+def sections(text: str) -> list[dict]:
+    """`text` (plain words: escaped here) as one section per SECTION_LIMIT characters; none when it is empty."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+            for chunk in split_text(escape(text or ""))]
 
 
 def section(text: str, **extra: Any) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, 3000)}, **extra}
+    """One section of short text (escaped here); a '-' stands in for empty text, which Slack rejects."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape(text), SECTION_LIMIT) or "-"}, **extra}
 
 
 def fields(pairs: list[tuple[str, str]]) -> dict:
-    return {"type": "section", "fields": [{"type": "mrkdwn", "text": _clip(f"*{k}*\n{v}", 2000)}
+    return {"type": "section", "fields": [{"type": "mrkdwn", "text": _clip(escape(f"*{k}*\n{v}"), 2000)}
                                           for k, v in pairs[:10]]}
 
 
 def context(*parts: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(p, 3000)} for p in parts if p][:10]}
+    shown = [{"type": "mrkdwn", "text": _clip(escape(p), 3000)} for p in parts if p][:10]
+    return {"type": "context", "elements": shown or [{"type": "mrkdwn", "text": "-"}]}
 
 
 def button(text: str, action_id: str, value: dict, *, style: str | None = None) -> dict:
+    """`value` is a short key (what the click is about); the click handler looks the rest up."""
+    encoded = json.dumps(value, separators=(",", ":"))
+    if len(encoded) > 2000:  # Slack's limit: a cut value would be broken JSON
+        raise ValueError(f"button value over 2000 characters: {encoded[:80]}...")
     b = {"type": "button", "text": {"type": "plain_text", "text": _clip(text, 75)}, "action_id": action_id,
-         "value": _clip(json.dumps(value, separators=(",", ":")), 2000)}
+         "value": encoded}
     if style:
         b["style"] = style
     return b
@@ -73,10 +137,32 @@ def table(headers: list[str], rows: list[list[str]], *, right: set[int] | None =
         return "  ".join(_clip(c, widths[i]).rjust(widths[i]) if i in right else _clip(c, widths[i]).ljust(widths[i])
                          for i, c in enumerate(r)).rstrip()
 
-    text = "```\n" + "\n".join(line(r) for r in cells) + "\n```"
+    text = FENCE + "\n" + "\n".join(line(r) for r in cells[:40]) + "\n" + FENCE
     if more:
         text += f"\n…and {more} more"
-    return section(text)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(escape(text), SECTION_LIMIT)}}
+
+
+def unique_block_ids(blocks: list[dict]) -> list[dict]:
+    """Slack rejects a message whose blocks repeat a block_id: later repeats get a suffix."""
+    seen: set[str] = set()
+    out = []
+    for block in blocks:
+        block_id = block.get("block_id")
+        if block_id is not None:
+            candidate, n = block_id, 1
+            while candidate in seen:
+                n += 1
+                candidate = f"{block_id}_{n}"
+            seen.add(candidate)
+            block = {**block, "block_id": candidate} if candidate != block_id else block
+        out.append(block)
+    return out
+
+
+def in_messages(blocks: list[dict], limit: int = MESSAGE_BLOCKS) -> list[list[dict]]:
+    """Blocks in messages of at most `limit` blocks each (a long answer continues in the next message)."""
+    return [blocks[i:i + limit] for i in range(0, len(blocks), limit)] or [[]]
 
 
 def freshness_line(answer_freshness: str = "", data_through: Any = None) -> str:
@@ -183,33 +269,23 @@ def drift_buttons(result: dict, caller: Caller) -> list[dict]:
     blocks: list[dict] = []
     if caller.has("finops_lead"):
         by_model: dict[str, dict] = {}
-        for x in lines:
-            if not x.get("model_id"):
-                continue  # an unmapped billing name has no model id to decide on
-            m = by_model.setdefault(x["model_id"], {"m": x["model_id"], "a": [], "r": [], "p": [],
-                                                     "n": x["model_name"]})
-            for key, val in (("a", x["account_id"]), ("r", x["region"]), ("p", x.get("product"))):
-                if val and val not in m[key]:
-                    m[key].append(val)
-        for i, m in enumerate(list(by_model.values())[:MAX_BUTTON_GROUPS]):
-            name = m.pop("n")
+        for line in lines:
+            if line.get("model_id"):  # an unmapped billing name has no model id to decide on
+                by_model.setdefault(line["model_id"], line["model_name"])
+        for i, (model_id, name) in enumerate(list(by_model.items())[:MAX_BUTTON_GROUPS]):
+            key = {"m": model_id}  # where it runs is looked up on click (slack_app.actions)
             blocks.append({"type": "actions", "block_id": f"decide_{i}", "elements": [
-                button(f"Approve {name}", DECIDE["approved"], m, style="primary"),
-                button("Restrict", DECIDE["restricted"], m),
-                button("Block", DECIDE["blocked"], m, style="danger")]})
+                button(f"Approve {name}", DECIDE["approved"], key, style="primary"),
+                button("Restrict", DECIDE["restricted"], key),
+                button("Block", DECIDE["blocked"], key, style="danger")]})
     if caller.has("product_owner"):
-        wanted: dict[tuple[str, str], dict] = {}
-        for x in result.get("claimed") or []:
-            if x.get("product") in caller.owned_products and x.get("model_id"):
-                w = wanted.setdefault((x["product"], x["model_id"]),
-                                      {"p": x["product"], "m": x["model_id"], "a": [], "r": [], "n": x["model_name"]})
-                for key, val in (("a", x["account_id"]), ("r", x["region"])):
-                    if val not in w[key]:
-                        w[key].append(val)
-        for i, w in enumerate(list(wanted.values())[:MAX_BUTTON_GROUPS]):
-            name = w.pop("n")
+        wanted: dict[tuple[str, str], str] = {}
+        for line in result.get("claimed") or []:
+            if line.get("product") in caller.owned_products and line.get("model_id"):
+                wanted.setdefault((line["product"], line["model_id"]), line["model_name"])
+        for i, ((product, model_id), name) in enumerate(list(wanted.items())[:MAX_BUTTON_GROUPS]):
             blocks.append({"type": "actions", "block_id": f"request_{i}", "elements": [
-                button(f"Request access: {name} for {w['p']}", REQUEST_ACCESS, w)]})
+                button(f"Request access: {name} for {product}", REQUEST_ACCESS, {"p": product, "m": model_id})]})
     return blocks
 
 
@@ -251,33 +327,35 @@ def answer_blocks(answer: Answer, caller: Caller) -> list[dict]:
     blocks: list[dict] = []
     if head:
         blocks.append(header(head))
-    blocks.append(section(answer.text or "I have no answer to that."))
+    blocks += sections(answer.text or "I have no answer to that.")
     blocks += body
     blocks += buttons
     tools = ", ".join(dict.fromkeys(f.tool for f in answer.facts))
     through = answer.data_through or ((facts[0].result or {}).get("data_through") if facts else None)
     footer = context(freshness_line(answer.freshness, through), f"from {tools}" if tools else "",
                      "USD, unblended usage cost")
-    return [*blocks[:49], footer]
+    return unique_block_ids([*blocks, footer])
 
 
 def fallback_text(answer: Answer) -> str:
-    return _clip(answer.text or "Steward answer", 3000)
+    """The notification text of an answer message (its blocks carry the whole answer)."""
+    return _clip(escape(answer.text or "Steward answer"), 3000)
 
 
 # ----------------------------------------------------------------------------- scheduled posts
 
 def spend_card_blocks(card: dict, caller: Caller) -> list[dict]:
     head, body = _card(card)
-    return [header(head), section(card.get("summary", "")), *body, *card_button(card, caller),
+    return [header(head), *sections(card.get("summary", "")), *body, *card_button(card, caller),
             context(freshness_line(data_through=card.get("data_through")), "Weekly spend card",
                     "USD, unblended usage cost; credits, refunds and taxes excluded")]
 
 
 def drift_digest_blocks(drift: dict, caller: Caller) -> list[dict]:
     head, body = _drift(drift)
-    return [header(f"Nightly drift digest · {head}"), section(drift.get("summary", "")), *body,
-            *drift_buttons(drift, caller), context(freshness_line(data_through=drift.get("data_through")))][:50]
+    return unique_block_ids([header(f"Nightly drift digest · {head}"), *sections(drift.get("summary", "")), *body,
+                             *drift_buttons(drift, caller),
+                             context(freshness_line(data_through=drift.get("data_through")))])[:MESSAGE_BLOCKS]
 
 
 def quota_alert_blocks(q: dict, month: str, data_through: Any) -> list[dict]:
@@ -301,7 +379,7 @@ def home_view(caller: Caller, scope: dict, standings: list[dict], quota: dict | 
     ]
     for s in standings:
         head, body = _estimate(s)
-        blocks += [{"type": "divider"}, section(f"*{head}*\n{render_result('estimate_status', s)}"), *body]
+        blocks += [{"type": "divider"}, *sections(f"*{head}*\n{render_result('estimate_status', s)}"), *body]
     if quota is not None and quota.get("products"):
         qhead, qbody = _quota(quota)
         blocks += [{"type": "divider"}, section(f"*{qhead}*"), *qbody]
@@ -311,7 +389,7 @@ def home_view(caller: Caller, scope: dict, standings: list[dict], quota: dict | 
                section("Ask me in a DM, mention me in a channel, or use `/steward <question>`, e.g. "
                        "_how are we doing against estimate?_"),
                context(freshness_line(data_through=scope.get("data_through")))]
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "blocks": unique_block_ids(blocks)[:100]}
 
 
 def unknown_user_text(user_id: str) -> str:
@@ -321,4 +399,4 @@ def unknown_user_text(user_id: str) -> str:
 
 
 def unknown_home(user_id: str) -> dict:
-    return {"type": "home", "blocks": [header("Bedrock Steward"), section(unknown_user_text(user_id))]}
+    return {"type": "home", "blocks": [header("Bedrock Steward"), *sections(unknown_user_text(user_id))]}

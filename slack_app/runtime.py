@@ -131,8 +131,9 @@ class Runtime:
     stores: StorePool
     answerer: Answerer
     callers: CallerCache
-    executor: Executor
+    executor: Executor                            # the answer pool: answers, writes, App Home
     inline: bool                                  # process_before_response: run follow-ups inline
+    listeners: Executor | None = None             # Bolt's listener pool (acknowledgements)
     extra: dict[str, Any] = field(default_factory=dict)
     last_request: float = 0.0                     # monotonic time the latest request came in
     _chart_pool: Any = None
@@ -178,16 +179,17 @@ class Runtime:
         return self._chart_pool.submit(burnup_png, **inputs).result(timeout=60)
 
     def shutdown(self) -> None:
-        """Wait for answers in flight, then stop the chart process (serve's shutdown calls this)."""
-        if isinstance(self.executor, ThreadPoolExecutor):
-            self.executor.shutdown(wait=True)
+        """Wait for listeners, then answers in flight, then stop the chart process (serve's shutdown)."""
+        for pool in (self.listeners, self.executor):
+            if isinstance(pool, ThreadPoolExecutor):
+                pool.shutdown(wait=True)
         with self._chart_lock:
             if self._chart_pool is not None:
                 self._chart_pool.shutdown(wait=True)
                 self._chart_pool = None
 
     def later(self, fn: Callable[[], None]) -> None:
-        """Run after the acknowledgement: inline in tests, on the listener pool in serve."""
+        """Run after the acknowledgement: inline in tests, on the answer pool in serve."""
         def run() -> None:
             try:
                 fn()

@@ -15,6 +15,8 @@ after a restart) without repeating itself.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -44,10 +46,32 @@ class Post:
     to: str | None = None  # recipient email for a DM
 
 
+class Pacer:
+    """At most one post per channel per `interval` seconds (Slack's chat.postMessage limit is about
+    one message per second per channel): a post to a channel posted to less than `interval` ago
+    waits for the rest of it. Channels are paced apart, so a burst to many DMs is not slowed."""
+
+    def __init__(self, interval: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval, self.clock, self.sleep = interval, clock, sleep
+        self._last: dict[str, float] = {}
+
+    def wait(self, channel: str) -> None:
+        last = self._last.get(channel)
+        if last is not None and (left := self.interval - (self.clock() - last)) > 0:
+            self.sleep(left)
+        self._last[channel] = self.clock()
+
+
 class Posts(list):
-    """The posts a job sent; `failed` counts the ones Slack did not take (they are retried next run)."""
+    """The posts a job sent; `failed` counts the ones Slack did not take (each is audited with
+    outcome error, and retried on the next run: only a delivered post is recorded as sent)."""
 
     failed = 0
+
+    def __init__(self, pacer: Pacer | None = None) -> None:
+        super().__init__()
+        self.pacer = pacer or Pacer()
 
 
 def _ctx(store: Store, contexts: ContextFactory, email: str, today: date) -> ToolContext:
@@ -55,22 +79,30 @@ def _ctx(store: Store, contexts: ContextFactory, email: str, today: date) -> Too
 
 
 def _sent(store: Store, action: str, subject: str) -> bool:
-    return bool(store.scalar("SELECT count(*) FROM audit_log WHERE action = ? AND subject = ? AND actor = ?",
-                             [action, subject, ACTOR]))
+    """Delivered before (an audited post with outcome ok): failed deliveries do not count."""
+    return bool(store.scalar("SELECT count(*) FROM audit_log WHERE action = ? AND subject = ? AND actor = ? "
+                             "AND outcome = 'ok'", [action, subject, ACTOR]))
 
 
 def _record(store: Store, action: str, subject: str, details: dict) -> None:
     audit.append(store, actor=ACTOR, action=action, subject=subject, details=details)
 
 
-def _post(client: WebClient, channel: str, text: str, blocks: list[dict], posts: Posts) -> bool:
+def _post(store: Store, client: WebClient, channel: str, text: str, blocks: list[dict], posts: Posts, *,
+          action: str, subject: str) -> bool:
+    """Post (paced per channel; the client retries a 429 after its Retry-After); a post Slack did not
+    take is audited with outcome error and counted, so the job fails and runs again."""
+    posts.pacer.wait(channel)
     try:
-        client.chat_postMessage(channel=channel, text=text[:3000], blocks=blocks)
+        client.chat_postMessage(channel=channel, text=kit.escape(text)[:3000], blocks=blocks)
         return True
     except SlackApiError as exc:
-        log.warning("could not post to %s: %s", channel, exc.response.get("error"))
+        error = str(exc.response.get("error"))
     except (SlackClientError, OSError) as exc:  # Slack unreachable: the post is retried next run
-        log.warning("could not post to %s: %s", channel, exc)
+        error = f"{type(exc).__name__}: {exc}"
+    log.warning("could not post %s to %s: %s", subject, channel, error)
+    audit.append(store, actor=ACTOR, action=action, subject=subject, details={"channel": channel, "error": error},
+                 outcome="error")
     posts.failed += 1
     return False
 
@@ -89,9 +121,10 @@ def _caller_or_none(store: Store, email: str) -> Caller | None:
 
 # ============================================================================ jobs
 
-def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient, today: date) -> Posts:
+def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient, today: date, *,
+                       pacer: Pacer | None = None) -> Posts:
     """Each Product Owner with a Slack id: one DM per owned product with last week's card."""
-    posts = Posts()
+    posts = Posts(pacer)
     for person in registry.people_with_persona(store, "product_owner"):
         if not person.slack_id:
             log.info("spend cards: %s has no slack_id in the org file; skipped", person.email)
@@ -106,7 +139,8 @@ def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient
             subject = f"{product} week of {card['week_start']} to {person.email}"
             if _sent(store, "slack.spend_card", subject):
                 continue
-            if _post(client, person.slack_id, card["summary"], kit.spend_card_blocks(card, ctx.caller), posts):
+            if _post(store, client, person.slack_id, card["summary"], kit.spend_card_blocks(card, ctx.caller), posts,
+                     action="slack.spend_card", subject=subject):
                 _record(store, "slack.spend_card", subject,
                         {"to": person.email, "product": product, "week_start": card["week_start"],
                          "actual_usd": card["actual_usd"], "estimate_usd": card["estimate_usd"]})
@@ -115,20 +149,21 @@ def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient
 
 
 def drift_digest(store: Store, contexts: ContextFactory, client: WebClient, today: date, *,
-                 slack: SlackSettings) -> Posts:
+                 slack: SlackSettings, pacer: Pacer | None = None) -> Posts:
     """The month's model drift, as a FinOps Lead sees it, to the FinOps Leads' channel; once a day."""
     channel, lead = slack.finops_channel, _lead(store)
     if not channel or lead is None:
         log.info("drift digest skipped: %s", "STEWARD_SLACK_FINOPS_CHANNEL is not set" if not channel
                  else "no FinOps Lead in the registry")
         return Posts()
-    posts = Posts()
+    posts = Posts(pacer)
     subject = f"drift digest {today}"
     if _sent(store, "slack.drift_digest", subject):
         return posts
     ctx = _ctx(store, contexts, lead.email, today)
     drift = toolset.call(ctx, "model_drift", {}).model_dump(mode="json")
-    if _post(client, channel, drift["summary"], kit.drift_digest_blocks(drift, ctx.caller), posts):
+    if _post(store, client, channel, drift["summary"], kit.drift_digest_blocks(drift, ctx.caller), posts,
+             action="slack.drift_digest", subject=subject):
         _record(store, "slack.drift_digest", subject,
                 {"channel": channel, "models": drift["models"], "total_usd": drift["total_usd"]})
         posts.append(Post("drift_digest", channel, subject))
@@ -146,35 +181,34 @@ def _owners(store: Store) -> dict[str, list[Person]]:
 
 
 def quota_alerts(store: Store, contexts: ContextFactory, client: WebClient, today: date, *,
-                 slack: SlackSettings) -> Posts:
+                 slack: SlackSettings, pacer: Pacer | None = None) -> Posts:
     """Alert each product's Product Owners (and the FinOps channel) once per month and level when
-    its month to date reaches the soft (warning) or hard (exceeded) share of its estimate."""
+    its month to date reaches the soft (warning) or hard (exceeded) share of its estimate. Delivery
+    is recorded per recipient: one whose DM failed is retried on the next run, the others are not."""
     lead = _lead(store)
     if lead is None:
         log.info("quota alerts skipped: no FinOps Lead in the registry")
         return Posts()
     quota = toolset.call(_ctx(store, contexts, lead.email, today), "quota_status", {}).model_dump(mode="json")
     owners = _owners(store)
-    posts = Posts()
+    posts = Posts(pacer)
     for q in quota["products"]:
         if q["state"] not in ("warning", "exceeded"):
             continue
-        subject = f"{q['product']} {quota['month']} {q['state']}"
-        if _sent(store, "slack.quota_alert", subject):
-            continue
+        alert = f"{q['product']} {quota['month']} {q['state']}"
         blocks = kit.quota_alert_blocks(q, quota["month"], quota["data_through"])
         text = f"{q['product']}: {q['state']} ({kit.pct(q['share_used'])} of the {quota['month']} estimate)"
-        sent_to = []
-        for person in owners.get(q["product"], []):
-            known = person.slack_id and _caller_or_none(store, person.email) is not None
-            if known and _post(client, person.slack_id, text, blocks, posts):
-                sent_to.append(person.email)
-                posts.append(Post("quota_alert", person.slack_id, subject, person.email))
-        if slack.finops_channel and _post(client, slack.finops_channel, text, blocks, posts):
-            posts.append(Post("quota_alert", slack.finops_channel, subject))
-            sent_to.append(slack.finops_channel)
-        if sent_to:
-            _record(store, "slack.quota_alert", subject,
-                    {"to": sent_to, "actual_usd": q["actual_usd"], "estimate_usd": q["estimate_usd"],
-                     "share_used": q["share_used"]})
+        recipients = [(person.slack_id, person.email) for person in owners.get(q["product"], [])
+                      if person.slack_id and _caller_or_none(store, person.email) is not None]
+        if slack.finops_channel:
+            recipients.append((slack.finops_channel, None))
+        for channel, email in recipients:
+            subject = f"{alert} to {email or channel}"
+            if _sent(store, "slack.quota_alert", subject):
+                continue
+            if _post(store, client, channel, text, blocks, posts, action="slack.quota_alert", subject=subject):
+                _record(store, "slack.quota_alert", subject,
+                        {"to": email or channel, "actual_usd": q["actual_usd"], "estimate_usd": q["estimate_usd"],
+                         "share_used": q["share_used"]})
+                posts.append(Post("quota_alert", channel, subject, email))
     return posts

@@ -200,10 +200,11 @@ def _nightly_posts_job(settings: Settings, *, client: Any) -> Job:
 
     def run(store: Store, now: datetime) -> None:
         today, contexts = settings.today(), context_for(settings)
+        pacer = schedule.Pacer()  # both post to the FinOps channel: one pace for the whole run
         failed = 0
         if client is not None:
-            failed += schedule.drift_digest(store, contexts, client, today, slack=settings.slack).failed
-            failed += schedule.quota_alerts(store, contexts, client, today, slack=settings.slack).failed
+            failed += schedule.drift_digest(store, contexts, client, today, slack=settings.slack, pacer=pacer).failed
+            failed += schedule.quota_alerts(store, contexts, client, today, slack=settings.slack, pacer=pacer).failed
         if failed:
             raise StewardError(f"{failed} nightly Slack post(s) failed")
         _record(store, "serve.nightly", f"{now:%Y-%m-%d}", {})

@@ -37,6 +37,7 @@ from steward.store_access import own_store
 from steward.wiring import context_for, email_contexts, lazy_agent_config
 
 log = logging.getLogger("steward.serve")
+ACK_THREADS = 8  # Bolt's listener pool: acknowledge, open modals, validate submissions; never answers
 
 
 # ============================================================================ the server
@@ -112,10 +113,13 @@ class StewardServer:
         if not s.bot_token and client is None:
             log.warning("Slack is off: SLACK_BOT_TOKEN is not set")
             return None
-        self.listener_executor = ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="steward-slack")
+        # Acknowledgements and answers on separate pools: no answer in flight can delay an ack.
+        self.listener_executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="steward-slack-ack")
+        self.answer_executor = ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="steward-slack-answer")
         app = build_app(self.store, slack=s, contexts=context_for(self.settings),
                         agent_config=lazy_agent_config(self.settings), client=client, answerer=answerer,
-                        stores=self.stores, socket_mode=self.socket_mode, listener_executor=self.listener_executor)
+                        stores=self.stores, socket_mode=self.socket_mode, listener_executor=self.listener_executor,
+                        answer_executor=self.answer_executor)
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -170,6 +174,9 @@ class StewardServer:
                   Route("/slack/events", slack_events, methods=["POST"])]
         if self.mcp_app is not None:
             routes.append(Route("/mcp", endpoint=self.mcp_app, methods=["GET", "POST", "DELETE"]))
+            # OAuth discovery by IDE clients after a 401: the MCP app answers that tokens are static
+            routes += [Route(path, endpoint=self.mcp_app, methods=["GET", "POST"])
+                       for path in ("/.well-known/{rest:path}", "/register", "/authorize", "/token")]
         return Starlette(routes=routes, lifespan=self._lifespan)
 
     @contextlib.asynccontextmanager

@@ -23,6 +23,7 @@ class Call:
     method: str
     args: dict[str, Any]
     at: float = field(default_factory=time.perf_counter)
+    status: int = 200  # the HTTP status answered (429 when rate limited)
 
     def text(self) -> str:
         """Everything this call carried, as one string (for 'does X appear anywhere' checks)."""
@@ -57,6 +58,8 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.fail: dict[str, str] = {}   # method -> Slack error code to return
+        self.fail_channel: dict[str, str] = {}  # channel -> Slack error code for chat.postMessage to it
+        self.rate_limited: dict[str, int] = {}  # method -> how many more calls get HTTP 429 (Retry-After: 0)
         self.on_call: Any = None         # optional callback(Call), e.g. to stream calls to another process
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
@@ -82,10 +85,13 @@ class FakeSlack:
                     method = path
                 args = {"_bytes": len(body)} if method == "upload" else \
                     _decode(body, self.headers.get("content-type") or "")
-                reply = fake._answer(method, args)
-                fake._record(Call(method, args))
+                limited = fake._rate_limited(method)
+                reply = {"ok": False, "error": "ratelimited"} if limited else fake._answer(method, args)
+                fake._record(Call(method, args, status=429 if limited else 200))
                 data = json.dumps(reply).encode() if isinstance(reply, dict) else reply.encode()
-                self.send_response(200)
+                self.send_response(429 if limited else 200)
+                if limited:
+                    self.send_header("retry-after", "0")
                 self.send_header("content-type", "application/json" if isinstance(reply, dict) else "text/plain")
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
@@ -117,9 +123,18 @@ class FakeSlack:
         return f"{self.url}/response/{name}"
 
     # ------------------------------------------------------------------ answers
+    def _rate_limited(self, method: str) -> bool:
+        with self._cond:
+            if self.rate_limited.get(method, 0) > 0:
+                self.rate_limited[method] -= 1
+                return True
+            return False
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any] | str:
         if method in self.fail:
             return {"ok": False, "error": self.fail[method]}
+        if method == "chat.postMessage" and args.get("channel") in self.fail_channel:
+            return {"ok": False, "error": self.fail_channel[args["channel"]]}
         ts = f"1700000000.{next(self._ts):06d}"
         if method == "auth.test":
             return {"ok": True, "url": "https://example.slack.com/", "team": "Example", "user": "steward",
@@ -150,8 +165,9 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ inspection
     def of(self, method: str) -> list[Call]:
+        """The calls of `method` that were answered (not rate limited)."""
         with self._cond:
-            return [c for c in self.calls if c.method == method]
+            return [c for c in self.calls if c.method == method and c.status == 200]
 
     def methods(self) -> list[str]:
         with self._cond:
@@ -166,7 +182,7 @@ class FakeSlack:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
-                found = [c for c in self.calls if c.method == method]
+                found = [c for c in self.calls if c.method == method and c.status == 200]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()

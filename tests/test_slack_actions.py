@@ -27,7 +27,7 @@ from steward.wiring import context_for
 from tests.orgfixture import A1, A2, OPUS, TODAY
 
 MARIA, HANA, PRIYA, LEAD = "U0MARIA01", "U0HANA001", "U0PRIYA01", "U0LEAD001"
-OPUS_VALUE = {"m": OPUS, "a": [A1], "r": ["us-east-1"], "p": ["Checkout"]}
+OPUS_VALUE = {"m": OPUS}  # a button carries the model; the modal looks up where it ran
 META = {"m": OPUS, "s": "approved", "c": "C0TEST001", "t": "1700000009.000100"}
 GOOD = {"accounts": [A1], "regions": ["us-east-1"], "action_scope": "inference_only",
         "rationale": "Checkout needs Opus for dispute summaries; reviewed with security."}
@@ -99,7 +99,7 @@ def test_a_forged_approve_click_from_another_product_owner_is_refused_and_audite
 
 
 def test_a_request_access_click_or_submission_by_the_wrong_people_is_refused(app, fresh_org_store, fake) -> None:
-    click(app, LEAD, kit.REQUEST_ACCESS, {"p": "Checkout", "m": OPUS, "a": [A1], "r": ["us-east-1"]})
+    click(app, LEAD, kit.REQUEST_ACCESS, {"p": "Checkout", "m": OPUS})
     assert fake.of("views.open") == []
     assert refusals(fresh_org_store, "lead@example.com", "request_model_access")
     resp = submit(app, HANA, REQUEST_VIEW, {"reason": "we want it for HR too, please"},
@@ -159,7 +159,7 @@ def test_all_accounts_and_regions_mean_empty_lists(app, fresh_org_store) -> None
 # ------------------------------------------------------------------ the Product Owner's request and approval
 
 def test_a_product_owner_requests_access_through_a_modal(app, fresh_org_store, fake) -> None:
-    click(app, MARIA, kit.REQUEST_ACCESS, {"p": "Checkout", "m": OPUS, "a": [A1], "r": ["us-east-1"]})
+    click(app, MARIA, kit.REQUEST_ACCESS, {"p": "Checkout", "m": OPUS})
     view = fake.of("views.open")[0].args["view"]
     assert view["callback_id"] == REQUEST_VIEW
     meta = json.loads(view["private_metadata"])

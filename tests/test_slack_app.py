@@ -187,8 +187,7 @@ def test_drift_buttons_appear_for_the_right_personas_only(app, fake) -> None:
     assert action_ids(maria) == {kit.REQUEST_ACCESS}
     values = [json.loads(e["value"]) for b in maria if b["type"] == "actions" for e in b["elements"]]
     assert all(v["p"] in ("Checkout", "Fraud") for v in values)
-    assert {"p": "Checkout", "m": "anthropic.claude-opus-4-6-v1", "a": ["111111111111"],
-            "r": ["us-east-1"]} in values
+    assert {"p": "Checkout", "m": "anthropic.claude-opus-4-6-v1"} in values  # a short key: the modal looks up the rest
     assert "HR Portal" not in json.dumps(maria) and "222222222222" not in json.dumps(maria)
 
     lead = ask_drift(app, fake, LEAD)

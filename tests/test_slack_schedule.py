@@ -14,7 +14,7 @@ from slack_app import blocks as kit
 from slack_app.config import SlackSettings
 from slack_app.runtime import ContextFactory
 from tests.fake_slack import FakeSlack
-from slack_app.schedule import drift_digest, quota_alerts, weekly_spend_cards
+from slack_app.schedule import Pacer, drift_digest, quota_alerts, weekly_spend_cards
 from steward.settings import Settings
 from steward.wiring import context_for
 from tests.figures import usd
@@ -150,8 +150,8 @@ def test_a_product_over_its_estimate_alerts_its_owner_and_the_finops_channel(fre
     checkout = spent("Checkout", *NOV)
     assert checkout >= 300  # the fixture is built so that Checkout has exceeded its 300 USD estimate
     posts = quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK)
-    assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Checkout 2026-11 exceeded"),
-                                                       (CHANNEL, "Checkout 2026-11 exceeded")}
+    assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Checkout 2026-11 exceeded to maria@example.com"),
+                                                       (CHANNEL, f"Checkout 2026-11 exceeded to {CHANNEL}")}
     text = fake.of("chat.postMessage")[0].args["blocks"][0]["text"]["text"]
     assert f"{usd(checkout)} of $300 ({checkout / 300:.0%})" in text and "hard threshold" in text
     assert "HR Portal" not in json.dumps(dms(fake)["U0MARIA01"])
@@ -162,10 +162,73 @@ def test_a_product_over_its_estimate_alerts_its_owner_and_the_finops_channel(fre
                                 [round(fraud / 0.9, 2)])
     fake.clear()
     posts = quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK)
-    assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Fraud 2026-11 warning"),
-                                                       (CHANNEL, "Fraud 2026-11 warning")}
+    assert {(p.channel, p.subject) for p in posts} == {("U0MARIA01", "Fraud 2026-11 warning to maria@example.com"),
+                                                       (CHANNEL, f"Fraud 2026-11 warning to {CHANNEL}")}
     assert "soft threshold" in fake.of("chat.postMessage")[0].args["blocks"][0]["text"]["text"]
     fake.clear()
     assert quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK) == []
     assert fake.calls == []
-    assert len(audit.entries(fresh_org_store, action="slack.quota_alert")) == 2
+    assert len(audit.entries(fresh_org_store, action="slack.quota_alert")) == 4  # one per recipient and alert
+
+
+def test_a_recipient_slack_refused_is_audited_and_alone_retried(fresh_org_store, contexts, client, fake) -> None:
+    """Delivery is per recipient: Maria's DM fails, the FinOps channel gets the alert; the next run
+    sends it to Maria only."""
+    fake.fail_channel["U0MARIA01"] = "channel_not_found"
+    first = quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK)
+    assert [p.channel for p in first] == [CHANNEL] and first.failed == 1
+    failed = [e for e in audit.entries(fresh_org_store, action="slack.quota_alert") if e.outcome == "error"]
+    assert [(e.subject, e.details["error"]) for e in failed] == [
+        ("Checkout 2026-11 exceeded to maria@example.com", "channel_not_found")]
+    del fake.fail_channel["U0MARIA01"]
+    fake.clear()
+    second = quota_alerts(fresh_org_store, contexts, client, TODAY, slack=SLACK)
+    assert [(p.channel, p.to) for p in second] == [("U0MARIA01", "maria@example.com")] and second.failed == 0
+    assert [c.args["channel"] for c in fake.of("chat.postMessage")] == ["U0MARIA01"]
+
+
+def test_a_rate_limited_post_is_retried_after_retry_after(fresh_org_store, contexts, fake) -> None:
+    """HTTP 429 with Retry-After: the client waits and posts again (slack_sdk's handler, which
+    build_app and serve install); the digest is delivered and recorded once."""
+    from slack_app.app import honour_rate_limits
+
+    fake.rate_limited["chat.postMessage"] = 1
+    client = honour_rate_limits(WebClient(token="xoxb-test", base_url=fake.api_url))
+    posts = drift_digest(fresh_org_store, contexts, client, TODAY, slack=SLACK)
+    assert [p.channel for p in posts] == [CHANNEL] and posts.failed == 0
+    assert [c.status for c in fake.calls if c.method == "chat.postMessage"] == [429, 200]
+    assert [e.outcome for e in audit.entries(fresh_org_store, action="slack.drift_digest")] == ["ok"]
+
+
+def test_posts_to_one_channel_are_paced_and_other_channels_are_not() -> None:
+    """Slack allows about one message per second per channel: a second post to the same channel
+    waits for the rest of the second; a post to another channel does not wait."""
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    pacer = Pacer(1.0, clock=lambda: now[0], sleep=sleep)
+    pacer.wait("U0MARIA01")
+    now[0] += 0.25
+    pacer.wait("U0MARIA01")
+    pacer.wait("U0HANA001")
+    now[0] += 2.0
+    pacer.wait("U0MARIA01")
+    assert slept == [0.75]
+
+
+def test_the_weekly_cards_pace_the_second_dm_to_the_same_person(fresh_org_store, contexts, client, fake) -> None:
+    waits: list[str] = []
+
+    class Recording(Pacer):
+        def wait(self, channel: str) -> None:
+            waits.append(channel)
+            super().wait(channel)
+
+    slept: list[float] = []
+    weekly_spend_cards(fresh_org_store, contexts, client, TODAY, pacer=Recording(sleep=slept.append))
+    assert sorted(waits) == ["U0HANA001", "U0MARIA01", "U0MARIA01", "U0OMAR001"]
+    assert len(slept) == 1 and 0 < slept[0] <= 1.0  # Maria's second card waited; nobody else did
