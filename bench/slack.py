@@ -188,18 +188,10 @@ def acks_under_slow_answers(tmp: Path, api_url: str, slow: int, rounds: int) -> 
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--questions", type=int, default=30)
-    ap.add_argument("--slow", type=int, default=30, help="concurrent slow (2 s) answers in section 3")
-    ap.add_argument("--slow-rounds", type=int, default=3)
-    args = ap.parse_args()
-
+def offline_section(args: argparse.Namespace, fake: SlackFake) -> tuple[list[float], list[float], list[float]]:
+    """Sections 1 and 2 on `steward serve` with the offline planner: (acks, per-round max, end-to-end)."""
     tmp = Path(tempfile.mkdtemp(prefix="steward-bench-slack-"))
     build_store(tmp).close()
-    fake = SlackFake()
     server, port, log = start_server(tmp / "steward.duckdb", fake.api_url)
     counter = iter(range(1, 10**9))
 
@@ -209,51 +201,69 @@ def main() -> None:
         return ts, event_body(mention(USERS[i % len(USERS)], QUESTIONS[i % len(QUESTIONS)], ts=ts),
                               event_id=f"EvB{n:09d}")
 
+    async def all_at_once(bodies: list[str]) -> list[tuple[float, float]]:
+        return await asyncio.gather(*(send(port, b) for b in bodies))
+
+    acks: list[float] = []
+    round_max: list[float] = []
+    e2e: list[float] = []
     try:
         warm = [event(i) for i in range(len(QUESTIONS))]  # imports, auth.test, planner and chart first runs
         for ts, body in warm:
             asyncio.run(send(port, body))
         fake.wait([ts for ts, _ in warm])
-
-        acks: list[float] = []
-        round_max: list[float] = []
         for _ in range(args.rounds):
             burst = [event(i) for i in range(args.concurrency)]
-
-            async def all_at_once(bodies: list[str]) -> list[tuple[float, float]]:
-                return await asyncio.gather(*(send(port, b) for b in bodies))
-
             got = [e for _, e in asyncio.run(all_at_once([b for _, b in burst]))]
             acks += got
             round_max.append(max(got))
             fake.wait([ts for ts, _ in burst])
-
-        e2e: list[float] = []
         for i in range(args.questions):
             time.sleep(0.3)  # the previous answer's chart upload finishes first
             ts, body = event(i)
             sent, _ = asyncio.run(send(port, body))
             fake.wait([ts], timeout=60)
             e2e.append(fake.posts[ts] - sent)
-        slow = acks_under_slow_answers(Path(tempfile.mkdtemp(prefix="steward-bench-slow-")), fake.api_url,
-                                       args.slow, args.slow_rounds)
     finally:
         server.terminate()
         code = server.wait(timeout=60)
-        fake.stop()
     if code != 0:
         print("steward serve exited with", code, "".join(log[-20:]), file=sys.stderr)
+    return acks, round_max, e2e
 
-    ms = lambda v: f"{v * 1000:.1f} ms"
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--questions", type=int, default=30)
+    ap.add_argument("--slow", type=int, default=30, help="concurrent slow (2 s) answers in section 3")
+    ap.add_argument("--slow-rounds", type=int, default=3)
+    ap.add_argument("--only-slow", action="store_true", help="run section 3 only")
+    args = ap.parse_args()
+
+    fake = SlackFake()
+    try:
+        offline = None if args.only_slow else offline_section(args, fake)
+        slow = acks_under_slow_answers(Path(tempfile.mkdtemp(prefix="steward-bench-slow-")), fake.api_url,
+                                       args.slow, args.slow_rounds)
+    finally:
+        fake.stop()
+
     print(f"machine: {machine()}")
-    print("server: steward serve (HTTP mode, offline planner), its own process; fake Slack API and this "
-          "asyncio client in two others")
-    print(f"acknowledgement, {args.concurrency} concurrent signed events x {args.rounds} rounds "
-          f"({len(acks)} requests): p50 {ms(statistics.median(acks))}, p99 {ms(pct(acks, 99))}, "
-          f"max {ms(max(acks))}; per-round max {', '.join(ms(x) for x in round_max)}")
-    print(f"target p99 <= 100 ms: {'met' if pct(acks, 99) <= 0.100 else 'NOT met'}")
-    print(f"end-to-end answer (event sent -> answer posted), {len(e2e)} questions one at a time: "
-          f"p50 {ms(statistics.median(e2e))}, p99 {ms(pct(e2e, 99))}, max {ms(max(e2e))}")
+    print("server: steward serve (HTTP mode), its own process; fake Slack API and this asyncio client in two others")
+    if offline is not None:
+        acks, round_max, e2e = offline
+        print(f"acknowledgement (offline planner), {args.concurrency} concurrent signed events x {args.rounds} "
+              f"rounds ({len(acks)} requests): p50 {ms(statistics.median(acks))}, p99 {ms(pct(acks, 99))}, "
+              f"max {ms(max(acks))}; per-round max {', '.join(ms(x) for x in round_max)}")
+        print(f"target p99 <= 100 ms: {'met' if pct(acks, 99) <= 0.100 else 'NOT met'}")
+        print(f"end-to-end answer (event sent -> answer posted), {len(e2e)} questions one at a time: "
+              f"p50 {ms(statistics.median(e2e))}, p99 {ms(pct(e2e, 99))}, max {ms(max(e2e))}")
     print(f"acknowledgement while {args.slow} answers wait on a 2 s model ({args.slow_rounds} rounds):")
     for kind, values in slow.items():
         print(f"  {kind}: {len(values)} requests, p50 {ms(statistics.median(values))}, p99 {ms(pct(values, 99))}, "

@@ -5,7 +5,6 @@ takes them away), so clients list again instead of keeping the list from connect
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ import ledger.access
 from mcp_server.access import StoreAccess
 
 log = logging.getLogger("steward.mcp")
+MAX_SESSIONS = 16  # per person: the IDE windows one person may have open
 
 
 def advertise_list_changed(server: MCPServer) -> None:
@@ -40,14 +40,18 @@ class GrantWatch:
     def __init__(self, access: StoreAccess, bus: Any) -> None:
         self.access = access
         self.bus = bus
-        self._sessions: dict[str, weakref.WeakSet[Any]] = {}
+        self._sessions: dict[str, dict[int, Any]] = {}  # email -> open sessions (dropped when a send fails)
         self._granted: dict[str, frozenset[str]] = {}
         self._version: int | None = None
 
     def seen(self, email: str, session: Any, granted: frozenset[str]) -> None:
         """A request from `email` on `session`, whose tool list reflects `granted`."""
         if session is not None:
-            self._sessions.setdefault(email, weakref.WeakSet()).add(session)
+            sessions = self._sessions.setdefault(email, {})
+            sessions.pop(id(session), None)
+            sessions[id(session)] = session  # most recent last
+            while len(sessions) > MAX_SESSIONS:  # closed sessions are never told apart: keep the recent ones
+                sessions.pop(next(iter(sessions)))
         self._granted[email] = granted
 
     def _changed(self) -> dict[str, frozenset[str]]:
@@ -64,11 +68,12 @@ class GrantWatch:
         changed = await anyio.to_thread.run_sync(self._changed)
         for email, scopes in changed.items():
             self._granted[email] = scopes
-            for session in list(self._sessions.get(email, ())):
+            for key, session in list(self._sessions.get(email, {}).items()):
                 try:
                     await session.send_tool_list_changed()
-                except Exception as exc:  # noqa: BLE001 - a closed session: the client re-lists on reconnect
+                except Exception as exc:  # noqa: BLE001 - a closed session: forget it; a new one lists afresh
                     log.info("tools/list_changed not delivered to a session of %s: %s", email, exc)
+                    self._sessions[email].pop(key, None)
         if changed:
             await self.bus.publish(ToolsListChanged())  # 2026-era clients listening on subscriptions/listen
         return sorted(changed)

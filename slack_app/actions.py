@@ -9,8 +9,9 @@ value, private_metadata) can choose who is acting; a button value is a short key
 product) and the rest is looked up when the modal opens.
 
 Acknowledge first: a click is acknowledged before anything else and its modal opened at once (Slack's
-trigger_id lasts 3 s); a submission is validated (persona, the tool's argument rules), acknowledged
-with its errors in the modal or closed, and only then written, off the acknowledgement path.
+trigger_id lasts 3 s); a submission is checked (persona, the tool's argument model), acknowledged
+with the problem in the modal or closed, and only then written, off the acknowledgement path; what
+the write itself refuses (an unknown account, a product not yours) is told in a message.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from slack_app import blocks as kit
+from slack_app.modals import ALL, DECIDE_VIEW, REQUEST_VIEW, decide_modal, request_modal
 from slack_app.runtime import Runtime
 from tools import toolset
 from tools.caller import Caller
@@ -33,13 +35,6 @@ from tools.context import ToolContext
 from tools.errors import ToolError
 
 log = logging.getLogger("steward.slack")
-
-DECIDE_VIEW = "steward_decide"
-REQUEST_VIEW = "steward_request_access"
-ALL = "*"
-SCOPES = {"inference_only": "Inference only (agents via AWS MCP servers denied)",
-          "agentic_read_only": "Agentic, read only", "agentic_read_write": "Agentic, read and write"}
-_TITLES = {"approved": "Approve model", "restricted": "Restrict model", "blocked": "Block model"}
 
 
 # ============================================================================ helpers
@@ -87,31 +82,6 @@ def tell(client: WebClient, channel: str | None, caller: Caller | None, text: st
         log.info("could not post to %s: %s", channel, exc.response.get("error"))
 
 
-def _options(values: list[tuple[str, str]]) -> list[dict]:
-    return [{"text": {"type": "plain_text", "text": label[:75]}, "value": value[:150]} for value, label in values][:100]
-
-
-def _multi(block_id: str, label: str, options: list[tuple[str, str]], initial: list[str], *,
-           optional: bool = False, hint: str | None = None) -> dict:
-    opts = _options(options)
-    element: dict[str, Any] = {"type": "multi_static_select", "action_id": "v", "options": opts,
-                               "placeholder": {"type": "plain_text", "text": "Choose"}}
-    chosen = [o for o in opts if o["value"] in initial]
-    if chosen:
-        element["initial_options"] = chosen
-    block = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
-             "label": {"type": "plain_text", "text": label}}
-    if hint:
-        block["hint"] = {"type": "plain_text", "text": hint}
-    return block
-
-
-def _text_input(block_id: str, label: str, *, min_length: int = 1, placeholder: str = "") -> dict:
-    return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
-            "element": {"type": "plain_text_input", "action_id": "v", "multiline": True, "min_length": min_length,
-                        "placeholder": {"type": "plain_text", "text": placeholder or label}}}
-
-
 def _read(values: dict, block_id: str) -> list[str]:
     """Selected option values (multi or single select) or comma-separated text of an input block."""
     element = next(iter((values.get(block_id) or {}).values()), {}) or {}
@@ -156,74 +126,6 @@ def _error_block(message: str, blocks_present: set[str], default: str) -> str:
     return default
 
 
-# ============================================================================ modals
-
-def where_used(rt: Runtime, ctx: ToolContext, model_id: str, product: str | None = None) -> dict[str, list[str]]:
-    """The accounts, regions and products where `model_id` ran outside its approval this month, as the
-    clicking user may see them (model_drift): the modal's first choices. A button carries only the model."""
-    try:
-        drift = rt.call(ctx, "model_drift", {}).model_dump(mode="json")
-    except ToolError as exc:
-        log.info("no drift lines for the modal: %s", exc)
-        return {"accounts": [], "regions": [], "products": []}
-    lines = [line for line in [*(drift.get("claimed") or []), *(drift.get("unattributed") or [])]
-             if line.get("model_id") == model_id and (product is None or line.get("product") == product)]
-    return {key: sorted({str(line[field]) for line in lines if line.get(field)})
-            for key, field in (("accounts", "account_id"), ("regions", "region"), ("products", "product"))}
-
-
-def decide_modal(rt: Runtime, caller: Caller, state: str, value: dict, channel: str | None,
-                 thread_ts: str | None) -> dict:
-    ctx = rt.ctx(caller)
-    scope = rt.call(ctx, "my_scope", {}).model_dump(mode="json")
-    model_id = str(value.get("m", ""))
-    used = where_used(rt, ctx, model_id)
-    accounts = sorted(set(scope["accounts"]) | set(used["accounts"]))
-    regions = sorted(set(ctx.bedrock_regions) | set(used["regions"]))
-    blocks: list[dict] = [kit.section(
-        f"*{model_id}* → *{state}*\nThe decision replaces any earlier one on this model, is written to the "
-        "catalog and the audit log, and creates a Cloud Engineer task for every claimed role whose "
-        "Steward-Bedrock policy changes.")]
-    if state == "restricted":
-        blocks.append(_multi("products", "Products allowed", [(p, p) for p in scope["products"]], used["products"]))
-    blocks += [
-        _multi("accounts", "Accounts", [(ALL, "All accounts"), *[(a, a) for a in accounts]], used["accounts"],
-               hint="Approvals do not carry across accounts."),
-        _multi("regions", "Regions", [(ALL, "All regions"), *[(r, r) for r in regions]], used["regions"]),
-        {"type": "input", "block_id": "action_scope", "label": {"type": "plain_text", "text": "Action scope"},
-         "element": {"type": "static_select", "action_id": "v", "options": _options(list(SCOPES.items())),
-                     "initial_option": _options([("inference_only", SCOPES["inference_only"])])[0]}},
-        _text_input("rationale", "Rationale (kept in the catalog and the audit log)", min_length=10),
-    ]
-    return {"type": "modal", "callback_id": DECIDE_VIEW, "title": {"type": "plain_text", "text": _TITLES[state]},
-            "submit": {"type": "plain_text", "text": "Record decision"},
-            "close": {"type": "plain_text", "text": "Cancel"},
-            "private_metadata": json.dumps({"m": model_id, "s": state, "c": channel, "t": thread_ts}),
-            "blocks": blocks}
-
-
-def request_modal(rt: Runtime, caller: Caller, value: dict, channel: str | None, thread_ts: str | None) -> dict:
-    ctx = rt.ctx(caller)
-    scope = rt.call(ctx, "my_scope", {}).model_dump(mode="json")
-    product, model_id = str(value.get("p", "")), str(value.get("m", ""))
-    used = where_used(rt, ctx, model_id, product)
-    accounts = sorted(set(scope["accounts"]) | set(used["accounts"]))
-    regions = sorted(set(ctx.bedrock_regions) | set(used["regions"]))
-    return {"type": "modal", "callback_id": REQUEST_VIEW,
-            "title": {"type": "plain_text", "text": "Request model access"},
-            "submit": {"type": "plain_text", "text": "Send request"},
-            "close": {"type": "plain_text", "text": "Cancel"},
-            "private_metadata": json.dumps({"p": product, "m": model_id, "c": channel, "t": thread_ts}),
-            "blocks": [
-                kit.section(f"Ask the FinOps Lead to approve *{model_id}* for *{product}*."),
-                _multi("accounts", "Accounts", [(a, a) for a in accounts], used["accounts"], optional=True,
-                       hint="Empty: the accounts of your product's claimed roles."),
-                _multi("regions", "Regions", [(r, r) for r in regions], used["regions"], optional=True,
-                       hint="Empty: any region."),
-                _text_input("reason", "Why does the product need this model?", min_length=10),
-            ]}
-
-
 # ============================================================================ handlers
 
 def register(app: App, rt: Runtime) -> None:
@@ -252,46 +154,40 @@ def _decide_click(rt: Runtime, state: str) -> Callable[..., None]:
     return on_click
 
 
-class _RolledBack(Exception):
-    """Ends a dry run: the transaction around it is rolled back."""
-
-
-def passes_dry_run(rt: Runtime, ctx: ToolContext, tool_name: str, args: dict[str, Any]) -> bool:
-    """Would the write go through? It runs with every check (persona, arguments, the tool's own rules)
-    inside a transaction that is then rolled back: nothing is kept, the audit log included."""
-    try:
-        with ctx.store.transaction():
+def problem_before_writing(rt: Runtime, ctx: ToolContext, tool_name: str, args: dict[str, Any]) -> str | None:
+    """The checks that need no write, fast enough to run before acknowledging: the persona (a refusal
+    is made and audited by toolset.call, which refuses before reading the arguments) and the tool's
+    own argument model (missing or too short fields). Rules that need the store are the write's."""
+    if not allowed(ctx.caller, tool_name):
+        try:
             rt.call(ctx, tool_name, args)
-            raise _RolledBack
-    except _RolledBack:
-        return True
-    except ToolError:
-        return False
+        except ToolError as exc:  # NotAllowed
+            return str(exc)
+    tool = toolset.get(tool_name)
+    try:
+        tool.args_model.model_validate(args)  # type: ignore[union-attr]  # allowed() found the tool
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(str(part) for part in e['loc']) or 'arguments'}: {e['msg']}"
+                         for e in exc.errors())
+    return None
 
 
 def _submission(rt: Runtime, ack: Callable[..., None], caller: Caller, tool_name: str, args: dict[str, Any],
                 present: set[str], default_block: str, after: Callable[[BaseModel], None],
                 on_error: Callable[[str], None]) -> None:
-    """Check, acknowledge, then write off the acknowledgement path. A submission the write would
-    refuse is refused for real (toolset.call audits it; nothing is written) and the reason shown in
-    the modal; one that passes closes the modal first and is written after."""
-    ctx = rt.ctx(caller)
-    if not passes_dry_run(rt, ctx, tool_name, args):
-        try:
-            result = rt.call(ctx, tool_name, args)
-        except ToolError as exc:  # NotAllowed included
-            problem = str(exc)
-            ack(response_action="errors", errors={_error_block(problem, present, default_block): problem[:300]})
-            return
-        ack()  # the store changed since the check and the write went through
-        rt.later(lambda: after(result))
+    """Check, acknowledge (the problem shown in the modal, or the modal closes), then write off the
+    acknowledgement path; a write the store refuses after the modal closed is told (`on_error`) and,
+    like every refusal, audited by toolset.call."""
+    problem = problem_before_writing(rt, rt.ctx(caller), tool_name, args)
+    if problem is not None:
+        ack(response_action="errors", errors={_error_block(problem, present, default_block): problem[:300]})
         return
     ack()
 
     def write() -> None:
         try:
             result = rt.call(rt.ctx(caller), tool_name, args)
-        except ToolError as exc:  # changed since the check; toolset.call audited it
+        except ToolError as exc:
             on_error(str(exc))
             return
         after(result)

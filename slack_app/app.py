@@ -33,6 +33,7 @@ from ledger.store import Store
 from slack_app import actions
 from slack_app import blocks as kit
 from slack_app.config import SlackSettings
+from slack_app.mrkdwn import in_messages
 from slack_app.runtime import AgentAnswerer, Answerer, CallerCache, ContextFactory, Runtime, StorePool
 from tools.caller import Caller
 from tools.context import ToolContext
@@ -178,7 +179,7 @@ def answer_in_slack(rt: Runtime, client: WebClient, caller: Caller, question: st
     metadata = {"event_type": "steward_answer",  # what kind of answer, for other apps
                 "event_payload": {"outcome": answer.outcome, "family": answer.family or ""}}
     try:
-        for blocks in kit.in_messages(kit.answer_blocks(answer, caller)):  # a long answer continues
+        for blocks in in_messages(kit.answer_blocks(answer, caller)):  # a long answer continues
             if respond is not None:
                 respond(text=kit.fallback_text(answer), blocks=blocks, response_type="ephemeral",
                         replace_original=False)

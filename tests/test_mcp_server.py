@@ -8,12 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import jsonschema
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from ledger.store import Store
-from mcp_server import grants
+from mcp_server import grants, schemas
 from mcp_server.server import ASK, WRITE_HINTS, build_server
 from tests.conftest import make_ctx
 from tests.orgfixture import CHECKOUT, FRAUD, HR, STRAY
@@ -189,11 +190,13 @@ def test_structured_output_is_the_tool_result(org_store: Store) -> None:
     for name, args in [("spend_breakdown", {"by": "model"}), ("model_catalog", {}), ("quota_status", {}),
                        ("my_scope", {})]:
         t = toolset.get(name)
-        assert tools[name].input_schema == t.input_schema()
+        assert tools[name].input_schema == schemas.input_schema(t.input_schema())  # pydantic's, titles left out
         assert tools[name].output_schema["properties"].keys() == t.result_model.model_fields.keys()
         r = call(org_store, LEAD, name, args)
         assert not r.is_error
         assert r.structured_content == toolset.call(ctx, name, args).model_dump(mode="json")
+        jsonschema.Draft202012Validator.check_schema(tools[name].output_schema)
+        jsonschema.validate(r.structured_content, tools[name].output_schema)  # the tightened schema still holds
         assert json.loads(r.content[0].text) == r.structured_content
 
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from ledger import audit, registry
 from slack_app import blocks as kit
-from slack_app.actions import DECIDE_VIEW, REQUEST_VIEW
+from slack_app.modals import DECIDE_VIEW, REQUEST_VIEW
 from slack_app.app import build_app
 from slack_app.config import SlackSettings
 from tests.fake_slack import (
@@ -104,9 +104,11 @@ def test_a_request_access_click_or_submission_by_the_wrong_people_is_refused(app
     assert refusals(fresh_org_store, "lead@example.com", "request_model_access")
     resp = submit(app, HANA, REQUEST_VIEW, {"reason": "we want it for HR too, please"},
                   {"p": "Checkout", "m": OPUS, "c": "C0TEST001"})
-    assert json.loads(resp.body)["response_action"] == "errors"
-    assert refusals(fresh_org_store, "hana@example.com", "request_model_access")
+    assert resp.body == ""  # the modal closes: only the write knows Checkout is not Hana's ...
+    assert refusals(fresh_org_store, "hana@example.com", "request_model_access")  # ... and it refuses, audited
     assert fresh_org_store.scalar("SELECT count(*) FROM access_requests") == 0
+    told = fake.of("chat.postEphemeral")[-1].args
+    assert told["user"] == HANA and told["text"].startswith("The request was not sent:")
 
 
 # ------------------------------------------------------------------ the FinOps Lead's decision
@@ -142,12 +144,25 @@ def test_a_finops_lead_submission_records_the_decision_and_confirms_in_the_threa
 @pytest.mark.parametrize("values,block", [
     ({**GOOD, "accounts": ["*", A1]}, "accounts"),
     ({**GOOD, "rationale": "   "}, "rationale"),
-    ({**GOOD, "accounts": ["999999999999"]}, "accounts"),
+    ({**GOOD, "action_scope": "everything"}, "action_scope"),
 ])
 def test_a_bad_submission_is_answered_with_field_errors(app, fresh_org_store, values, block) -> None:
     body = json.loads(submit(app, LEAD, DECIDE_VIEW, values, META).body)
     assert body["response_action"] == "errors" and block in body["errors"]
     assert registry.model_entry(fresh_org_store, OPUS) is None
+
+
+def test_what_only_the_write_can_refuse_is_told_after_the_modal_closed(app, fresh_org_store, fake) -> None:
+    """An account outside the registry is the store's to refuse: the modal closes (acknowledged
+    before any write), nothing is recorded, the refusal is audited and the lead is told in the thread."""
+    resp = submit(app, LEAD, DECIDE_VIEW, {**GOOD, "accounts": ["999999999999"]}, META)
+    assert resp.status == 200 and resp.body == ""
+    assert registry.model_entry(fresh_org_store, OPUS) is None
+    [refused] = refusals(fresh_org_store, "lead@example.com", "decide_model")
+    assert "999999999999" in refused.details["error"]
+    told = fake.of("chat.postEphemeral")[-1].args
+    assert told["channel"] == "C0TEST001" and told["user"] == LEAD
+    assert told["text"].startswith("The decision was not recorded:") and "999999999999" in told["text"]
 
 
 def test_all_accounts_and_regions_mean_empty_lists(app, fresh_org_store) -> None:

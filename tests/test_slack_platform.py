@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from agent.answer import Answer, Fact
 from ledger import registry
 from slack_app import blocks as kit
-from slack_app.actions import DECIDE_VIEW
+from slack_app.modals import DECIDE_VIEW
 from slack_app.app import build_app
 from slack_app.config import SlackSettings
 from steward.settings import Settings
@@ -100,7 +100,7 @@ def test_commands_clicks_and_submissions_are_acknowledged_while_every_answer_wor
         assert submitted.status == 200 and submitted.body == ""  # validated, modal closed ...
         assert registry.model_entry(fresh_org_store, OPUS) is None  # ... and not yet written
 
-        bad = dispatch_within(app, view_body(LEAD, DECIDE_VIEW, {**good, "accounts": ["999999999999"]}, meta))
+        bad = dispatch_within(app, view_body(LEAD, DECIDE_VIEW, {**good, "rationale": "   "}, meta))
         assert json.loads(bad.body)["response_action"] == "errors"  # a bad one is told in the modal
         assert fake.of("chat.postMessage") == []  # and still no answer was posted: all of this ran first
 
