@@ -14,7 +14,6 @@ import typer
 
 from agent.answer import Answer
 from ledger.errors import StewardError
-from ledger.store import Store
 from steward.cli_common import console, err, fail, settings_of
 from steward.store_access import store_for
 from steward.wiring import agent_config, tool_context
