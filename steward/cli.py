@@ -101,6 +101,33 @@ def run_ingest(store: Store, sources: list[str], actor: str, *, strict: bool = F
         return ingest(store, local, actor=actor, progress=progress, strict=strict)
 
 
+def _ingest_athena(s, sources: list[str], periods: Optional[str], output: Optional[str], *,  # noqa: ANN001
+                   strict: bool, quiet: bool) -> object:
+    """Athena filters the CUR table to Bedrock rows (UNLOAD to Parquet); they are ingested as usual."""
+    import boto3
+
+    from ledger import athena
+    from ledger.errors import IngestError
+
+    if len(sources) != 1 or periods is None:
+        raise IngestError(sources[0], "ingest from Athena takes one athena://WORKGROUP/DATABASE.TABLE source and "
+                                      "--periods, e.g. --periods 2026-09,2026-10")
+    athena.parse_source(sources[0])   # both checked before the store is opened
+    wanted = athena.parse_periods(periods)
+    session = boto3.session.Session(region_name=s.aws_region)
+    client = athena.AthenaClient(session.client("athena"), session.client("glue"), session.client("s3"))
+    with store_for(s.db) as store:
+        result, run = athena.ingest_from_athena(store, sources[0], wanted, client=client,
+                                                output=output, actor=s.operator(), strict=strict)
+    if not quiet:
+        err.print(f"Athena: before the query, up to {sum(run.estimated_bytes) / 1e6:,.1f} MB in the periods' "
+                  f"partitions (at most ${run.estimated_usd:,.4f}); scanned {sum(run.scanned_bytes) / 1e6:,.1f} MB "
+                  f"(${run.cost_usd:,.4f} at $5/TB) in {len(run.query_ids)} quer"
+                  f"{'y' if len(run.query_ids) == 1 else 'ies'} ({', '.join(run.query_ids)}); "
+                  f"{run.files} file(s) of Bedrock rows ingested.")
+    return result
+
+
 @app.command()
 def ingest(
     ctx: typer.Context,
@@ -108,12 +135,20 @@ def ingest(
     strict: Annotated[bool, typer.Option("--strict", help="Refuse files with flagged rows (duplicates, "
                                          "negative usage cost, look-alike principals, no product code)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the ingest report as JSON")] = False,
+    periods: Annotated[Optional[str], typer.Option(help="With athena://: the billing periods to fetch, "
+                                                   "e.g. 2026-09,2026-10")] = None,
+    athena_output: Annotated[Optional[str], typer.Option(help="With athena://: where UNLOAD writes "
+                                                         "(default: the workgroup's result location)")] = None,
 ) -> None:
-    """Load CUR 2.0 or FOCUS 1.x Parquet; each billing period found replaces the stored one."""
+    """Load CUR 2.0 or FOCUS 1.x Parquet (a file, a folder, s3://bucket/prefix, or
+    athena://WORKGROUP/DATABASE.TABLE --periods ...); each billing period found replaces the stored one."""
     s = _settings(ctx)
     try:
-        with store_for(s.db) as store:
-            result = run_ingest(store, sources, s.operator(), strict=strict, quiet=as_json)
+        if any(src.startswith("athena://") for src in sources):
+            result = _ingest_athena(s, sources, periods, athena_output, strict=strict, quiet=as_json)
+        else:
+            with store_for(s.db) as store:
+                result = run_ingest(store, sources, s.operator(), strict=strict, quiet=as_json)
     except StewardError as exc:
         raise _fail(exc) from None
     if as_json:
