@@ -13,76 +13,16 @@ uid is checked with SO_PEERCRED). That user could open the file directly anyway;
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
-import pickle
 import socket
-import struct
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
-from pathlib import Path
+from contextlib import AbstractContextManager, suppress
 from typing import Any
 
 import duckdb
 
-from ledger.errors import StoreError
 from ledger.store import Store
-
-log = logging.getLogger(__name__)
-
-_FRAME = struct.Struct("!Q")
-_MAX_FRAME = 1 << 31
-
-
-def socket_path(db: str | Path) -> Path:
-    """Where the owner of the store at `db` listens: a per-user folder, one socket per store file.
-
-    Not beside the store: a Unix socket path is limited to about 100 bytes, and store paths are not."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or "/tmp"
-    key = hashlib.sha256(str(Path(db).resolve()).encode()).hexdigest()[:24]
-    return Path(base) / f"steward-{os.getuid()}" / f"{key}.sock"
-
-
-def _private_folder(folder: Path) -> None:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = folder.stat()
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise StoreError(f"{folder} must belong to you and be private (mode 0700) to serve the store; "
-                         f"fix it with: chmod 700 {folder}")
-
-
-def _send(sock: socket.socket, message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_FRAME.pack(len(data)) + data)
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = sock.recv(min(n - got, 1 << 20))
-        if not chunk:
-            raise ConnectionError("the other side closed the store channel")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def _recv(sock: socket.socket) -> Any:
-    (size,) = _FRAME.unpack(_recv_exact(sock, _FRAME.size))
-    if size > _MAX_FRAME:
-        raise ConnectionError(f"store channel frame of {size} bytes refused")
-    return pickle.loads(_recv_exact(sock, size))
-
-
-def _peer_uid(conn: socket.socket) -> int:
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", creds)[1]
-
-
-# ----------------------------------------------------------------------------- owner side
-
+from ledger.store_channel import peer_uid, private_folder, receive, send, socket_path
 
 class _Session:
     """One client connection: its cursors on the owner's database and their open transactions."""
@@ -91,7 +31,6 @@ class _Session:
         self.store = store
         self.cursors: dict[int, Store] = {}
         self.open_tx: dict[int, AbstractContextManager] = {}
-        self.results: dict[int, Any] = {}
 
     def handle(self, op: str, cid: int, args: tuple) -> Any:
         if op == "cursor":
@@ -160,7 +99,7 @@ class StoreOwner:
         self._stopping = threading.Event()
 
     def start(self) -> StoreOwner:
-        _private_folder(self.path.parent)
+        private_folder(self.path.parent)
         with suppress(FileNotFoundError):
             self.path.unlink()  # a socket left by an owner that was killed: we hold the file lock now
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -184,7 +123,7 @@ class StoreOwner:
                 conn, _ = self._listener.accept()
             except OSError:
                 return
-            if _peer_uid(conn) != os.getuid():
+            if peer_uid(conn) != os.getuid():
                 conn.close()
                 continue
             with self._lock:
@@ -197,15 +136,15 @@ class StoreOwner:
     def _serve(self, conn: socket.socket) -> None:
         session = _Session(self.store)
         try:
-            _send(conn, ("hello", {"owner_pid": os.getpid(), "db": str(self.store.path)}))
+            send(conn, ("hello", {"owner_pid": os.getpid(), "db": str(self.store.path)}))
             while True:
-                op, cid, args = _recv(conn)
+                op, cid, args = receive(conn)
                 try:
-                    _send(conn, ("ok", session.handle(op, cid, args)))
+                    send(conn, ("ok", session.handle(op, cid, args)))
                 except duckdb.Error as exc:
-                    _send(conn, ("error", type(exc).__name__, str(exc)))
+                    send(conn, ("error", type(exc).__name__, str(exc)))
                 except Exception as exc:  # noqa: BLE001 - reported to the client, which raises it
-                    _send(conn, ("error", type(exc).__name__, str(exc)))
+                    send(conn, ("error", type(exc).__name__, str(exc)))
         except (ConnectionError, OSError, EOFError):
             pass
         finally:
@@ -234,176 +173,3 @@ class StoreOwner:
             threads = list(self._threads)
         for thread in threads:  # sessions end (rolled back) before the store may close under them
             thread.join(timeout=10)
-
-
-# ----------------------------------------------------------------------------- client side
-
-
-class _Channel:
-    """The client's socket; one request at a time (cursors of one process share it)."""
-
-    def __init__(self, sock: socket.socket, hello: dict[str, Any]) -> None:
-        self.sock = sock
-        self.hello = hello
-        self.lock = threading.Lock()
-        self.next_id = 0
-
-    def call(self, op: str, cid: int, *args: Any) -> Any:
-        with self.lock:
-            try:
-                _send(self.sock, (op, cid, args))
-                reply = _recv(self.sock)
-            except (ConnectionError, OSError) as exc:
-                raise StoreError(f"lost the connection to the store's owner (pid {self.hello['owner_pid']}): "
-                                 f"{exc}; run the command again") from None
-        if reply[0] == "ok":
-            return reply[1]
-        _, kind, message = reply
-        raise _error(kind, message)
-
-    def new_id(self) -> int:
-        with self.lock:
-            self.next_id += 1
-            return self.next_id
-
-
-def _error(kind: str, message: str) -> Exception:
-    cls = getattr(duckdb, kind, None)
-    if isinstance(cls, type) and issubclass(cls, duckdb.Error):
-        return cls(message)
-    if kind == "KeyError":
-        return StoreError(f"store channel: unknown cursor ({message})")
-    return StoreError(f"the store's owner reported {kind}: {message}")
-
-
-class RemoteConnection:
-    """The part of DuckDB's connection API Steward uses, run on the owner's cursor."""
-
-    def __init__(self, channel: _Channel) -> None:
-        self._channel = channel
-        self._id = channel.new_id()
-        channel.call("cursor", self._id)
-        self.description: Any = None
-        self._rows: list[tuple] = []
-        self._pos = 0
-
-    def execute(self, sql: str, params: Any = None) -> RemoteConnection:
-        self.description, self._rows = self._channel.call("execute", self._id, sql, params, False)
-        self._pos = 0
-        return self
-
-    def executemany(self, sql: str, params: Any) -> RemoteConnection:
-        self.description, self._rows = self._channel.call("execute", self._id, sql, list(params), True)
-        self._pos = 0
-        return self
-
-    def fetchall(self) -> list[tuple]:
-        rows, self._pos = self._rows[self._pos:], len(self._rows)
-        return rows
-
-    def fetchone(self) -> tuple | None:
-        if self._pos >= len(self._rows):
-            return None
-        self._pos += 1
-        return self._rows[self._pos - 1]
-
-    def fetchmany(self, size: int = 1) -> list[tuple]:
-        rows = self._rows[self._pos:self._pos + size]
-        self._pos += len(rows)
-        return rows
-
-    def register(self, name: str, data: Any) -> None:
-        self._channel.call("register", self._id, name, data)
-
-    def unregister(self, name: str) -> None:
-        self._channel.call("unregister", self._id, name)
-
-    def cursor(self) -> RemoteConnection:
-        return RemoteConnection(self._channel)
-
-    def close(self) -> None:
-        with suppress(StoreError):
-            self._channel.call("close", self._id)
-
-
-class _OwnerCommits:
-    """`store.commits[0]` of a RemoteStore: the owner's count, so caches see every process's writes."""
-
-    def __init__(self, channel: _Channel) -> None:
-        self._channel = channel
-
-    def __getitem__(self, index: int) -> int:
-        return int(self._channel.call("commits", 0))
-
-    def __setitem__(self, index: int, value: int) -> None:
-        """The owner counts the commit itself."""
-
-
-class RemoteStore(Store):
-    """A Store whose database is the owner's: the same API, every statement run by the owner."""
-
-    def __init__(self, path: Path, channel: _Channel) -> None:  # noqa: D107 - see connect()
-        self.path = Path(path)
-        self.channel = channel
-        self.con = RemoteConnection(channel)
-        self._in_tx = False
-        self.write_lock = threading.RLock()
-        self.commits = _OwnerCommits(channel)  # type: ignore[assignment]
-
-    @property
-    def owner_pid(self) -> int:
-        return int(self.channel.hello["owner_pid"])
-
-    def cursor(self) -> RemoteStore:
-        other = RemoteStore.__new__(RemoteStore)
-        other.path, other.channel = self.path, self.channel
-        other.con = RemoteConnection(self.channel)
-        other._in_tx, other.write_lock, other.commits = False, self.write_lock, self.commits
-        return other
-
-    def ensure_schema(self) -> None:
-        """The owner put the schema in place when it opened the file."""
-
-    @contextmanager
-    def transaction(self) -> Iterator[RemoteConnection]:  # type: ignore[override]
-        if self._in_tx:
-            yield self.con
-            return
-        con = self.con
-        self.channel.call("begin", con._id)
-        self._in_tx = True
-        try:
-            yield con
-        except BaseException:
-            with suppress(StoreError):
-                self.channel.call("rollback", con._id)
-            raise
-        else:
-            self.channel.call("commit", con._id)
-            self.commits[0] += 1
-        finally:
-            self._in_tx = False
-
-    def close(self) -> None:
-        with suppress(OSError):
-            self.channel.sock.close()
-
-
-def connect(db: str | Path, *, timeout: float = 10.0) -> RemoteStore | None:
-    """The owner's store for `db`, or None when no process owns it (then open the file yourself)."""
-    path = socket_path(db)
-    if not path.exists():
-        return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(path))
-        kind, hello = _recv(sock)
-    except (ConnectionRefusedError, FileNotFoundError, ConnectionError):
-        sock.close()
-        return None  # an owner killed without cleaning up: its socket is stale
-    sock.settimeout(None)
-    if kind != "hello":
-        sock.close()
-        raise StoreError(f"{path} is not a steward store channel; remove it and try again")
-    return RemoteStore(Path(db), _Channel(sock, hello))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ledger import owner
+from ledger import owner, remote_store
 from ledger.errors import StoreError
 from ledger.store import Store
 
@@ -18,7 +18,7 @@ _OWNER_STARTING_SECONDS = 3.0
 
 def open_store(db: Path) -> Store:
     """The store at `db` for one command: the owner's (same API) or the file's."""
-    remote = owner.connect(db)
+    remote = remote_store.connect(db)
     if remote is not None:
         return remote
     try:
@@ -27,7 +27,7 @@ def open_store(db: Path) -> Store:
         deadline = time.monotonic() + _OWNER_STARTING_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.1)
-            remote = owner.connect(db)
+            remote = remote_store.connect(db)
             if remote is not None:
                 return remote
         raise
@@ -45,7 +45,7 @@ def store_for(db: Path) -> Iterator[Store]:
 
 def own_store(db: Path) -> tuple[Store, owner.StoreOwner]:
     """Open the file as its owner (serve, an MCP server) and serve it to other steward processes."""
-    remote = owner.connect(db)
+    remote = remote_store.connect(db)
     if remote is not None:
         pid = remote.owner_pid
         remote.close()
@@ -61,7 +61,7 @@ def own_store(db: Path) -> tuple[Store, owner.StoreOwner]:
 
 def own_or_join(db: Path) -> tuple[Store, owner.StoreOwner | None]:
     """Join the store's owner if one runs, else become the owner (a stdio MCP server does this)."""
-    remote = owner.connect(db)
+    remote = remote_store.connect(db)
     if remote is not None:
         return remote, None
     try:

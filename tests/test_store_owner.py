@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ledger import owner
+from ledger import owner, remote_store
+from ledger.store_channel import socket_path
 from ledger.errors import StoreError
 from ledger.store import Store
 from tests.conftest import insert_usage_row
@@ -49,11 +50,11 @@ def usage_total(store: Store) -> float:
 
 
 def test_no_owner_means_open_the_file_yourself(tmp_path, runtime_dir):
-    assert owner.connect(tmp_path / "steward.duckdb") is None
+    assert remote_store.connect(tmp_path / "steward.duckdb") is None
 
 
 def test_reads_through_the_owner_equal_reads_of_the_file(owned):
-    remote = owner.connect(owned.path)
+    remote = remote_store.connect(owned.path)
     assert remote is not None and remote.owner_pid == os.getpid()
     assert remote.scalar("SELECT SUM(unblended_cost) FROM bedrock_usage") == 6.5
     assert remote.dicts("SELECT principal, unblended_cost FROM bedrock_usage ORDER BY principal") == [
@@ -65,7 +66,7 @@ def test_reads_through_the_owner_equal_reads_of_the_file(owned):
 
 
 def test_a_committed_write_is_seen_by_the_owner_and_counted(owned):
-    remote = owner.connect(owned.path)
+    remote = remote_store.connect(owned.path)
     before = owned.commits[0]
     with remote.transaction() as con:
         con.execute("UPDATE bedrock_usage SET unblended_cost = unblended_cost * 2")
@@ -75,7 +76,7 @@ def test_a_committed_write_is_seen_by_the_owner_and_counted(owned):
 
 
 def test_a_failed_write_leaves_nothing(owned):
-    remote = owner.connect(owned.path)
+    remote = remote_store.connect(owned.path)
     with pytest.raises(RuntimeError, match="halfway"):
         with remote.transaction() as con:
             con.execute("DELETE FROM bedrock_usage")
@@ -85,7 +86,7 @@ def test_a_failed_write_leaves_nothing(owned):
 
 
 def test_sql_errors_arrive_as_duckdb_errors(owned):
-    remote = owner.connect(owned.path)
+    remote = remote_store.connect(owned.path)
     with pytest.raises(duckdb.CatalogException, match="no_such_table"):
         remote.rows("SELECT * FROM no_such_table")
     remote.close()
@@ -95,8 +96,8 @@ def test_a_client_that_dies_mid_transaction_is_rolled_back_and_releases_the_lock
     script = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
-        from ledger import owner
-        remote = owner.connect({str(owned.path)!r})
+        from ledger import remote_store
+        remote = remote_store.connect({str(owned.path)!r})
         cm = remote.transaction()
         con = cm.__enter__()
         con.execute("DELETE FROM bedrock_usage")
@@ -120,14 +121,14 @@ def test_a_client_that_dies_mid_transaction_is_rolled_back_and_releases_the_lock
 
 
 def test_the_channel_is_private_to_the_user(owned):
-    path = owner.socket_path(owned.path)
+    path = socket_path(owned.path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.parent.stat().st_uid == os.getuid()
 
 
 def test_a_shared_socket_folder_is_refused(tmp_path, runtime_dir):
-    folder = owner.socket_path(tmp_path / "s.duckdb").parent
+    folder = socket_path(tmp_path / "s.duckdb").parent
     folder.mkdir(mode=0o700)
     folder.chmod(0o777)
     store = Store(tmp_path / "s.duckdb")
@@ -140,18 +141,18 @@ def test_a_shared_socket_folder_is_refused(tmp_path, runtime_dir):
 
 def test_a_stale_socket_of_a_killed_owner_is_ignored_then_replaced(tmp_path, runtime_dir):
     db = tmp_path / "steward.duckdb"
-    path = owner.socket_path(db)
+    path = socket_path(db)
     path.parent.mkdir(mode=0o700)
     import socket
 
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(str(path))
     dead.close()  # bound, never listening: what a kill -9 leaves
-    assert owner.connect(db) is None
+    assert remote_store.connect(db) is None
     store = Store(db)
     server = owner.StoreOwner(store).start()
     try:
-        remote = owner.connect(db)
+        remote = remote_store.connect(db)
         assert remote is not None and remote.scalar("SELECT 42") == 42
         remote.close()
     finally:
@@ -161,7 +162,7 @@ def test_a_stale_socket_of_a_killed_owner_is_ignored_then_replaced(tmp_path, run
 
 
 def test_a_client_sees_the_owners_commit_count(owned):
-    remote = owner.connect(owned.path)
+    remote = remote_store.connect(owned.path)
     seen = remote.commits[0]
     with owned.transaction() as con:
         con.execute("UPDATE bedrock_usage SET unblended_cost = 1")

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 from mcp import Client, StdioServerParameters
 
-from ledger import audit, owner
+from ledger import audit, remote_store
 from ledger.store import Store
 from tests import curfile
 from tests.orgfixture import ORG_YAML, ROWS, TODAY, build_store, product_of
@@ -65,7 +65,7 @@ def start_serve(db: Path, runtime: Path) -> subprocess.Popen:
             if "Steward serving on" not in (runtime / "serve.log").read_text():
                 time.sleep(0.1)
                 continue
-            remote = owner.connect(db)
+            remote = remote_store.connect(db)
             assert remote is not None and remote.owner_pid == proc.pid
             remote.close()
             return proc
