@@ -298,5 +298,23 @@ CREATE TABLE IF NOT EXISTS model_lifecycle (
 );
 """
 
+# Claim requests: claims a Product Owner may not make directly, until a FinOps Lead decides (tools.claims).
+# Not part of the org file (org apply leaves them); `steward org export` lists the open ones as comments.
+CLAIM_REQUESTS_DDL = """
+CREATE TABLE IF NOT EXISTS claim_requests (
+    request_id    VARCHAR PRIMARY KEY,  -- CR-0001
+    created_at    TIMESTAMP NOT NULL,
+    requested_by  VARCHAR NOT NULL,
+    principal     VARCHAR NOT NULL,     -- normalised, as the claim would store it
+    product       VARCHAR NOT NULL,
+    reason        VARCHAR,
+    claimed_on    DATE NOT NULL,        -- the asked-for start date
+    status        VARCHAR NOT NULL,     -- open | approved | rejected
+    decided_by    VARCHAR,
+    decided_at    TIMESTAMP,
+    decision_note VARCHAR
+);
+"""
+
 ALL_DDL = (USAGE_DDL, TAGS_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
-           ROUTES_DDL, LIFECYCLE_DDL)
+           ROUTES_DDL, LIFECYCLE_DDL, CLAIM_REQUESTS_DDL)

@@ -12,7 +12,7 @@ from rich.table import Table
 from ledger.errors import StewardError
 from ledger.store import Store
 from tools.display import money
-from steward import cli_agent, cli_eval, cli_mcp, cli_serve
+from steward import cli_agent, cli_claims, cli_eval, cli_mcp, cli_serve
 from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
@@ -178,12 +178,12 @@ def org_apply(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Org
 def org_export(ctx: typer.Context,
                output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write to this file")] = None) -> None:
     """Print the registry as org YAML (round-trips with `org apply`)."""
-    from ledger import org_export
+    from ledger import claim_requests, org_export
 
     s = _settings(ctx)
     try:
         with store_for(s.db) as store:
-            text = org_export.export_org_yaml(store)
+            text = org_export.export_org_yaml(store) + claim_requests.pending_text(store)
     except StewardError as exc:
         raise _fail(exc) from None
     if output:
@@ -374,6 +374,7 @@ cli_agent.register(app)
 cli_eval.register_eval(app)
 cli_mcp.register(app)
 cli_serve.register(app)
+cli_claims.register(app)
 
 if __name__ == "__main__":
     app()

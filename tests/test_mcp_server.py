@@ -120,8 +120,8 @@ def test_a_write_grant_shows_write_tools_and_the_write_is_audited(fresh_org_stor
 def test_a_refused_write_is_a_tool_error_and_audited_as_refused(fresh_org_store: Store) -> None:
     store = fresh_org_store
     grants.grant(store, email=HANA, scope="write", rationale="pilot", by=LEAD)
-    r = call(store, HANA, "claim_principal", {"principal": CHECKOUT, "product": "HR Portal"})
-    assert r.is_error and "already claimed by another product" in r.content[0].text
+    r = call(store, HANA, "claim_principal", {"principal": HR, "product": "HR Portal", "claimed_on": "2027-01-01"})
+    assert r.is_error and "is in the future" in r.content[0].text
     assert r.structured_content is None
     outcome, details = store.rows("SELECT outcome, details FROM audit_log ORDER BY seq DESC LIMIT 1")[0]
     assert outcome == "refused" and json.loads(details)["channel"] == "mcp"
@@ -158,8 +158,12 @@ def test_one_session_sees_grants_and_its_own_writes_at_once(fresh_org_store: Sto
             assert again == before
             grants.grant(store, email=MARIA, scope="write", rationale="pilot", by=LEAD)
             listed_now = {t.name for t in (await c.list_tools()).tools}
+            # A backdated claim by a Product Owner is a request; a FinOps Lead approves it (issue 11).
             claim = await c.call_tool("claim_principal", {"principal": STRAY, "product": "Fraud",
-                                                          "claimed_on": "2026-11-01"})
+                                                          "claimed_on": "2026-11-01", "reason": "fraud batch"})
+            toolset.call(make_ctx(store, LEAD), "decide_claim_request",
+                         {"request_id": claim.structured_content["request_id"], "decision": "approve",
+                          "rationale": "fraud batch role"})
             after = {r["key"] for r in (await c.call_tool("spend_breakdown", args)).structured_content["rows"]}
             return before, listed_now, claim.is_error, after
 

@@ -123,7 +123,10 @@ def test_claim_for_a_product_not_owned_is_scope_error_and_changes_nothing(fresh_
 
 
 def test_claiming_an_unseen_principal_fails_with_a_clear_message(fresh_org_store):
-    with pytest.raises(ToolError, match="no CUR row has principal arn:aws:iam::111111111111:role/ghost"):
+    # A Product Owner is told the same as for a principal outside their scope (issue 11); a FinOps Lead
+    # gets the precise reason (tests/test_claims_governed.py).
+    with pytest.raises(ToolError, match="role/ghost is not in your scope, or not a principal Steward has seen. "
+                                        "Check the ARN"):
         call(fresh_org_store, MARIA, "claim_principal", principal="arn:aws:iam::111111111111:role/ghost",
              product="Checkout")
 
@@ -132,7 +135,7 @@ def test_claim_of_a_principal_owned_elsewhere_names_neither_product_nor_owner(fr
     with pytest.raises(ToolError) as exc:
         call(fresh_org_store, OMAR, "claim_principal", principal=CHECKOUT, product="App")
     message = str(exc.value)
-    assert "another product" in message
+    assert "not in your scope, or not a principal Steward has seen" in message
     assert "Checkout" not in message and "maria" not in message.lower()
 
 

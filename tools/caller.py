@@ -50,7 +50,7 @@ class Caller(BaseModel):
         return next(iter(self.personas), "none")
 
 
-def _subtree(store: Store, roots: list[str]) -> tuple[set[str], set[str]]:
+def subtree(store: Store, roots: list[str]) -> tuple[set[str], set[str]]:
     """Nodes and products at or below the given nodes."""
     rows = store.rows("SELECT name, parent, kind FROM org_nodes")
     children: dict[str, list[str]] = {}
@@ -75,14 +75,14 @@ def resolve_caller(store: Store, email: str, *, channel: str = "cli") -> Caller:
     personas = frozenset(r.persona for r in person.roles)
     if "finops_lead" in personas:
         everything = [r[0] for r in store.rows("SELECT name FROM org_nodes")]
-        nodes, products = _subtree(store, everything)
+        nodes, products = subtree(store, everything)
         accounts = {r[0] for r in store.rows("SELECT account_id FROM accounts")}
         return Caller(email=person.email, name=person.name, personas=personas, all_access=True,
                       products=frozenset(products), owned_products=frozenset(), nodes=frozenset(nodes),
                       accounts=frozenset(accounts), channel=channel)
     roots = [name for r in person.roles if r.persona in ("product_owner", "portfolio_manager")
              for _, name in r.scope()]
-    nodes, products = _subtree(store, roots)
+    nodes, products = subtree(store, roots)
     owned = {p for r in person.roles if r.persona == "product_owner" for p in r.products}
     # Unattributed spend in an account is visible to its owning node's people and those above.
     accounts = {a for a, owner in store.rows("SELECT account_id, owner_node FROM accounts") if owner in nodes}

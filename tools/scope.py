@@ -10,7 +10,8 @@ at and under their roles, and the accounts those nodes own or their products' ro
 from __future__ import annotations
 
 from ledger.store import Store
-from tools.caller import Caller
+from ledger.principals import account_of
+from tools.caller import Caller, subtree
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
 
@@ -151,3 +152,28 @@ def nameable_accounts(ctx: ToolContext) -> list[tuple[str, str]]:
     c = ctx.caller
     rows = ctx.store.rows("SELECT account_id, name FROM accounts WHERE name IS NOT NULL ORDER BY account_id")
     return [(a, n) for a, n in rows if c.sees_account(a) or c.has("cloud_engineer")]
+
+
+def claim_accounts(ctx: ToolContext) -> frozenset[str]:
+    """Accounts in which a Product Owner may claim principals directly: those owned by a node at or under
+    one of their products' department, portfolio or business unit, and those their products' claimed
+    principals already run in. (A FinOps Lead claims anywhere; this is the Product Owner's rule.)"""
+    owned = sorted(ctx.caller.owned_products)
+    if not owned:
+        return frozenset()
+    rows = ctx.store.rows("SELECT name, parent, kind FROM org_nodes")
+    parent = {n: p for n, p, _ in rows}
+    kind = {n: k for n, _, k in rows}
+    ancestors: set[str] = set()
+    for product in owned:
+        node = parent.get(product)
+        while node is not None and node not in ancestors:
+            if kind.get(node) in ("department", "portfolio", "business_unit"):
+                ancestors.add(node)
+            node = parent.get(node)
+    nodes, _ = subtree(ctx.store, sorted(ancestors | set(owned)))
+    accounts = {a for a, owner in ctx.store.rows("SELECT account_id, owner_node FROM accounts") if owner in nodes}
+    running = {account_of(p) for (p,) in ctx.store.rows(
+        "SELECT principal FROM claims WHERE list_contains(?::VARCHAR[], product)", [owned])}
+    return frozenset(accounts | {a for a in running if a})
+

@@ -19,6 +19,7 @@ from tools import (
     cards,
     catalog,
     charges,
+    claim_requests,
     claims,
     compare,
     drift,
@@ -40,7 +41,7 @@ from tools.errors import NotAllowed, ToolError
 __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "get", "tools_for"]
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
-            claims, estimates, access_requests, model_decisions, pause, lifecycle, compare,
+            claims, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, compare,
             facets, charges)
 
 
