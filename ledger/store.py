@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,22 +14,42 @@ from ledger.errors import StoreError
 from ledger.schema import ALL_DDL, SCHEMA_VERSION, USAGE_ADDED_COLUMNS
 
 
+def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection, or one clear StoreError: the file is held by another process, or damaged."""
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreError(
+                f"cannot open the store {path}: {exc}. Another steward process "
+                "(e.g. `steward serve`) may hold it; stop it or point --db elsewhere."
+            ) from exc
+        raise _damaged(path, exc) from exc
+    except duckdb.Error as exc:
+        raise _damaged(path, exc) from exc
+
+
+def _damaged(path: Path, exc: Exception) -> StoreError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreError(f"the store {path} is damaged or is not a Steward (DuckDB) store ({first}). Restore it "
+                      "from a backup, or move it aside and rebuild it with `steward org apply` and "
+                      "`steward ingest`; `steward doctor` checks a store that opens.")
+
 
 class Store:
     """A connection to the Steward DuckDB file with the schema in place."""
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False, create: bool = True) -> None:
+        """Open the store at `path`; `create=False` (read commands) refuses to make a new empty one."""
         self.path = Path(path)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(
-                f"cannot open the store {self.path}: {exc}. Another steward process "
-                "(e.g. `steward serve`) may hold it; stop it or point --db elsewhere."
-            ) from exc
+        if not create and str(path) != ":memory:" and not self.path.exists():
+            raise StoreError(f"there is no Steward store at {self.path}. Check --db (or STEWARD_DB); to make one, "
+                             "run `steward org apply ORG.yaml` and `steward ingest CUR` (or `steward demo`).")
+        self.con = _connect(self.path, read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET enable_progress_bar = false")  # it writes to stdout, under our own output
         self._in_tx = False
+        self._after_commit: list[Callable[[], None]] = []
         self.write_lock = threading.RLock()
         self.commits = [0]  # write transactions committed through this store and its cursors
         if not read_only:
@@ -44,6 +64,7 @@ class Store:
         other.con = self.con.cursor()
         other.con.execute("SET TimeZone = 'UTC'")
         other._in_tx = False
+        other._after_commit = []
         other.write_lock = self.write_lock
         other.commits = self.commits
         return other
@@ -75,12 +96,24 @@ class Store:
                 yield self.con
             except BaseException:
                 self.con.execute("ROLLBACK")
+                self._after_commit.clear()
                 raise
             else:
                 self.con.execute("COMMIT")
                 self.commits[0] += 1
             finally:
                 self._in_tx = False
+            hooks, self._after_commit = self._after_commit, []
+            for hook in hooks:
+                hook()
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` once the current transaction commits (now, outside one); dropped on rollback.
+        For what must follow the database and never run ahead of it (the audit anchor file)."""
+        if self._in_tx:
+            self._after_commit.append(hook)
+        else:
+            hook()
 
     def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()

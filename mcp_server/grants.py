@@ -18,7 +18,8 @@ from ledger import access, audit
 from ledger.errors import StewardError
 from ledger.store import Store
 from tools import toolset
-from tools.caller import Caller, resolve_caller
+from tools.caller import Caller, authorise, resolve_caller
+from tools.errors import NotAllowed
 
 SCOPES = access.SCOPES
 READ_ONLY: frozenset[str] = frozenset({"read"})
@@ -46,11 +47,10 @@ def _now(at: datetime | None) -> datetime:
 
 
 def _lead(store: Store, email: str) -> Caller:
-    lead = resolve_caller(store, email)
-    if not lead.has("finops_lead"):
-        raise GrantError(f"{email} is not a FinOps Lead: only a FinOps Lead may grant or revoke MCP "
-                         "action scopes")
-    return lead
+    try:
+        return authorise(store, email, action="grant or revoke MCP action scopes")
+    except NotAllowed as exc:
+        raise GrantError(str(exc)) from None
 
 
 def _check_scope(scope: str) -> str:

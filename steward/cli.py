@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -265,14 +266,31 @@ def models_sync(
         raise typer.Exit(code=1)
 
 
-def _parse_kv(pairs: list[str]) -> dict:
+def _takes_text(annotation: object) -> bool:
+    """A field typed str (or str | None): its value is text as typed, never read as JSON."""
+    import typing
+
+    return annotation is str or (typing.get_origin(annotation) in (typing.Union, types.UnionType)
+                                 and str in typing.get_args(annotation))
+
+
+def _parse_kv(pairs: list[str], tool_name: str | None = None) -> dict:
+    """key=value pairs; a value is read as JSON (numbers, lists, true) unless the tool's argument is
+    text: a 12-digit account id stays the string it is."""
     import json
 
+    from tools import toolset
+
+    tool = toolset.get(tool_name) if tool_name else None
+    fields = tool.args_model.model_fields if tool else {}
     out: dict = {}
     for pair in pairs:
         if "=" not in pair:
             raise typer.BadParameter(f"'{pair}' is not key=value")
         key, value = pair.split("=", 1)
+        if key in fields and _takes_text(fields[key].annotation):
+            out[key] = value
+            continue
         try:
             out[key] = json.loads(value)
         except json.JSONDecodeError:
@@ -323,8 +341,8 @@ def tools_call(
     if not who:
         raise typer.BadParameter("say who is asking: --as EMAIL")
     try:
-        with store_for(s.db) as store:
-            result = toolset.call(tool_context(s, store, who), name, _parse_kv(args or []))
+        with store_for(s.db, create=False) as store:
+            result = toolset.call(tool_context(s, store, who), name, _parse_kv(args or [], name))
     except StewardError as exc:
         raise _fail(exc) from None
     if as_json:

@@ -158,11 +158,14 @@ def tokens_create(
 ) -> None:
     """Create a bearer token for MCP over HTTP. It is printed once; only its hash is stored."""
     from mcp_server.auth import create_token
+    from tools.caller import authorise
 
     s = settings_of(ctx)
     try:
-        with store_for(s.db) as store:
-            issued = create_token(store, email=email, label=label, created_by=who or s.operator())
+        with store_for(s.db, create=False) as store:
+            actor = who or s.operator()
+            authorise(store, actor, action="create a token for someone else", for_email=email)
+            issued = create_token(store, email=email, label=label, created_by=actor)
     except StewardError as exc:
         raise fail(exc) from None
     typer.echo(issued.token)

@@ -16,14 +16,17 @@ from ledger.store import Store
 _OWNER_STARTING_SECONDS = 3.0
 
 
-def open_store(db: Path) -> Store:
-    """The store at `db` for one command: the owner's (same API) or the file's."""
+def open_store(db: Path, *, create: bool = True) -> Store:
+    """The store at `db` for one command: the owner's (same API) or the file's. `create=False` (a command
+    that reads, or writes into an existing registry) never makes a new empty store at a mistyped path."""
     remote = remote_store.connect(db)
     if remote is not None:
         return remote
     try:
-        return Store(db)
-    except StoreError:
+        return Store(db, create=create)
+    except StoreError as exc:
+        if "may hold it" not in str(exc):  # no store there, or a damaged one: no owner is on its way
+            raise
         deadline = time.monotonic() + _OWNER_STARTING_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.1)
@@ -34,9 +37,9 @@ def open_store(db: Path) -> Store:
 
 
 @contextmanager
-def store_for(db: Path) -> Iterator[Store]:
+def store_for(db: Path, *, create: bool = True) -> Iterator[Store]:
     """`with store_for(settings.db) as store:` for a command that uses the store and stops."""
-    store = open_store(db)
+    store = open_store(db, create=create)
     try:
         yield store
     finally:

@@ -168,7 +168,7 @@ def test_grant_and_token_commands(db: Path) -> None:
     assert r.exit_code == 0 and token_id in r.output and token not in r.output
     r = run(db, "tokens", "revoke", token_id)
     assert r.exit_code == 0 and f"revoked token {token_id}" in r.output
-    r = run(db, "tokens", "create", "--for", "mallory@example.com")
+    r = run(db, "tokens", "create", "--for", "mallory@example.com", "--as", LEAD)
     assert r.exit_code == 2 and "not in the Steward registry" in r.output
 
     with Store(db) as store:

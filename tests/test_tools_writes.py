@@ -291,10 +291,12 @@ def test_restricted_decision_allows_only_the_listed_products(fresh_org_store):
     assert registry.model_entry(fresh_org_store, OPUS).products == ["Checkout"]
 
 
-def test_decision_on_a_model_never_seen_warns(fresh_org_store):
+def test_decision_on_a_model_never_seen_is_refused_unless_said_so(fresh_org_store):
+    with pytest.raises(ToolError, match="never seen"):
+        call(fresh_org_store, LEAD, "decide_model", model_id="anthropic.claude-typo", state="approved", rationale="x")
     result = call(fresh_org_store, LEAD, "decide_model", model_id="anthropic.claude-typo", state="approved",
-                  rationale="x")
-    assert any("check the id" in w for w in result.warnings)
+                  rationale="announced, not synced", unknown_model=True)
+    assert any("unknown_model" in w for w in result.warnings)
 
 
 def test_restricted_without_products_is_refused(fresh_org_store):

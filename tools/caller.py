@@ -8,7 +8,7 @@ from ledger import registry
 from ledger.personas import PRECEDENCE
 from ledger.principals import account_of
 from ledger.store import Store
-from tools.errors import UnknownCaller
+from tools.errors import NotAllowed, UnknownCaller
 
 
 
@@ -91,3 +91,20 @@ def resolve_caller(store: Store, email: str, *, channel: str = "cli") -> Caller:
     return Caller(email=person.email, name=person.name, personas=personas, products=frozenset(products),
                   owned_products=frozenset(owned), nodes=frozenset(nodes), accounts=frozenset(accounts),
                   work_accounts=frozenset(a for a in work if a), channel=channel)
+
+
+def authorise(store: Store, actor: str, *, action: str, for_email: str | None = None) -> Caller:
+    """The one check for a write made outside the tools (CLI, MCP administration): the actor must be a
+    person in the registry, and a FinOps Lead unless the write is for themselves (`for_email`)."""
+    own = for_email is not None and actor.strip().casefold() == for_email.strip().casefold()
+    try:
+        caller = resolve_caller(store, actor)
+    except UnknownCaller:
+        if own:
+            raise
+        caller = None
+    if own or (caller is not None and caller.has("finops_lead")):
+        return caller  # type: ignore[return-value]
+    raise NotAllowed(f"{actor} is not a FinOps Lead: only a FinOps Lead may {action} "
+                     "(say who you are with --as EMAIL)")
+

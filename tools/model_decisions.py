@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from ledger.model_names import effective_names
 from ledger.org_schema import ModelEntry
 from ledger.principals import account_of, principal_type, role_name
 from ledger.store import Store
@@ -31,6 +32,9 @@ class DecideModelArgs(BaseModel):
         "servers are denied; agentic_read_only: they may only read; agentic_read_write: no MCP restriction.")
     rationale: str = Field(description="Why: required, kept with the catalog entry and the audit log.")
     request_id: str | None = Field(None, description="The access request this decision answers (closes it).")
+    unknown_model: bool = Field(False, description="Decide on a model id Steward has never seen (not in the shipped "
+                                "name map, models sync, the catalog or the CUR): only when you are sure it "
+                                "exists, e.g. announced but not yet synced; the rationale says so.")
 
     _v_rationale = field_validator("rationale")(not_blank)
 
@@ -86,12 +90,14 @@ def _upsert_model(store: Store, e: ModelEntry) -> None:
 
 
 def _known_model(store: Store, model_id: str) -> bool:
-    if store.scalar("SELECT count(*) FROM usage_daily WHERE model_id = ?", [model_id]):
+    """Seen somewhere Steward trusts: the shipped model-name map (and its overrides), `models sync`, the
+    catalog (the org file), or the CUR."""
+    if model_id in {n.model_id for n in effective_names(store)}:
         return True
-    has_discovered = store.scalar("SELECT count(*) FROM information_schema.tables "
-                                  "WHERE table_name = 'discovered_models'")
-    return bool(has_discovered and store.scalar(
-        "SELECT count(*) FROM discovered_models WHERE model_id = ?", [model_id]))
+    return bool(store.scalar(
+        """SELECT (SELECT count(*) FROM usage_daily WHERE model_id = ?) + (SELECT count(*) FROM model_catalog
+           WHERE model_id = ?) + (SELECT count(*) FROM discovered_models WHERE model_id = ?)""",
+        [model_id, model_id, model_id]))
 
 
 @tool(name="decide_model", personas=FINOPS_LEAD, action="agentic", family="catalog")
@@ -118,7 +124,11 @@ def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
     previous = next((e for e in before if e.id == entry.id), None)
     warnings = []
     if previous is None and not _known_model(ctx.store, entry.id):
-        warnings.append(f"{entry.id} has not been seen in CUR or in the discovered models: check the id")
+        if not args.unknown_model:
+            raise ToolError(f"{entry.id} is a model id Steward has never seen (not in the shipped name map, "
+                            "`steward models sync`, the catalog or the CUR): check the id. If it is right (a new "
+                            "model not yet synced), pass unknown_model=true and say so in the rationale.")
+        warnings.append(f"{entry.id} has not been seen in CUR or in the discovered models: decided as unknown_model")
     if request and entry.state == "restricted" and request["product"] not in entry.products:
         warnings.append(f"{request['request_id']} came from {request['product']}, which this decision "
                         "does not include")

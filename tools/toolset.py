@@ -90,6 +90,11 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _argument_names(t: Tool) -> set[str]:
+    fields = t.args_model.model_fields
+    return set(fields) | {f.alias for f in fields.values() if f.alias}
+
+
 def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = None) -> BaseModel:
     """Validate, check the persona, run. Writes and agentic calls run in one transaction with
     their audit entry; a refused write is audited as refused."""
@@ -112,6 +117,11 @@ def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = 
                          subject="", details={"args": _jsonable(raw), "channel": caller.channel},
                          outcome="refused", why="persona not allowed", at=ctx.now())
         raise NotAllowed(f"{name} is not available to a {persona_name(caller.primary_persona)}")
+    unknown = sorted(set(raw) - _argument_names(t))
+    if unknown and not isinstance(args, t.args_model):
+        # A misspelt key must not be dropped quietly: the answer would be for other arguments.
+        raise ToolError(f"bad arguments for {name}: unknown argument{'s' if len(unknown) > 1 else ''} "
+                        f"{', '.join(repr(k) for k in unknown)}; valid: {', '.join(sorted(t.args_model.model_fields))}")
     try:
         parsed = args if isinstance(args, t.args_model) else t.args_model.model_validate(raw)
     except ValidationError as exc:
