@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ledger.errors import AuditError
+from ledger import audit_anchor as anchor
 from ledger.store import Store
 
 
@@ -46,6 +47,8 @@ class AuditVerification(BaseModel):
     first_broken_seq: int | None = None
     reason: str = ""
     head_hash: str = GENESIS_HASH  # hash of the last entry that checked out
+    anchored: bool = False  # an anchor beside the store was found and compared
+    note: str = ""
 
 
 def canonical_json(value: Any) -> str:
@@ -122,6 +125,8 @@ def append(
             f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [seq, at, actor, persona, action, subject or "", outcome, details_json, why, prev, h],
         )
+        # The anchor follows the commit (never ahead of it: a rolled-back entry must not be expected).
+        store.after_commit(lambda: anchor.write(store.path, seq, h))
     return AuditEntry(seq=seq, at=at, actor=actor, persona=persona, action=action,
                       subject=subject or "", outcome=outcome, details=json.loads(details_json),
                       why=why, prev_hash=prev, hash=h)
@@ -153,7 +158,28 @@ def verify(store: Store) -> AuditVerification:
                                      reason=reason, head_hash=prev)
         prev = h
         expected_seq += 1
-    return AuditVerification(ok=True, entries=len(rows), reason="", head_hash=prev)
+    return _against_anchor(store, rows, prev)
+
+
+def _against_anchor(store: Store, rows: list[tuple], head: str) -> AuditVerification:
+    """The chain checked out; now compare it with the anchor kept beside the store."""
+    kept = anchor.read(store.path)
+    if kept is None:
+        return AuditVerification(ok=True, entries=len(rows), reason="", head_hash=head, anchored=False,
+                                 note="no anchor beside the store yet: entries cut off the end could not be seen")
+    where = anchor.anchor_path(store.path)
+    if kept.entries < 0:
+        return AuditVerification(ok=False, entries=len(rows), reason=f"the anchor {where} is unreadable",
+                                 head_hash=head, anchored=True)
+    if len(rows) < kept.entries or (kept.entries and rows[kept.entries - 1][-1] != kept.head_hash):
+        return AuditVerification(
+            ok=False, entries=len(rows), first_broken_seq=min(len(rows), kept.entries) + 1 if kept.entries else None,
+            reason=(f"the log has {len(rows)} entries but its anchor ({where}) records {kept.entries} ending in "
+                    f"{kept.head_hash[:12]}: entries were removed, or the table was truncated or dropped"),
+            head_hash=head, anchored=True)
+    note = (f"{len(rows) - kept.entries} entries after the anchor's {kept.entries}" if len(rows) > kept.entries
+            else "")
+    return AuditVerification(ok=True, entries=len(rows), reason="", head_hash=head, anchored=True, note=note)
 
 
 def require_intact(store: Store) -> AuditVerification:

@@ -125,6 +125,7 @@ class RemoteStore(Store):
         self.channel = channel
         self.con = RemoteConnection(channel)
         self._in_tx = False
+        self._after_commit = []  # Store.after_commit: run here once the owner committed
         self.write_lock = threading.RLock()
         self.commits = _OwnerCommits(channel)  # type: ignore[assignment]
 
@@ -137,6 +138,7 @@ class RemoteStore(Store):
         other.path, other.channel = self.path, self.channel
         other.con = RemoteConnection(self.channel)
         other._in_tx, other.write_lock, other.commits = False, self.write_lock, self.commits
+        other._after_commit = []
         return other
 
     def ensure_schema(self) -> None:
@@ -155,12 +157,16 @@ class RemoteStore(Store):
         except BaseException:
             with suppress(StoreError):
                 self.channel.call("rollback", con._id)
+            self._after_commit.clear()
             raise
         else:
             self.channel.call("commit", con._id)
             self.commits[0] += 1
         finally:
             self._in_tx = False
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
 
     def close(self) -> None:
         with suppress(OSError):

@@ -46,14 +46,18 @@ class Store:
             raise StoreError(f"there is no Steward store at {self.path}. Check --db (or STEWARD_DB); to make one, "
                              "run `steward org apply ORG.yaml` and `steward ingest CUR` (or `steward demo`).")
         self.con = _connect(self.path, read_only=read_only)
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("SET enable_progress_bar = false")  # it writes to stdout, under our own output
+        try:
+            self.con.execute("SET TimeZone = 'UTC'")
+            self.con.execute("SET enable_progress_bar = false")  # it writes to stdout, under our own output
+            if not read_only:
+                self.ensure_schema()
+        except duckdb.Error as exc:  # a truncated file can open and fail on its first read
+            self.con.close()
+            raise _damaged(self.path, exc) from exc
         self._in_tx = False
         self._after_commit: list[Callable[[], None]] = []
         self.write_lock = threading.RLock()
         self.commits = [0]  # write transactions committed through this store and its cursors
-        if not read_only:
-            self.ensure_schema()
 
     def cursor(self) -> Store:
         """Another connection to the same open database, for another thread of the one process

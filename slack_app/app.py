@@ -14,6 +14,7 @@ process_before_response=True (tests) everything runs before dispatch returns.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -87,6 +88,7 @@ def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
                  executor=answers, listeners=executor, inline=process_before_response)
     app.steward = rt  # type: ignore[attr-defined]  # for serve's shutdown and for tests
 
+    app.use(_once_per_event(rt))
     app.use(_identity_middleware(rt))
     _register_questions(app, rt)
     _register_home(app, rt)
@@ -107,6 +109,20 @@ def _kind(body: dict) -> str:
     if body.get("type") == "event_callback":
         return (body.get("event") or {}).get("type", "event")
     return body.get("type") or "unknown"
+
+
+def _once_per_event(rt: Runtime) -> Callable[..., BoltResponse | None]:
+    def once(body: dict, next: Callable[[], None]) -> BoltResponse | None:
+        event = body.get("event") or {}
+        if body.get("type") == "event_callback" and body.get("event_id"):
+            # The event itself with its id: what a retry or a replay repeats exactly.
+            key = (body["event_id"], json.dumps(event, sort_keys=True))
+            if not rt.seen_events.first_time(key):
+                return BoltResponse(status=200, body="")  # a retry or a replay: answered already
+        next()
+        return None
+
+    return once
 
 
 def _identity_middleware(rt: Runtime) -> Callable[..., BoltResponse | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -122,6 +123,25 @@ class CallerCache:
 
 # ============================================================================ runtime
 
+class SeenEvents:
+    """Event ids already taken in (Slack retries an event it thinks was missed, with the same event_id
+    and X-Slack-Retry-Num; a replayed request repeats it too): each is answered once. Bounded."""
+
+    def __init__(self, most: int = 10_000) -> None:
+        self._seen: OrderedDict[tuple, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._most = most
+
+    def first_time(self, key: tuple) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen[key] = None
+            if len(self._seen) > self._most:
+                self._seen.popitem(last=False)
+            return True
+
+
 @dataclass
 class Runtime:
     """What every listener needs; built by build_app, never a module global."""
@@ -136,6 +156,7 @@ class Runtime:
     listeners: Executor | None = None             # Bolt's listener pool (acknowledgements)
     extra: dict[str, Any] = field(default_factory=dict)
     last_request: float = 0.0                     # monotonic time the latest request came in
+    seen_events: SeenEvents = field(default_factory=SeenEvents)
     _chart_pool: Any = None
     _chart_lock: threading.Lock = field(default_factory=threading.Lock)
 

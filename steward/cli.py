@@ -13,7 +13,7 @@ from rich.table import Table
 from ledger.errors import StewardError
 from ledger.store import Store
 from tools.display import money
-from steward import cli_agent, cli_claims, cli_eval, cli_mcp, cli_serve
+from steward import cli_agent, cli_claims, cli_doctor, cli_eval, cli_mcp, cli_serve
 from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
@@ -183,7 +183,7 @@ def org_export(ctx: typer.Context,
 
     s = _settings(ctx)
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             text = org_export.export_org_yaml(store) + claim_requests.pending_text(store)
     except StewardError as exc:
         raise _fail(exc) from None
@@ -200,10 +200,15 @@ def audit_verify(ctx: typer.Context) -> None:
     from ledger import audit
 
     s = _settings(ctx)
-    with store_for(s.db) as store:
-        v = audit.verify(store)
+    try:
+        with store_for(s.db, create=False) as store:
+            v = audit.verify(store)
+    except StewardError as exc:
+        raise _fail(exc) from None
     if v.ok:
-        console.print(f"audit log intact: {v.entries} entries, every link verified")
+        console.print(f"audit log intact: {v.entries} entries, every link verified"
+                      + (", and it matches its anchor beside the store" if v.anchored else "")
+                      + (f" ({v.note})" if v.note else ""))
     else:
         err.print(f"[bold red]audit log broken[/] at entry {v.first_broken_seq}: {v.reason}")
         raise typer.Exit(code=1)
@@ -215,8 +220,11 @@ def audit_log(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How m
     from ledger import audit
 
     s = _settings(ctx)
-    with store_for(s.db) as store:
-        rows = audit.entries(store, limit=limit)
+    try:
+        with store_for(s.db, create=False) as store:
+            rows = audit.entries(store, limit=limit)
+    except StewardError as exc:
+        raise _fail(exc) from None
     table = Table(title="Audit log (newest first)", title_justify="left")
     for col in ("seq", "at", "actor", "action", "subject", "outcome", "why"):
         table.add_column(col)
@@ -310,7 +318,7 @@ def tools_list(ctx: typer.Context, who: Annotated[Optional[str], typer.Option("-
     s = _settings(ctx)
     if who:
         try:
-            with store_for(s.db) as store:
+            with store_for(s.db, create=False) as store:
                 available = toolset.tools_for(tool_context(s, store, who))
         except StewardError as exc:
             raise _fail(exc) from None
@@ -393,6 +401,7 @@ cli_eval.register_eval(app)
 cli_mcp.register(app)
 cli_serve.register(app)
 cli_claims.register(app)
+cli_doctor.register(app)
 
 if __name__ == "__main__":
     app()

@@ -52,7 +52,7 @@ def ask_command(
         raise typer.BadParameter("say who is asking: --as EMAIL")
     config = agent_config(s, offline=offline)
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             answer = service.ask(tool_context(s, store, who), " ".join(question), config=config)
     except StewardError as exc:
         raise fail(exc) from None
@@ -78,7 +78,7 @@ def chat_command(ctx: typer.Context, who: WhoOption = "", offline: OfflineOption
     interactive = stdin.isatty()
     thread_id = f"cli:{uuid.uuid4().hex}"
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             context = tool_context(s, store, who)
             if interactive:
                 console.print(f"Steward for {context.caller.display} ({config.mode}). Ask about spend, estimates, "

@@ -28,7 +28,7 @@ def _call(ctx: typer.Context, who: str, tool: str, args: dict) -> None:
 
     s = settings_of(ctx)
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             result = toolset.call(tool_context(s, store, who), tool, args)
     except StewardError as exc:
         raise fail(exc) from None

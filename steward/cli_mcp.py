@@ -80,7 +80,7 @@ def mcp_grant(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Who
 
     s = settings_of(ctx)
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             result = grants.grant(store, email=email, scope=scope, rationale=rationale, by=lead)
     except StewardError as exc:
         raise fail(exc) from None
@@ -96,7 +96,7 @@ def mcp_revoke(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Wh
 
     s = settings_of(ctx)
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             result = grants.revoke(store, email=email, scope=scope, by=lead, why=why)
     except StewardError as exc:
         raise fail(exc) from None
@@ -110,7 +110,7 @@ def mcp_grants(ctx: typer.Context,
     from ledger import access
 
     s = settings_of(ctx)
-    with store_for(s.db) as store:
+    with store_for(s.db, create=False) as store:
         rows = access.grants(store, include_revoked=include_revoked)
     table = Table(title="MCP action-scope grants", title_justify="left")
     for col in ("email", "scope", "granted by", "granted at", "rationale", "revoked"):
@@ -184,7 +184,7 @@ def tokens_revoke(
 
     s = settings_of(ctx)
     try:
-        with store_for(s.db) as store:
+        with store_for(s.db, create=False) as store:
             row = revoke_token(store, token, by=who or s.operator())
     except StewardError as exc:
         raise fail(exc) from None
@@ -198,7 +198,7 @@ def tokens_list(ctx: typer.Context,
     from ledger import access
 
     s = settings_of(ctx)
-    with store_for(s.db) as store:
+    with store_for(s.db, create=False) as store:
         store.ensure_schema()
         rows = access.tokens(store, include_revoked=include_revoked)
     table = Table(title="MCP bearer tokens", title_justify="left")

@@ -271,7 +271,7 @@ def test_a_person_added_to_the_registry_is_recognised_at_once(writable, fresh_or
     org = org_export.read_org(fresh_org_store)
     org.people[1].slack_id = STRANGER  # hana's Slack id changes to the stranger's
     org_apply.apply_org(fresh_org_store, org, actor="test")
-    writable.dispatch(bolt_request(event_body(dm(STRANGER, "estimate?"))))
+    writable.dispatch(bolt_request(event_body(dm(STRANGER, "estimate?"), event_id="Ev0TEST002")))  # a new message
     assert answerer.asked and answerer.asked[0][0] == "hana@example.com"
 
 
