@@ -13,8 +13,42 @@ from ledger.org_checks import cross_check
 from ledger.org_errors import Errors, pydantic_errors, raise_errors, show_value
 from ledger.org_schema import SECTIONS, OrgFile
 
+MAX_ORG_BYTES = 2_000_000   # an org file of thousands of people and accounts is well under this
+MAX_EXPANDED_NODES = 200_000  # YAML nodes once aliases are expanded (an alias bomb is billions)
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys instead of keeping the last silently."""
+    """SafeLoader that rejects duplicate keys instead of keeping the last silently, and a document whose
+    aliases would expand beyond MAX_EXPANDED_NODES (checked on the composed graph, before building it)."""
+
+    def compose_document(self) -> yaml.Node | None:
+        node = super().compose_document()
+        if node is not None and _expanded_size(node) > MAX_EXPANDED_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its aliases expand to more than {MAX_EXPANDED_NODES:,} values; write the values out "
+                "instead of repeating anchors", node.start_mark)
+        return node
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has with every alias expanded: linear in the composed graph (each
+    shared node is sized once), however many times it is repeated."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        sizes[id(node)] = 1  # a recursive alias counts once; the constructor refuses nothing here
+        if isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        else:
+            total = 1
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> Any:
@@ -38,6 +72,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 
 def load_org_text(text: str, source: str = "org file") -> OrgFile:
     """Parse org-file YAML text; RegistryError with line and column on a YAML syntax error."""
+    if len(text) > MAX_ORG_BYTES:
+        raise RegistryError(source, f"the org file is larger than {MAX_ORG_BYTES:,} bytes; is it the right file?")
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -55,6 +91,8 @@ def load_org_file(path: str | Path) -> OrgFile:
     """Read and validate an org file (schema and cross-references; no store needed)."""
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_ORG_BYTES:
+            raise RegistryError(str(p), f"the org file is larger than {MAX_ORG_BYTES:,} bytes; is it the right file?")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise RegistryError(str(p), "no such file") from exc
