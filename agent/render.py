@@ -504,7 +504,13 @@ def _generic(result: BaseModel | dict[str, Any] | None) -> str:
 
 def render_result(tool: str, result: BaseModel | dict[str, Any], *, view: View | None = None,
                   args: dict[str, Any] | None = None) -> str:
-    """The answer text for one tool result (a result model or its JSON dump)."""
+    """The answer text for one tool result (a result model or its JSON dump); names from outside never
+    carry hidden characters raw (tools.display.safe)."""
+    return display.safe(_render_result(tool, result, view=view, args=args))
+
+
+def _render_result(tool: str, result: BaseModel | dict[str, Any], *, view: View | None = None,
+                   args: dict[str, Any] | None = None) -> str:
     view = view or View()
     model = _model_of(tool, result)
     fn = RENDERERS.get(tool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.hidden_chars import escape_hidden, folded, has_hidden
 from ledger.org_errors import Errors, raise_errors, suggest
 from ledger.org_schema import ROLE_SCOPE_FIELDS, OrgFile, Person
 from ledger.store import Store
@@ -14,6 +15,7 @@ class _Hierarchy:
         self.errors = errors
         self.kind: dict[str, str] = {}
         self.where: dict[str, str] = {}
+        self.folded: dict[str, str] = {}  # case/NFKC-folded name -> where it first appears
         for i, bu in enumerate(org.business_units):
             w_bu = f"business_units[{i}]"
             self._add("business_unit", bu.name, f"{w_bu}.name")
@@ -27,6 +29,16 @@ class _Hierarchy:
                         self._add("product", prod.name, f"{w_dep}.products[{m}].name")
 
     def _add(self, kind: str, name: str, where: str) -> None:
+        if has_hidden(name):
+            self.errors.append((where, f"{escape_hidden(name)!r} contains hidden characters (controls, "
+                                       "bidirectional overrides or zero-width); write the name plainly"))
+            return
+        same = self.folded.get(folded(name))
+        if same is not None and name not in self.kind:
+            self.errors.append((where, f"{name!r} differs only in case or Unicode form from the name at {same}; "
+                                       "they would read as one name: use one spelling"))
+            return
+        self.folded.setdefault(folded(name), where)
         if name in self.kind:
             self.errors.append((
                 where,

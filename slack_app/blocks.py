@@ -16,7 +16,7 @@ from ledger.personas import persona_names
 from slack_app.mrkdwn import FENCE, MESSAGE_BLOCKS, SECTION_LIMIT, escape, split_text, unique_block_ids
 from tools.caller import Caller
 from tools.display import day as _day
-from tools.display import fmt, money, signed_share
+from tools.display import fmt, money, safe, signed_share
 from tools.display import share as pct
 
 MAX_ROWS = 10
@@ -36,6 +36,7 @@ def _words(s: str | None) -> str:
 
 
 def _clip(text: str, n: int) -> str:
+    text = safe(text)
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

@@ -410,6 +410,25 @@ ERROR_CASES = [
         "'allowed' is not one of approved, restricted, blocked",
         id="bad-state",
     ),
+    pytest.param(  # issue 11: a name that would render as another one
+        _set(PRODUCTS + [1, "name"], "Fraud\u202eScoring"),
+        "business_units[0].portfolios[0].departments[0].products[1].name",
+        "contains hidden characters",
+        id="bidi-override-in-a-name",
+    ),
+    pytest.param(  # issue 11: names equal but for case or Unicode form are one name
+        _set(PRODUCTS + [1, "name"], "CHECKOUT SERVICE"),
+        "business_units[0].portfolios[0].departments[0].products[1].name",
+        "differs only in case or Unicode form from the name at "
+        "business_units[0].portfolios[0].departments[0].products[0].name",
+        id="case-duplicate-name",
+    ),
+    pytest.param(
+        _set(PRODUCTS + [1, "name"], "Checkout Servi\uff43e"),  # fullwidth c: NFKC folds it
+        "business_units[0].portfolios[0].departments[0].products[1].name",
+        "differs only in case or Unicode form",
+        id="nfkc-duplicate-name",
+    ),
     pytest.param(
         _set(["models", 0, "accounts"], ["999999999999"]),
         "models[0].accounts[0]",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from ledger.hidden_chars import escape_hidden, has_hidden
 from ledger.months import MonthError, parse_month
 
 NONE = "-"  # a missing figure in a table or a field list
@@ -21,6 +22,16 @@ NONE = "-"  # a missing figure in a table or a field list
 _MONEY_HINTS = ("usd", "cost", "saving", "spend")
 _SHARE_HINTS = ("pct", "share", "rate", "change", "healthy", "threshold")
 _RATIO_HINTS = ("_vs_", "multiple", "ratio")
+
+
+def safe(text: str) -> str:
+    """Text from outside (the CUR, the org file, a person) as it may be shown: hidden characters escaped."""
+    return escape_hidden(text)
+
+
+def look_alike(text: str) -> bool:
+    """Whether a name carries hidden characters (so it may pass for another one)."""
+    return has_hidden(text)
 
 
 def money(v: float | None, *, none: str = NONE) -> str:
@@ -115,4 +126,4 @@ def fmt(key: str, value: Any) -> str:
         return ", ".join(fmt(key, v) for v in value) if all(not isinstance(v, dict) for v in value) else f"{len(value)} item(s)"
     if isinstance(value, dict):
         return ", ".join(f"{k}={fmt(k, v)}" for k, v in value.items())
-    return str(value)
+    return safe(str(value))

@@ -15,7 +15,7 @@ from tools.catalog import Redactor, model_labels, names_text, resolve_model, whe
 from tools.context import ToolContext
 from tools.periods import Window, data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
-from tools.display import money
+from tools.display import look_alike, money
 from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
 
@@ -37,6 +37,8 @@ class DriftArgs(BaseModel):
 class DriftLine(BaseModel):
     principal: str
     principal_type: str
+    look_alike: bool = Field(False, description="The principal carries hidden characters (controls, bidirectional "
+                                                "overrides, zero-width): it may pass for another; shown escaped.")
     model: str = Field(description="Model id, or the billing name when it maps to no model id.")
     model_name: str
     model_id: str | None
@@ -138,7 +140,8 @@ def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
     owners = _owners(ctx, sorted({r["product"] for r in claimed_rows}))
 
     def common(r: dict, product: str | None) -> dict:
-        return dict(principal=r["principal"], principal_type=principal_type(r["principal"]), model=r["model"],
+        return dict(principal=r["principal"], principal_type=principal_type(r["principal"]),
+                    look_alike=look_alike(r["principal"]), model=r["model"],
                     model_name=labels.get(r["model_id"]) or r["model"], model_id=r["model_id"],
                     catalog_state=r["catalog_state"], compliance=r["compliance"],
                     reason=_reason(r, product, catalog.get(r["model_id"]), redactor),

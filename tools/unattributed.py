@@ -15,7 +15,7 @@ from tools.catalog import model_labels, plural
 from tools.context import ToolContext
 from tools.periods import data_through, upto, window
 from tools.scope import account_clause, product_clause
-from tools.display import money
+from tools.display import look_alike, money
 from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
 
@@ -38,6 +38,8 @@ class ModelSpend(BaseModel):
 class UnattributedLine(BaseModel):
     principal: str = Field(description="Role or user ARN; 'unknown' for usage with no principal in the CUR.")
     principal_type: str
+    look_alike: bool = Field(False, description="The principal carries hidden characters (controls, bidirectional "
+                                                "overrides, zero-width): it may pass for another; shown escaped.")
     account_id: str
     account_name: str | None
     reason: Reason = Field(description="unclaimed: nobody claimed it; before_claim: spend before the claim "
@@ -83,7 +85,8 @@ def _owner_groups(rows: list[dict], models: dict[tuple[str, str], list[tuple[str
     for r in rows:
         reason: Reason = "no_principal" if r["principal"] == "unknown" else r["attribution"]
         line = UnattributedLine(
-            principal=r["principal"], principal_type=principal_type(r["principal"]), account_id=r["account_id"],
+            principal=r["principal"], principal_type=principal_type(r["principal"]),
+            look_alike=look_alike(r["principal"]), account_id=r["account_id"],
             account_name=r["account_name"], reason=reason, claimed_on=r["claimed_on"],
             claimed_for=r["claimed_for"], usd=round(r["usd"], 2), tokens=r["tokens"], days_seen=r["days"],
             first_day=r["first_day"], last_day=r["last_day"],
