@@ -130,7 +130,9 @@ def test_arguments_cannot_widen_scope(org_store, fake) -> None:
              "persona": "finops_lead", "all_access": True}
     ask(org_store, "maria@example.com", fake, [tool_use("estimate_status", widen), text("Not in scope.")])
     sent = fake.requests[1].tool_results[0]
-    assert sent["status"] == "error" and "not in your scope" in sent["content"][0]["text"]
+    # Identity keys are not arguments: refused by name (issue 11), before scope is even asked.
+    assert sent["status"] == "error"
+    assert "unknown arguments 'all_access', 'caller', 'email', 'persona'" in sent["content"][0]["text"]
     for figure in HR_FIGURES:
         assert figure not in json.dumps(sent)
 
