@@ -102,3 +102,13 @@ def test_steward_ask_answers_the_finops_lead_with_products_regions_spend_and_dat
     text = " ".join(r.output.split())
     assert f"Fraud runs Claude 3 Haiku in us-east-1 ({A1}), {usd(spend(HAIKU, 'Fraud'))}; EOL was 2026-09-10" in text
     assert "App runs Claude 3 Haiku" in text
+
+
+def test_no_step_down_in_prices_yaml_points_at_a_legacy_or_eol_model():
+    prices = yaml.safe_load(resources.files("ledger").joinpath("data/prices.yaml").read_text())
+    table = lifecycle.load()
+    targets = {m["rightsize_to"] for m in prices["models"] if m.get("rightsize_to")}
+    assert targets
+    for target in targets:
+        assert LIFE[target]["status"] == "active", target
+        assert table.is_current(target, ["us-east-1", "us-west-2"], date(2026, 11, 29)), target

@@ -18,6 +18,7 @@ PRICES = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "prices
 PRICE = {m["model_id"]: m for m in PRICES["models"]}
 CHEAP_SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # claude-sonnet in model_names.yaml
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 def without_step_downs() -> dict:
@@ -108,14 +109,14 @@ def test_no_right_sizing_when_the_model_is_the_cheapest_of_its_family(org_store,
     assert not [r for r in recs(org_store, email="lead@example.com").recommendations if r.kind == "right_size"]
 
 
-def test_sonnet_steps_down_to_the_haiku_listed_in_prices(org_store) -> None:
-    assert PRICE[SONNET]["rightsize_to"] == HAIKU
+def test_sonnet_steps_down_to_the_current_haiku_listed_in_prices(org_store) -> None:
+    assert PRICE[SONNET]["rightsize_to"] == HAIKU45  # not Claude 3 Haiku: past its end of life
     rs = rows("Checkout", "Claude4.6Sonnet")
     r = one(recs(org_store), "Checkout", "right_size", SONNET)
-    assert r.target_model == HAIKU
-    assert r.monthly_saving_usd == pytest.approx(mix_saving(rs, SONNET, HAIKU), abs=0.01)
-    assert "Claude 3 Haiku, the step down listed for it in prices.yaml" in r.assumption
-    assert r.target_approved is True and "Not approved" not in r.assumption  # Haiku: approved everywhere
+    assert r.target_model == HAIKU45
+    assert r.monthly_saving_usd == pytest.approx(mix_saving(rs, SONNET, HAIKU45), abs=0.01)
+    assert "Claude Haiku 4.5, the step down listed for it in prices.yaml" in r.assumption
+    assert r.target_approved is False and "Not approved" in r.assumption  # the fixture catalog has no entry
 
 
 def test_opus_steps_down_to_sonnet(org_store) -> None:
