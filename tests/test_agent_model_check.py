@@ -85,3 +85,25 @@ def test_no_permission_to_check_is_not_a_failure(bedrock):
     stub.add_client_error("get_foundation_model", "AccessDeniedException", "no", 403, expected_params={"modelIdentifier": HAIKU45})
     check = check_agent_model(client, PROFILE, "us-east-1", today=TODAY)
     assert check.verdict == "unchecked" and check.usable and "bedrock:GetFoundationModel" in check.message
+
+
+def test_the_default_agent_model_is_a_current_haiku_through_its_global_profile_at_its_own_prices():
+    from importlib import resources
+
+    import yaml
+
+    from agent.config import AgentConfig
+
+    data = {f: yaml.safe_load(resources.files("ledger").joinpath(f"data/{f}.yaml").read_text())
+            for f in ("lifecycle", "routing", "prices")}
+    config = AgentConfig()
+    assert config.model_id == PROFILE
+    assert data["lifecycle"]["models"][HAIKU45]["status"] == "active"
+    assert "prompt caching supported" in data["lifecycle"]["models"][HAIKU45]["source"]
+    assert HAIKU45 in data["routing"]["families"]["global"]["models"]
+    listed = next(m for m in data["prices"]["models"] if m["model_id"] == HAIKU45)
+    assert (config.price_input, config.price_output, config.price_cache_read, config.price_cache_write) == (
+        listed["input"], listed["output"], listed["cache_read"], listed["cache_write"])
+    geo = AgentConfig(model_id=f"us.{HAIKU45}")
+    assert geo.price_input == pytest.approx(listed["input"] * listed["geo_multiplier"])
+    assert AgentConfig(model_id=PROFILE, price_input=0.5).price_input == 0.5

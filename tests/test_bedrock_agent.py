@@ -16,7 +16,7 @@ from tests.conftest import make_ctx
 from tests.fake_bedrock import FakeBedrock, text, tool_use, usage
 from tools import toolset
 
-MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+MODEL = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
 SPEND_TOOLS = {"estimate_status", "spend_breakdown", "spend_card", "unattributed_spend", "anomalies",
                "quota_status", "model_drift", "recommendations"}
 FINOPS_ONLY_WRITES = {"decide_model", "pause_product", "resume_product"}
@@ -63,7 +63,7 @@ def test_request_goes_through_boto3_signing_to_the_fake(org_store, fake) -> None
     a = ask(org_store, "maria@example.com", fake, [text("Hello.")])
     assert a.text == "Hello." and a.mode == "bedrock"
     req = fake.requests[0]
-    assert req.path == "/model/us.anthropic.claude-3-5-haiku-20241022-v1%3A0/converse"
+    assert req.path == "/model/global.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse"
     assert req.model_id == MODEL
     assert req.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=test/")
     assert "/us-east-1/bedrock/" in req.headers["Authorization"]
