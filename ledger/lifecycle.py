@@ -103,3 +103,26 @@ def record_statuses(store: Store, region: str, summaries: list[dict[str, Any]], 
                            _day(life.get("endOfLifeTime")), now])
         n += 1
     return n
+
+
+def decision_check(table: Lifecycle, model_id: str, regions: list[str], on: date) -> tuple[list[str], str | None]:
+    """(warnings, refusal) for approving a model in these Regions: a Legacy Region is a warning
+    with its EOL date; an EOL Region refuses the approval (calls there fail)."""
+    warnings: list[str] = []
+    dead: list[str] = []
+    for region in regions:
+        st = table.standing(model_id, region, on)
+        if st.status == "eol":
+            dead.append(region)
+        elif st.status == "legacy":
+            when = f" on {st.eol:%Y-%m-%d} ({st.days_to_eol(on)} days)" if st.eol else ""
+            move = f"; plan the move to {st.successor}" if st.successor else ""
+            warnings.append(f"{model_id} is Legacy in {region} and reaches end of life{when}{move}")
+    if not dead:
+        return warnings, None
+    st = table.standing(model_id, dead[0], on)
+    when = f" on {st.eol:%Y-%m-%d}" if st.eol else ""
+    move = f" Approve {st.successor} instead" if st.successor else " Approve a current model instead"
+    return warnings, (f"{model_id} reached end of life{when} in {', '.join(dead)}: calls to it fail there, so it "
+                      f"cannot be approved in {'that Region' if len(dead) == 1 else 'those Regions'}.{move}, or "
+                      "leave those Regions out.")
