@@ -173,3 +173,16 @@ def test_quota_status_projected_state_uses_the_forecast(org_store) -> None:
 def test_quota_status_of_another_product_is_out_of_scope(org_store) -> None:
     with pytest.raises(ScopeError):
         toolset.call(make_ctx(org_store, "maria@example.com"), "quota_status", {"product": "HR Portal"})
+
+
+def test_the_card_tells_the_product_owner_its_model_is_past_end_of_life(org_store) -> None:
+    from tests.conftest import make_ctx as ctx_for
+    from tools import toolset as ts
+
+    card = ts.call(ctx_for(org_store, "maria@example.com"), "spend_card", {"product": "Fraud"})
+    assert [(x.model_id, x.status, str(x.eol)) for x in card.lifecycle] == [
+        ("anthropic.claude-3-haiku-20240307-v1:0", "eol", "2026-09-10")]
+    assert "Model lifecycle: Fraud runs Claude 3 Haiku in us-east-1" in card.summary
+    assert "move to Claude Haiku 4.5" in card.summary
+    checkout = ts.call(ctx_for(org_store, "maria@example.com"), "spend_card", {"product": "Checkout"})
+    assert checkout.lifecycle == [] and "Model lifecycle" not in checkout.summary

@@ -14,6 +14,7 @@ from tests.orgfixture import (
     APP,
     CHECKOUT,
     FRAUD,
+    HAIKU,
     HR,
     LAB,
     LLAMA70,
@@ -166,7 +167,11 @@ def test_out_of_scope_product_is_refused_the_same_way_whether_or_not_it_exists(o
 def test_a_month_without_drift_says_no(org_store) -> None:
     r = run(org_store, "lead@example.com", month="2026-10")
     assert r.claimed == [] and r.unattributed == [] and r.models == 0
-    assert r.summary == "No: no model use outside the catalog's approvals in October 2026."
+    assert r.summary.startswith("No: no model use outside the catalog's approvals in October 2026.")
+    # Claude 3 Haiku ran after its end of life (2026-09-10): drift even where the catalog approves it.
+    assert {(x.product, x.model_id, x.status) for x in r.past_eol} == {
+        ("Fraud", HAIKU, "eol"), (None, HAIKU, "eol")}
+    assert "But in use, past end of life" in r.summary and "EOL was 2026-09-10" in r.summary
 
 
 def test_cloud_engineers_cannot_ask_about_drift(org_store) -> None:

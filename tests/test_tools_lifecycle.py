@@ -112,3 +112,23 @@ def test_no_step_down_in_prices_yaml_points_at_a_legacy_or_eol_model():
     for target in targets:
         assert LIFE[target]["status"] == "active", target
         assert table.is_current(target, ["us-east-1", "us-west-2"], date(2026, 11, 29)), target
+
+
+def test_decide_model_refuses_approving_a_model_past_eol_and_warns_on_legacy(fresh_org_store):
+    from tools.errors import ToolError
+
+    ctx = make_ctx(fresh_org_store, "lead@example.com")
+    before = fresh_org_store.rows("SELECT * FROM model_catalog ORDER BY ALL")
+    with pytest.raises(ToolError, match="reached end of life on 2026-09-10 in us-east-1.*claude-haiku-4-5"):
+        toolset.call(ctx, "decide_model", {"model_id": HAIKU, "state": "approved", "regions": ["us-east-1"],
+                                           "rationale": "cheap"})
+    assert fresh_org_store.rows("SELECT * FROM model_catalog ORDER BY ALL") == before
+    # Blocking a retired model is fine.
+    toolset.call(ctx, "decide_model", {"model_id": HAIKU, "state": "blocked", "rationale": "retired"})
+    with fresh_org_store.transaction():
+        lifecycle.record_statuses(fresh_org_store, "us-west-2", [
+            {"modelId": SONNET, "modelLifecycle": {"status": "LEGACY", "endOfLifeTime": datetime(2027, 1, 31)}}],
+            datetime(2026, 11, 20))
+    result = toolset.call(ctx, "decide_model", {"model_id": SONNET, "state": "approved",
+                                                "regions": ["us-east-1", "us-west-2"], "rationale": "quality"})
+    assert any("Legacy in us-west-2" in w and "2027-01-31 (71 days)" in w for w in result.warnings)

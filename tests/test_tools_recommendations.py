@@ -16,7 +16,7 @@ from tools import toolset
 WINDOW = (date(2026, 10, 22), date(2026, 11, 21))  # the last 30 days of data (through 20 Nov)
 PRICES = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "prices.yaml").read_text())
 PRICE = {m["model_id"]: m for m in PRICES["models"]}
-CHEAP_SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"  # claude-sonnet in model_names.yaml
+CHEAP_SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # claude-sonnet in model_names.yaml, Active
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
 
@@ -88,7 +88,7 @@ def test_small_on_demand_spend_is_no_batch_candidate(org_store) -> None:
 
 def test_right_sizing_moves_a_share_to_the_cheapest_model_of_the_family(org_store, monkeypatch) -> None:
     prices = without_step_downs()
-    cheap = {"model_id": CHEAP_SONNET, "billing_name": "Claude3.5Sonnet", "name": "Cheap Sonnet",
+    cheap = {"model_id": CHEAP_SONNET, "billing_name": "Claude4.5Sonnet", "name": "Cheap Sonnet",
              "family": "claude-sonnet", "input": 0.001, "output": 0.005, "cache_read": 0.0001,
              "cache_write": 0.00125}
     prices["models"].append(cheap)
@@ -174,3 +174,18 @@ def test_a_step_down_the_catalog_does_not_approve_for_the_product_says_so(org_st
     r = one(recs(org_store, email="hana@example.com"), "HR Portal", "right_size", SONNET)
     assert (r.target_model, r.target_approved) == (LLAMA405, False)
     assert f"Not approved for HR Portal in {', '.join(where)} yet: request access first" in r.assumption
+
+
+def test_right_sizing_never_targets_a_model_past_end_of_life(org_store, monkeypatch) -> None:
+    # Put the old step down back (Sonnet -> Claude 3 Haiku, EOL 2026-09-10): no move is proposed.
+    old = copy.deepcopy(PRICES)
+    next(m for m in old["models"] if m["model_id"] == SONNET)["rightsize_to"] = HAIKU
+    monkeypatch.setattr("tools.recommendations.load_prices", lambda: old)
+    found = recs(org_store, email="lead@example.com").recommendations
+    assert not [r for r in found if r.kind == "right_size" and r.target_model == HAIKU]
+    assert not [r for r in found if r.kind == "right_size" and r.model == SONNET]
+
+
+def test_every_priced_model_has_lifecycle_data() -> None:
+    life = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "lifecycle.yaml").read_text())["models"]
+    assert {m["model_id"] for m in PRICES["models"]} <= set(life)

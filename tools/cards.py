@@ -15,6 +15,7 @@ from tools.periods import data_through, days_in_month, month_key, month_window
 from tools.scope import default_product, owned_product, product_clause, require_product
 from tools.spend import estimate_statuses
 from tools.declare import tool
+from tools.lifecycle import LifecycleLine, lifecycle_lines, line_text
 from tools.write_checks import PRODUCT_OWNER
 
 CARD_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
@@ -63,6 +64,8 @@ class SpendCard(BaseModel):
     approved_by: str | None
     approved_at: datetime | None
     approval_note: str | None
+    lifecycle: list[LifecycleLine] = Field(
+        default_factory=list, description="This week's use of Legacy or past-EOL models, with days to EOL and the move.")
     summary: str
 
 
@@ -130,6 +133,9 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
     approved_by, approved_at, note = approvals[0] if approvals else (None, None, None)
 
     summary = _card_summary(product, monday, actual, parts, prorated, days_covered, approved_by)
+    retiring = lifecycle_lines(ctx, monday, week_end, product)
+    if retiring:  # the Product Owner hears of it where they look every week
+        summary += " Model lifecycle: " + "; ".join(line_text(x) for x in retiring) + "."
     return SpendCard(
         product=product, week_start=monday, week_end=week_end, complete=days_covered == 7, data_through=through,
         days_covered=days_covered, actual_usd=round(actual, 2), lines=lines,
@@ -137,7 +143,7 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
         variance_usd=round(variance, 2) if variance is not None else None,
         variance_pct=round(variance / prorated, 4) if variance is not None and prorated else None,
         approval="approved" if approvals else "awaiting approval", approved_by=approved_by,
-        approved_at=approved_at, approval_note=note, summary=summary,
+        approved_at=approved_at, approval_note=note, lifecycle=retiring, summary=summary,
     )
 
 

@@ -16,6 +16,7 @@ from tools.context import ToolContext
 from tools.periods import Window, data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.display import look_alike, money
+from tools.lifecycle import LifecycleLine, lifecycle_lines, line_text
 from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
 
@@ -77,6 +78,10 @@ class ModelDrift(BaseModel):
         description="Drift by unclaimed principals, or before a claim's date, in accounts you see.")
     models: int = Field(description="Distinct models with drift.")
     total_usd: float
+    past_eol: list[LifecycleLine] = Field(
+        default_factory=list, description="Use of models past end of life where they ran: drift even where the "
+                                          "catalog approved them (calls fail). Not counted in models / total_usd.")
+    past_eol_usd: float = 0.0
     summary: str
 
 
@@ -157,8 +162,21 @@ def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
     result = ModelDrift(period=w.label, start=w.start, end=w.end, data_through=through, claimed=claimed,
                         unattributed=loose, models=len({x.model for x in [*claimed, *loose]}),
                         total_usd=round(sum(r["usd"] for r in [*claimed_rows, *loose_rows]), 2), summary="")
-    result.summary = _summary(ctx, result)
+    product = require_product(ctx, args.product) if args.product else None
+    wanted = resolve_model(ctx, args.model, labels)[0] if args.model else None
+    result.past_eol = [x for x in lifecycle_lines(ctx, w.start, upto(w, ctx.today), product)
+                       if x.status == "eol" and (args.model is None or x.model_id == wanted)]
+    result.past_eol_usd = round(sum(x.usd for x in result.past_eol), 2)
+    result.summary = _summary(ctx, result) + _eol_sentence(result)
     return result
+
+
+def _eol_sentence(d: ModelDrift) -> str:
+    if not d.past_eol:
+        return ""
+    lead = " Also in use" if d.models else " But in use"
+    return (f"{lead}, past end of life (drift even where approved, {money(d.past_eol_usd)}): "
+            + "; ".join(line_text(x) for x in d.past_eol) + ".")
 
 
 def _owners(ctx: ToolContext, products: list[str]) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from ledger import lifecycle
 from ledger.model_names import effective_names
 from ledger.org_schema import ModelEntry
 from ledger.principals import account_of, principal_type, role_name
@@ -107,7 +108,9 @@ def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
     access via MCP servers is a separate, explicit approval) and a REQUIRED written rationale. Creates
     one Cloud Engineer task per claimed IAM role whose Steward-Bedrock policy changes, with the exact
     `aws iam put-role-policy` command (and the command to undo it). Pass request_id to close the
-    access request this answers. Replaces any earlier decision on the same model."""
+    access request this answers. Replaces any earlier decision on the same model. Approving a model
+    that is past end of life in a Region of the decision is refused; a Legacy one gets a warning with
+    its end-of-life date."""
     entry = _entry_from_args(ctx, args)
     request = None
     if args.request_id:
@@ -120,9 +123,14 @@ def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
             raise ToolError(f"{request['request_id']} is already closed ({request['status']})")
         if request["model_id"] != entry.id:
             raise ToolError(f"{request['request_id']} asks for {request['model_id']}, not {entry.id}")
+    warnings: list[str] = []
+    if entry.state != "blocked":  # approving a retired model would open a path that fails
+        regions = list(entry.regions) or iam.configured_regions(ctx)
+        warnings, refusal = lifecycle.decision_check(lifecycle.load(ctx.store), entry.id, regions, ctx.today)
+        if refusal:
+            raise ToolError(refusal)
     before = iam.catalog(ctx.store)
     previous = next((e for e in before if e.id == entry.id), None)
-    warnings = []
     if previous is None and not _known_model(ctx.store, entry.id):
         if not args.unknown_model:
             raise ToolError(f"{entry.id} is a model id Steward has never seen (not in the shipped name map, "

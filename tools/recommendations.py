@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ledger import lifecycle as lc
 from ledger.attribution import COMPLIANCE_SQL, ensure_views
 from ledger.model_names import effective_names
 from ledger.prices import load_prices
@@ -70,6 +71,7 @@ class _Usage:
     def __init__(self, product: str, model_id: str | None, billing_model: str | None) -> None:
         self.product, self.model_id, self.billing_model = product, model_id, billing_model
         self.tokens: dict[tuple[str, str], float] = {}
+        self.regions: set[str] = set()  # where the traffic runs: a move's target must be current there
         self.usd: dict[tuple[str, str], float] = {}
 
     @property
@@ -208,6 +210,12 @@ class _PriceBook:
     by_id: dict[str, dict]
     by_billing_name: dict[str, dict]
     family_of: dict[str, str | None]
+    lifecycle: lc.Lifecycle
+    today: date
+
+    def is_current(self, model_id: str, regions: set[str]) -> bool:
+        """Active in every Region of the traffic: advice never points at a Legacy or retired model."""
+        return self.lifecycle.is_current(model_id, sorted(regions), self.today)
 
     def entry(self, u: _Usage) -> dict | None:
         return self.by_id.get(u.model_id or "") or self.by_billing_name.get(u.billing_model or "")
@@ -226,7 +234,8 @@ def _price_book(ctx: ToolContext) -> _PriceBook:
     return _PriceBook(models=models, modifiers=prices.get("modifiers") or {}, as_of=str(prices.get("as_of", "unknown")),
                       by_id={m["model_id"]: m for m in models if m.get("model_id")},
                       by_billing_name={m["billing_name"]: m for m in models if m.get("billing_name")},
-                      family_of={n.model_id: n.family for n in effective_names(ctx.store)})
+                      family_of={n.model_id: n.family for n in effective_names(ctx.store)},
+                      lifecycle=lc.load(ctx.store), today=ctx.today)
 
 
 @dataclass(frozen=True)
@@ -261,14 +270,15 @@ def _usage(ctx: ToolContext, args: RecommendationsArgs, lookback: _Lookback) -> 
         where += " AND product = ?"
         params = [*params, require_product(ctx, args.product)]
     rows = ctx.store.rows(
-        f"""SELECT product, model_id, billing_model, kind, tier, coalesce(sum(tokens), 0), sum(unblended_cost)
+        f"""SELECT product, model_id, billing_model, kind, tier, region, coalesce(sum(tokens), 0), sum(unblended_cost)
             FROM attributed_daily WHERE {where} AND usage_date >= ? AND usage_date < ?
               AND (model_id IS NOT NULL OR billing_model IS NOT NULL)
             GROUP BY ALL""",
         [*params, lookback.start, lookback.end])
     usages: dict[tuple, _Usage] = {}
-    for product, model_id, billing, kind, tier, tokens, usd in rows:
+    for product, model_id, billing, kind, tier, region, tokens, usd in rows:
         u = usages.setdefault((product, model_id, billing), _Usage(product, model_id, billing))
+        u.regions.add(region)
         u.tokens[(kind, tier)] = u.tokens.get((kind, tier), 0.0) + tokens * lookback.scale
         u.usd[(kind, tier)] = u.usd.get((kind, tier), 0.0) + usd * lookback.scale
     return usages
@@ -284,6 +294,7 @@ def _right_size(u: _Usage, entry: dict, book: _PriceBook, args: RecommendationsA
     options = [(cost, m) for m in book.models
                if m.get("model_id") != entry.get("model_id")
                and ((family and book.family(m) == family) or (step_down and m.get("model_id") == step_down))
+               and book.is_current(m.get("model_id") or "", u.regions)
                and (cost := _mix_cost(u, m, book.modifiers)) is not None]
     if not options:
         return None
