@@ -36,7 +36,7 @@ def _day(value: Any) -> date | None:
 
 
 def check_agent_model(client: Any, configured: str, region: str, *, today: date,
-                      setting: str = "STEWARD_AGENT_MODEL") -> ModelCheck:
+                      setting: str = "STEWARD_BEDROCK_MODEL_ID") -> ModelCheck:
     """`client` is a boto3 `bedrock` (control plane) client in the agent's Region."""
     model = model_of(configured)
     other = (f"pick another model with {setting} (a current Haiku-class model through a profile, e.g. "

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import sys
 import uuid
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from agent.answer import Answer
+from agent.config import AgentConfig
 from ledger.errors import StewardError
 from steward.cli_common import console, err, fail, settings_of
+from steward.settings import Settings
 from steward.store_access import store_for
-from steward.wiring import agent_config, tool_context
+from steward.wiring import agent_config, agent_model_check, tool_context
 
 EXIT_WORDS = {"exit", "quit", "bye", ":q", "/exit", "/quit"}
 
@@ -50,7 +53,7 @@ def ask_command(
     s = settings_of(ctx)
     if not who:
         raise typer.BadParameter("say who is asking: --as EMAIL")
-    config = agent_config(s, offline=offline)
+    config = checked(s, agent_config(s, offline=offline))
     try:
         with store_for(s.db, create=False) as store:
             answer = service.ask(tool_context(s, store, who), " ".join(question), config=config)
@@ -73,7 +76,7 @@ def chat_command(ctx: typer.Context, who: WhoOption = "", offline: OfflineOption
     s = settings_of(ctx)
     if not who:
         raise typer.BadParameter("say who is asking: --as EMAIL")
-    config = agent_config(s, offline=offline)
+    config = checked(s, agent_config(s, offline=offline))
     stdin = sys.stdin
     interactive = stdin.isatty()
     thread_id = f"cli:{uuid.uuid4().hex}"
@@ -107,3 +110,16 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the `steward` app."""
     app.command("ask")(ask_command)
     app.command("chat")(chat_command)
+
+
+def checked(s: Settings, config: AgentConfig) -> AgentConfig:
+    """Check Steward's own model before the first question: say what to do when it is Legacy,
+    retired or not enabled, and answer with the offline planner when it cannot answer."""
+    check = agent_model_check(s, config)
+    if check is None or check.verdict == "ok":
+        return config
+    err.print(check.message, markup=False, highlight=False, soft_wrap=True)
+    if check.usable:
+        return config
+    err.print("Answering with the offline planner instead.", markup=False)
+    return replace(config, mode="offline")

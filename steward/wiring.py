@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from agent.config import AgentConfig
+from agent.model_check import ModelCheck
 from ledger.store import Store
 from steward.settings import Settings
 from tools.caller import Caller, resolve_caller
@@ -60,3 +62,21 @@ def agent_config(settings: Settings, *, offline: bool = False,
 def lazy_agent_config(settings: Settings) -> Callable[[], AgentConfig]:
     """agent_config resolved on first use, once: resolving 'auto' looks for AWS credentials."""
     return functools.cache(lambda: agent_config(settings))
+
+
+def agent_model_check(settings: Settings, config: AgentConfig,
+                      client_factory: Callable[[str], Any] | None = None) -> ModelCheck | None:
+    """With real Bedrock (mode bedrock, no test endpoint): is the configured model Active and enabled?
+    None when there is nothing to check. Never raises: a check that cannot run says so."""
+    if config.mode != "bedrock" or config.endpoint_url:
+        return None
+    from agent.model_check import check_agent_model
+
+    def default_client(region: str) -> Any:
+        import boto3
+
+        return boto3.client("bedrock", region_name=region)
+
+    client = (client_factory or default_client)(config.region)
+    return check_agent_model(client, config.model_id, config.region, today=settings.today(),
+                             setting="STEWARD_BEDROCK_MODEL_ID")

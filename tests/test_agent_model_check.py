@@ -51,7 +51,7 @@ def test_a_retired_model_is_unusable_with_what_to_do(bedrock):
                           "This model version has reached the end of its life", 404, expected_params={"modelIdentifier": old})
     check = check_agent_model(client, f"us.{old}", "us-east-1", today=TODAY)
     assert check.verdict == "unusable" and not check.usable
-    assert "STEWARD_AGENT_MODEL" in check.message and old in check.message
+    assert "STEWARD_BEDROCK_MODEL_ID" in check.message and old in check.message
 
 
 def test_an_eol_date_already_passed_is_unusable_even_if_still_listed(bedrock):
@@ -107,3 +107,19 @@ def test_the_default_agent_model_is_a_current_haiku_through_its_global_profile_a
     geo = AgentConfig(model_id=f"us.{HAIKU45}")
     assert geo.price_input == pytest.approx(listed["input"] * listed["geo_multiplier"])
     assert AgentConfig(model_id=PROFILE, price_input=0.5).price_input == 0.5
+
+
+def test_wiring_checks_only_real_bedrock_and_reports_what_to_do(bedrock):
+    from agent.config import AgentConfig
+    from steward.settings import Settings
+    from steward.wiring import agent_model_check
+
+    client, stub = bedrock
+    settings = Settings()
+    assert agent_model_check(settings, AgentConfig(mode="offline")) is None
+    assert agent_model_check(settings, AgentConfig(mode="bedrock", endpoint_url="http://127.0.0.1:1")) is None
+    old = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    stub.add_client_error("get_foundation_model", "ResourceNotFoundException", "end of its life", 404,
+                          expected_params={"modelIdentifier": old})
+    check = agent_model_check(settings, AgentConfig(mode="bedrock", model_id=f"us.{old}"), lambda region: client)
+    assert check is not None and check.verdict == "unusable" and "STEWARD_BEDROCK_MODEL_ID" in check.message
