@@ -100,7 +100,8 @@ class CaseBook:
 
     def add(self, family: str, caller: str, question: str, *, figures: list[dict] | None = None,
             include: list[Any] | None = None, exclude: list[Any] | None = None, refused: bool | None = None,
-            tool: str | None = None, leak_figures: bool = False, note: str | None = None) -> None:
+            tool: str | None = None, leak_figures: bool = False, note: str | None = None,
+            outcome: list[str] | None = None, thread: list[str] | None = None) -> None:
         s = self.g.scope(caller)
         figures = figures or []
         q = _norm(question)
@@ -124,9 +125,13 @@ class CaseBook:
             expect["refused"] = refused
         if tool:
             expect["tool"] = tool
+        if outcome:
+            expect["outcome"] = outcome
         self.counters[family] += 1
         case = {"id": f"{family}-{self.counters[family]:03d}", "family": family, "persona": s.persona,
                 "caller": caller, "now": self.now.isoformat(), "question": question, "expect": expect}
+        if thread:
+            case["thread"] = thread  # earlier turns, asked first in the same thread
         if note:
             case["note"] = note
         self.cases.append(case)

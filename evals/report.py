@@ -103,7 +103,8 @@ def _reason_kind(reason: str) -> str:
 
 
 def format_report(s: dict[str, Any], *, failures: int = 40) -> str:
-    lines = [f"Steward eval ({s['mode']}): {s['passed']}/{s['cases']} passed, accuracy {s['accuracy']:.1%}, "
+    title = s['mode'] + (f", {s['set']} set" if s.get("set") else "")
+    lines = [f"Steward eval ({title}): {s['passed']}/{s['cases']} passed, accuracy {s['accuracy']:.1%}, "
              f"leaks {s['leaks']}, confident-wrong {s['confident_wrong']} ({s['confident_wrong_rate']:.1%})",
              "outcomes: " + ", ".join(f"{k} {v}" for k, v in s["outcomes"].items()),
              f"latency p50 {s['latency_ms']['p50']:.1f} ms, p95 {s['latency_ms']['p95']:.1f} ms"]

@@ -30,6 +30,8 @@ from evals.report import CaseResult, summary
 from evals.scoring import confident_wrong, score
 
 DATASET = Path(__file__).parent / "datasets" / "demo.yaml"
+HELDOUT = Path(__file__).parent / "datasets" / "heldout.yaml"
+SETS = {"dev": DATASET, "heldout": HELDOUT}  # dev: generated with the planner; heldout: written apart from it
 WRITE_FAMILIES = frozenset({"claim", "estimate_set", "access_request", "model_decision", "tasks"})
 
 
@@ -53,6 +55,16 @@ def _context(store: Any, case: dict[str, Any], callers: dict[str, Any]) -> Any:
                        clock=datetime.combine(now, dtime(9, 0)))
 
 
+def _ask(ctx: Any, case: dict[str, Any], config: Any, ask: Callable[..., Any]) -> Any:
+    """The case's question; a follow-up first asks its earlier turns in a thread of its own."""
+    if not case.get("thread"):
+        return ask(ctx, case["question"], config=config)
+    thread_id = f"eval-{case['id']}"
+    for earlier in case["thread"]:
+        ask(ctx, earlier, config=config, thread_id=thread_id)
+    return ask(ctx, case["question"], config=config, thread_id=thread_id)
+
+
 def run_case(store: Any, case: dict[str, Any], config: Any, ask: Callable[..., Any],
              callers: dict[str, Any] | None = None) -> CaseResult:
     base = dict(id=case["id"], family=case["family"], persona=case.get("persona", ""), caller=case["caller"],
@@ -60,7 +72,7 @@ def run_case(store: Any, case: dict[str, Any], config: Any, ask: Callable[..., A
     started = time.perf_counter()
     try:
         ctx = _context(store, case, {} if callers is None else callers)
-        answer = ask(ctx, case["question"], config=config)
+        answer = _ask(ctx, case, config, ask)
     except Exception as exc:  # noqa: BLE001 - a crash is a failed case, not a failed run
         return CaseResult(**base, passed=False, reasons=[f"crash: {type(exc).__name__}: {exc}"],
                           latency_ms=(time.perf_counter() - started) * 1000)
@@ -119,15 +131,34 @@ def run(cases: list[dict[str, Any]], *, base_db: Path, config: Any = None, mode:
     return results
 
 
-def evaluate(*, dataset: Path = DATASET, mode: str = "offline", family: str | None = None,
-             persona: str | None = None, config: Any = None, base_db: Path | None = None) -> dict[str, Any]:
-    """Load, filter, run and summarise: what `steward eval` calls."""
+def _filtered(dataset: Path, family: str | None, persona: str | None) -> list[dict[str, Any]]:
     cases = load_cases(dataset)
     if family:
         cases = [c for c in cases if c["family"] == family]
     if persona:
         cases = [c for c in cases if c.get("persona") == persona]
+    return cases
+
+
+def evaluate(*, dataset: Path = DATASET, mode: str = "offline", family: str | None = None,
+             persona: str | None = None, config: Any = None, base_db: Path | None = None) -> dict[str, Any]:
+    """Load, filter, run and summarise one dataset."""
+    cases = _filtered(dataset, family, persona)
     if not cases:
         raise ValueError("no cases match the filters")
     db = base_db or cached_store()
     return summary(run(cases, base_db=db, config=config, mode=mode), mode)
+
+
+def evaluate_sets(names: list[str], *, mode: str = "offline", family: str | None = None,
+                  persona: str | None = None, config: Any = None, base_db: Path | None = None) -> dict[str, Any]:
+    """Each named set (dev, heldout) run and summarised on its own: what `steward eval` calls."""
+    unknown = [n for n in names if n not in SETS]
+    if unknown:
+        raise ValueError(f"unknown eval set {', '.join(unknown)}: use {', '.join(SETS)} or all")
+    picked = {n: _filtered(SETS[n], family, persona) for n in names}
+    if not any(picked.values()):
+        raise ValueError("no cases match the filters")
+    db = base_db or cached_store()
+    return {"mode": mode, "sets": {n: {"set": n, **summary(run(cases, base_db=db, config=config, mode=mode), mode)}
+                                   for n, cases in picked.items() if cases}}

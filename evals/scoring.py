@@ -192,10 +192,11 @@ def _outcome_reasons(expect: dict[str, Any], answer: Any) -> list[str]:
 
 
 def confident_wrong(case: dict[str, Any], answer: Any, reasons: list[str]) -> bool:
-    """Answered as if in full, yet a figure or a name the case expects is not there: a wrong answer
-    given with confidence (worse than a refusal or a question back)."""
+    """Answered as if in full, yet a figure or a name the case expects is not there, or the case
+    expected no full answer (a question the tools cannot answer): a wrong answer given with
+    confidence (worse than a refusal or a question back)."""
     return getattr(answer, "outcome", "answered") == "answered" and any(
-        r.startswith(("missing figure", "missing name")) for r in reasons)
+        r.startswith(("missing figure", "missing name", "outcome answered, expected")) for r in reasons)
 
 
 def score(case: dict[str, Any], answer: Any) -> tuple[bool, list[str], list[str]]:

@@ -20,18 +20,21 @@ def register_eval(app: typer.Typer) -> None:
         ctx: typer.Context,
         mode: Annotated[str, typer.Option(help="offline (the embedded planner) or bedrock")] = "offline",
         dataset: Annotated[Optional[Path], typer.Option(
-            help="Eval cases (YAML) [default evals/datasets/demo.yaml]")] = None,
+            help="Eval cases (YAML); replaces --set")] = None,
+        eval_set: Annotated[str, typer.Option("--set", help="dev, heldout or all")] = "all",
         family: Annotated[Optional[str], typer.Option(help="Only this question family")] = None,
         persona: Annotated[Optional[str], typer.Option(help="Only this persona")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
-        min_accuracy: Annotated[float, typer.Option(help="Exit non-zero below this accuracy")] = 0.95,
+        min_accuracy: Annotated[float, typer.Option(help="Exit non-zero below this accuracy (dev set)")] = 0.95,
+        min_heldout_accuracy: Annotated[float, typer.Option(
+            help="Exit non-zero below this accuracy on the heldout set")] = 0.85,
         model_id: Annotated[Optional[str], typer.Option(help="Bedrock model id (bedrock mode)")] = None,
         region: Annotated[Optional[str], typer.Option(help="Bedrock region (bedrock mode)")] = None,
         endpoint_url: Annotated[Optional[str], typer.Option(help="Bedrock endpoint URL (bedrock mode)")] = None,
         failures: Annotated[int, typer.Option(help="How many failing cases to list")] = 40,
     ) -> None:
-        """Score the agent on the eval cases over the demo org (built once and cached). Exits 1 on
-        any leak or when accuracy is below --min-accuracy."""
+        """Score the agent on the eval sets over the demo org (built once and cached), each set apart.
+        Exits 1 on any leak or when a set's accuracy is below its minimum."""
         from evals import report as evals_report
         from evals import run as evals_run
         from steward.wiring import agent_config
@@ -44,16 +47,25 @@ def register_eval(app: typer.Typer) -> None:
         config = replace(agent_config(settings_of(ctx), offline=mode == "offline"), mode=mode, **overrides)
         try:
             with console.status("building the eval store and running the cases...") if not as_json else _nothing():
-                report = evals_run.evaluate(dataset=dataset or evals_run.DATASET, mode=mode, family=family,
-                                            persona=persona, config=config)
+                if dataset is not None:
+                    one = evals_run.evaluate(dataset=dataset, mode=mode, family=family, persona=persona,
+                                             config=config)
+                    report = {"mode": mode, "sets": {dataset.stem: {"set": dataset.stem, **one}}}
+                else:
+                    names = list(evals_run.SETS) if eval_set == "all" else [eval_set]
+                    report = evals_run.evaluate_sets(names, mode=mode, family=family, persona=persona,
+                                                     config=config)
         except (ValueError, FileNotFoundError) as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             raise typer.Exit(code=2) from None
         if as_json:
             typer.echo(json.dumps(report, indent=2, default=str))
         else:
-            typer.echo(evals_report.format_report(report, failures=failures))
-        if report["leaks"] > 0 or report["accuracy"] < min_accuracy:
+            typer.echo("\n\n".join(evals_report.format_report(s, failures=failures)
+                                    for s in report["sets"].values()))
+        minimum = {"heldout": min_heldout_accuracy}
+        if any(s["leaks"] > 0 or s["accuracy"] < minimum.get(name, min_accuracy)
+               for name, s in report["sets"].items()):
             raise typer.Exit(code=1)
 
 

@@ -1,0 +1,107 @@
+"""Gold figures for the held-out set: this module's own SQL over the raw demo CUR rows and the org YAML.
+
+It reads only the `usage` table of evals/gold.py (the raw Bedrock rows, loaded from the Parquet files)
+and the org dict; attribution (a claim counts from its date), the hierarchy, scope filters and every
+aggregate are written here again, so a wrong helper in gold.py and a wrong tool cannot agree by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from evals.gold import Gold
+
+# Filter and grouping keys of heldout.yaml -> a column of the `held` view.
+COLUMNS = {"product": "product", "model": "model", "region": "region", "account": "account", "tier": "tier",
+           "bu": "bu", "department": "department", "portfolio": "portfolio"}
+
+
+class HeldoutGold:
+    """Totals, top-n groupings, estimates and cache hit rates for the held-out cases."""
+
+    def __init__(self, g: Gold) -> None:
+        self.g, self.con = g, g.con
+        self.org = g.org
+        self._build_view()
+
+    def _build_view(self) -> None:
+        """`held`: every raw Bedrock usage row with its product (from the claim date on), model id and
+        place in the hierarchy, from the org dict walked here."""
+        con = self.con
+        con.execute("CREATE OR REPLACE TABLE held_claim (principal VARCHAR, product VARCHAR, since DATE)")
+        for c in self.org.get("claims", []):
+            con.execute("INSERT INTO held_claim VALUES (?, ?, ?)", [c["principal"], c["product"], str(c["claimed_on"])])
+        con.execute("CREATE OR REPLACE TABLE held_tree (product VARCHAR, department VARCHAR, portfolio VARCHAR, "
+                    "bu VARCHAR)")
+        for bu in self.org.get("business_units", []):
+            for pf in bu.get("portfolios", []):
+                for dep in pf.get("departments", []):
+                    for p in dep.get("products", []):
+                        con.execute("INSERT INTO held_tree VALUES (?, ?, ?, ?)",
+                                    [p["name"], dep["name"], pf["name"], bu["name"]])
+        con.execute("CREATE OR REPLACE TABLE held_model (billing VARCHAR, model_id VARCHAR)")
+        for billing, (model_id, _) in self.g.model_names.items():
+            con.execute("INSERT INTO held_model VALUES (?, ?)", [billing, model_id])
+        con.execute("""
+            CREATE OR REPLACE TABLE held AS
+            SELECT u.day, u.account, u.region, u.tier, u.kind, u.tokens, u.usd,
+                   coalesce(m.model_id, u.billing_model) AS model,
+                   CASE WHEN c.since IS NOT NULL AND u.day >= c.since THEN c.product END AS product,
+                   t.department, t.portfolio, t.bu
+            FROM usage u
+            LEFT JOIN held_claim c ON c.principal = u.principal
+            LEFT JOIN held_model m ON m.billing = u.billing_model
+            LEFT JOIN held_tree t ON t.product = (CASE WHEN c.since IS NOT NULL AND u.day >= c.since
+                                                       THEN c.product END)""")
+
+    def _where(self, caller: str, spec: dict[str, Any]) -> tuple[str, list[Any]]:
+        """The caller's rows (a FinOps Lead: every row, attributed or not) in [from, to) with the filters."""
+        where, params = ["day >= ?", "day < ?"], [spec["from"], spec["to"]]
+        s = self.g.scope(caller)
+        if not s.all_access:
+            where.append("list_contains(?::VARCHAR[], product)")
+            params.append(sorted(s.products))
+        for key, col in COLUMNS.items():
+            if key in spec:
+                where.append(f"{col} = ?")
+                params.append(str(spec[key]))
+        return " AND ".join(where), params
+
+    def total(self, caller: str, spec: dict[str, Any]) -> float:
+        where, params = self._where(caller, spec)
+        return float(self.con.execute(f"SELECT coalesce(sum(usd), 0) FROM held WHERE {where}", params).fetchone()[0])
+
+    def top(self, caller: str, spec: dict[str, Any]) -> list[tuple[str, float]]:
+        """The n largest groups (unattributed rows have no product/department/portfolio/BU: left out)."""
+        col = COLUMNS[spec["by"]]
+        where, params = self._where(caller, spec)
+        rows = self.con.execute(
+            f"SELECT {col} AS k, sum(usd) AS v FROM held WHERE {where} AND {col} IS NOT NULL "
+            f"GROUP BY k ORDER BY v DESC, k LIMIT ?", [*params, int(spec.get("n", 2))]).fetchall()
+        return [(str(k), float(v)) for k, v in rows]
+
+    def estimate(self, product: str, month: date) -> tuple[float, float | None]:
+        """(spend of the product in the month up to today, its estimate for the month)."""
+        end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        spent = self.con.execute("SELECT coalesce(sum(usd), 0) FROM held WHERE product = ? AND day >= ? "
+                                 "AND day < ? AND day < ?", [product, month, end, self.g.today]).fetchone()[0]
+        est = next((e["usd"] for e in self.org.get("estimates", [])
+                    if e["product"] == product and str(e["month"]) == f"{month:%Y-%m}"), None)
+        return float(spent), float(est) if est is not None else None
+
+    def cache_hit(self, product: str, start: date, end: date) -> float:
+        """Cache reads over all input-side tokens (plain input, cache reads, cache writes), in percent."""
+        read, side = self.con.execute(
+            "SELECT sum(tokens) FILTER (WHERE kind = 'cache_read'), "
+            "sum(tokens) FILTER (WHERE kind IN ('input', 'cache_read', 'cache_write')) "
+            "FROM held WHERE product = ? AND day >= ? AND day < ?", [product, start, end]).fetchone()
+        return 100.0 * float(read or 0) / float(side) if side else 0.0
+
+    def unreviewed_models(self, start: date, end: date) -> list[str]:
+        """Models used in the window that have no entry in the org's model catalog."""
+        known = {str(m["id"]) for m in self.org.get("models", [])}
+        used = [r[0] for r in self.con.execute(
+            "SELECT model FROM held WHERE day >= ? AND day < ? AND model IS NOT NULL GROUP BY model "
+            "ORDER BY sum(usd) DESC", [start, end]).fetchall()]
+        return [m for m in used if m not in known]
