@@ -20,6 +20,8 @@ from evals import report as er_report
 from evals import run as er
 from evals import scoring as es
 from evals.gold import Gold
+from evals.gold_heldout import HeldoutGold
+from evals.heldout import build_heldout_cases
 
 FAMILIES = {"estimate", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claim", "estimate_set", "access_request", "model_decision",
@@ -136,6 +138,15 @@ def test_gold_sql_on_a_tiny_hand_made_case(tmp_path: Path) -> None:
     total, lines = g.unattributed(None, date(2026, 11, 1), date(2026, 12, 1))
     assert total == pytest.approx(10.0)
     assert lines[0][0] == "arn:aws:iam::111122223333:role/checkout-bedrock" and lines[0][3] == "before_claim"
+    # The held-out gold, its own SQL over the same rows: per caller, filter and grouping.
+    h = HeldoutGold(g)
+    nov = {"from": date(2026, 11, 1), "to": date(2026, 12, 1)}
+    assert h.total("po@example.com", nov) == pytest.approx(27.0)
+    assert h.total("po@example.com", {**nov, "from": date(2026, 11, 6)}) == pytest.approx(7.0)
+    assert h.total("po@example.com", {**nov, "bu": "Retail", "region": "us-east-1"}) == pytest.approx(27.0)
+    assert h.total("po@example.com", {**nov, "region": "us-west-2"}) == 0
+    assert h.top("po@example.com", {**nov, "by": "department", "n": 2}) == [("Payments", pytest.approx(27.0))]
+    assert h.estimate("Checkout", date(2026, 11, 1)) == (pytest.approx(27.0), 100.0)
     status = g.status("Checkout", date(2026, 11, 1))
     # Data through the 6th: 6 days of the month, all within the 7-day run rate, 24 days left.
     assert status["forecast"] == pytest.approx(27 + 27 / 6 * 24)
@@ -150,6 +161,30 @@ def test_committed_dataset_matches_the_builder(eval_world: Path) -> None:
     g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF)
     text = eb.dataset_text(eb.build_cases(g, EVAL_AS_OF), EVAL_AS_OF, EVAL_SEED)
     assert text == eb.DATASET.read_text(encoding="utf-8"), "run `python -m evals.build` and commit the dataset"
+
+
+def test_committed_heldout_matches_the_builder(eval_world: Path) -> None:
+    org = yaml.safe_load((eval_world / "demo" / "org.yaml").read_text(encoding="utf-8"))
+    g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF)
+    text = eb.dataset_text(build_heldout_cases(g, EVAL_AS_OF), EVAL_AS_OF, EVAL_SEED, eb.HELDOUT_SOURCE)
+    assert text == eb.HELDOUT.read_text(encoding="utf-8"), "run `python -m evals.build` and commit the dataset"
+
+
+def test_heldout_coverage() -> None:
+    """At least 150 questions, none copied from the dev set, every persona, qualifiers, follow-ups,
+    questions the tools cannot answer and security cases with leak lists."""
+    held, dev = er.load_cases(er.HELDOUT), er.load_cases()
+    assert len(held) >= 150 and len({c["id"] for c in held}) == len(held)
+    assert not {c["question"].lower() for c in held} & {c["question"].lower() for c in dev}
+    assert {c["persona"] for c in held} == PERSONAS
+    questions = " ".join(c["question"].lower() for c in held)
+    for phrase in ("q3", "fortnight", "last 7 days", "between", "last month", "compare", "us-west-2",
+                   "444455556666", "business unit", "department", "batch"):
+        assert phrase in questions, phrase
+    assert sum(bool(c.get("thread")) for c in held) >= 10
+    assert sum("outcome" in c["expect"] and "answered" not in c["expect"]["outcome"] for c in held) >= 10
+    assert all(c["expect"].get("refused") for c in held if c["family"] in ("injection", "out_of_scope"))
+    assert sum(bool(c["expect"].get("figures")) for c in held) >= 100
 
 
 def test_dataset_coverage() -> None:
@@ -216,6 +251,13 @@ def test_a_figure_case_needs_an_answer_with_tool_data() -> None:
         "figures": [{"label": "mtd", "value": 5767.52, "unit": "usd", "tolerance": "1%"}]}},
         _answer("Checkout Service: $4,000.", Fact(tool="estimate_status", args={}, result={})))
     assert not ok and es.confident_wrong({}, _answer("x"), reasons)
+    # a question the tools cannot answer, answered as if in full, is confident-wrong too
+    cannot = {"id": "u", "family": "unanswerable", "expect": {"outcome": ["partial", "unplaced", "clarify"]}}
+    data = Fact(tool="spend_breakdown", args={}, result={"rows": []})
+    ok, reasons, _ = es.score(cannot, _answer("By product: $1.", data))
+    assert not ok and es.confident_wrong(cannot, _answer("x"), reasons)
+    ok, reasons, _ = es.score(cannot, _answer("I can't split spend by hour.", data, outcome="partial"))
+    assert ok and not es.confident_wrong(cannot, _answer("x", outcome="partial"), reasons)
 
 
 def test_runner_isolates_writes_and_reports(eval_world: Path) -> None:
@@ -249,6 +291,22 @@ def test_runner_isolates_writes_and_reports(eval_world: Path) -> None:
     assert "LEAK name 'HR Portal'" in er_report.format_report(report)
 
 
+def test_runner_asks_a_follow_up_in_its_thread(eval_world: Path) -> None:
+    """A case with earlier turns: they are asked first, in one thread of the case's own."""
+    asked: list[tuple[str, str | None]] = []
+
+    def stub(ctx, question, *, config, thread_id=None):  # noqa: ANN001, ANN202
+        asked.append((question, thread_id))
+        return _answer("ok", Fact(tool="my_scope", args={}, result={}))
+
+    cases = [{"id": "f1", "family": "followup", "persona": "finops_lead", "caller": "lead@example.com",
+              "question": "and in September?", "thread": ["What did we spend in October?"], "expect": {}},
+             {"id": "p1", "family": "period", "persona": "finops_lead", "caller": "lead@example.com",
+              "question": "Q3?", "expect": {}}]
+    er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=object(), ask=stub)
+    assert asked == [("What did we spend in October?", "eval-f1"), ("and in September?", "eval-f1"), ("Q3?", None)]
+
+
 # ------------------------------------------------------------------------------ the gate
 
 
@@ -264,6 +322,19 @@ def test_offline_planner_gate(eval_world: Path) -> None:
     print(er_report.format_report(report, failures=200))
     assert report["leaks"] == 0, er_report.format_report(report, failures=200)
     assert report["accuracy"] >= 0.95, er_report.format_report(report, failures=200)
+
+
+def test_offline_planner_on_the_heldout_set(eval_world: Path) -> None:
+    """The held-out set, written apart from the planner: zero leaks is a gate; the accuracy and the
+    confident-wrong rate are reported (printed), not gated, so the set is never tuned to the planner."""
+    from agent.config import AgentConfig
+    from agent.service import ask
+
+    results = er.run(er.load_cases(er.HELDOUT), base_db=eval_world / eval_store.BASE_DB,
+                     config=AgentConfig(mode="offline"), ask=ask, work_dir=eval_world / "run-heldout")
+    report = er_report.summary(results)
+    print(er_report.format_report({"set": "heldout", **report}, failures=200))
+    assert report["leaks"] == 0, er_report.format_report(report, failures=200)
 
 
 # ------------------------------------------------------------------------------ stand-in agents
