@@ -4,6 +4,7 @@ against the loopback fake Converse server of tests/fake_bedrock.py (dummy creden
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,11 @@ SPEND_TOOLS = {"estimate_status", "spend_breakdown", "spend_card", "unattributed
                "quota_status", "model_drift", "recommendations"}
 FINOPS_ONLY_WRITES = {"decide_model", "pause_product", "resume_product"}
 HR_FIGURES = ("504", "756")  # HR Portal: actual_usd 504.0, forecast_usd 756.0 (fixture org)
+
+
+def shows(figure: str, text: str) -> bool:
+    """The figure as an amount of its own (504, 504.0, $504), not digits inside a longer number."""
+    return re.search(rf"(?<![\d.]){figure}(?:\.0+)?(?![\d.])", text) is not None
 
 
 @pytest.fixture(autouse=True)
@@ -119,9 +125,10 @@ def test_product_owner_asking_for_another_product_gets_a_scope_error(org_store, 
     assert "not in your scope" in sent[0]["content"][0]["text"]
     assert a.facts[0].tool == "estimate_status" and a.facts[0].result is None
     assert "not in your scope" in (a.facts[0].error or "")
-    everything = json.dumps([r.body for r in fake.requests]) + a.text + a.model_dump_json()
+    # Without the answer's own timing, whose digits are no figure of anyone's.
+    everything = json.dumps([r.body for r in fake.requests]) + a.text + a.model_dump_json(exclude={"latency_ms"})
     for figure in HR_FIGURES:
-        assert figure not in everything
+        assert not shows(figure, everything), figure
     assert a.family == "estimate"
 
 
@@ -134,7 +141,7 @@ def test_arguments_cannot_widen_scope(org_store, fake) -> None:
     assert sent["status"] == "error"
     assert "unknown arguments 'all_access', 'caller', 'email', 'persona'" in sent["content"][0]["text"]
     for figure in HR_FIGURES:
-        assert figure not in json.dumps(sent)
+        assert not shows(figure, json.dumps(sent)), figure
 
 
 def test_injection_on_the_bedrock_path_leaks_nothing(org_store, fake) -> None:
