@@ -9,6 +9,10 @@ class StoreError(StewardError):
     """The DuckDB store cannot be opened or is in an unexpected state."""
 
 
+class StoreLocked(StoreError):
+    """Another process holds the store file (DuckDB's lock)."""
+
+
 class IngestError(StewardError):
     """A CUR source cannot be ingested; the store was left unchanged."""
 

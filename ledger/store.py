@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from ledger.errors import StoreError
+from ledger.errors import StoreError, StoreLocked
 from ledger.schema import ALL_DDL, SCHEMA_VERSION, USAGE_ADDED_COLUMNS
 
 
@@ -20,7 +20,7 @@ def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise StoreError(
+            raise StoreLocked(
                 f"cannot open the store {path}: {exc}. Another steward process "
                 "(e.g. `steward serve`) may hold it; stop it or point --db elsewhere."
             ) from exc

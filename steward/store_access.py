@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ledger import owner, remote_store
-from ledger.errors import StoreError
+from ledger.errors import StoreError, StoreLocked
 from ledger.store import Store
 
 # An owner holds the file lock a moment before its channel listens.
@@ -24,9 +24,7 @@ def open_store(db: Path, *, create: bool = True) -> Store:
         return remote
     try:
         return Store(db, create=create)
-    except StoreError as exc:
-        if "may hold it" not in str(exc):  # no store there, or a damaged one: no owner is on its way
-            raise
+    except StoreLocked:  # (no store there, or a damaged one, is not worth waiting for)
         deadline = time.monotonic() + _OWNER_STARTING_SECONDS
         while time.monotonic() < deadline:
             time.sleep(0.1)
@@ -69,5 +67,5 @@ def own_or_join(db: Path) -> tuple[Store, owner.StoreOwner | None]:
         return remote, None
     try:
         return own_store(db)
-    except StoreError:  # another process became the owner a moment ago
+    except StoreLocked:  # another process became the owner a moment ago
         return open_store(db), None
