@@ -94,22 +94,32 @@ class Store:
             yield self.con
             return
         with self.write_lock:
-            self.con.execute("BEGIN TRANSACTION")
+            self._begin()
             self._in_tx = True
             try:
                 yield self.con
             except BaseException:
-                self.con.execute("ROLLBACK")
+                self._rollback()
                 self._after_commit.clear()
                 raise
             else:
-                self.con.execute("COMMIT")
+                self._commit()
                 self.commits[0] += 1
             finally:
                 self._in_tx = False
             hooks, self._after_commit = self._after_commit, []
             for hook in hooks:
                 hook()
+
+    # Where a transaction starts and ends: here, on this connection; a RemoteStore asks the owner.
+    def _begin(self) -> None:
+        self.con.execute("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        self.con.execute("ROLLBACK")
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the current transaction commits (now, outside one); dropped on rollback.
