@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import uuid
-from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -16,10 +15,10 @@ import typer
 from agent.answer import Answer
 from agent.config import AgentConfig
 from ledger.errors import StewardError
-from steward.cli_common import console, err, fail, settings_of
+from steward.cli_common import console, err, fail, settings_of, warn
 from steward.settings import Settings
 from steward.store_access import store_for
-from steward.wiring import agent_config, agent_model_check, tool_context
+from steward.wiring import agent_config, checked_agent_config, tool_context
 
 EXIT_WORDS = {"exit", "quit", "bye", ":q", "/exit", "/quit"}
 
@@ -113,13 +112,4 @@ def register(app: typer.Typer) -> None:
 
 
 def checked(s: Settings, config: AgentConfig) -> AgentConfig:
-    """Check Steward's own model before the first question: say what to do when it is Legacy,
-    retired or not enabled, and answer with the offline planner when it cannot answer."""
-    check = agent_model_check(s, config)
-    if check is None or check.verdict == "ok":
-        return config
-    err.print(check.message, markup=False, highlight=False, soft_wrap=True)
-    if check.usable:
-        return config
-    err.print("Answering with the offline planner instead.", markup=False)
-    return replace(config, mode="offline")
+    return checked_agent_config(s, config, warn)

@@ -30,3 +30,8 @@ def settings_of(ctx: typer.Context) -> Settings:
 def fail(exc: StewardError) -> typer.Exit:
     err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def warn(message: str) -> None:
+    """A plain message on stderr (stdout may carry a protocol, e.g. MCP over stdio)."""
+    err.print(message, markup=False, highlight=False, soft_wrap=True)

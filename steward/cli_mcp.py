@@ -18,9 +18,9 @@ from rich.table import Table
 
 from ledger.errors import StewardError
 from ledger.store import Store
-from steward.cli_common import console, err, fail, settings_of
+from steward.cli_common import console, err, fail, settings_of, warn
 from steward.store_access import own_or_join, own_store, store_for
-from steward.wiring import email_contexts, lazy_agent_config
+from steward.wiring import email_contexts, started_agent_config
 
 mcp_app = typer.Typer(invoke_without_command=True, no_args_is_help=False,
                       help="The MCP server for IDE agents, and its default-deny action scopes.")
@@ -61,7 +61,7 @@ def mcp_main(
         raise fail(exc) from None
     try:
         resolve_caller(store, who)  # refuse at start, not on the first request
-        server = build_server(store, email_contexts(s, "mcp"), email=who, agent_config=lazy_agent_config(s))
+        server = build_server(store, email_contexts(s, "mcp"), email=who, agent_config=started_agent_config(s, warn))
     except StewardError as exc:
         _release(store, owner)
         raise fail(exc) from None
@@ -142,7 +142,7 @@ def mcp_serve_http(
     except StewardError as exc:
         raise fail(exc) from None
     try:
-        app = build_http_app(store, email_contexts(s, "mcp"), agent_config=lazy_agent_config(s), host=host,
+        app = build_http_app(store, email_contexts(s, "mcp"), agent_config=started_agent_config(s, warn), host=host,
                              public_url=public_url or s.mcp.public_url, result_cache_ttl=cache_seconds)
         serve(app, host=host, port=port)
     finally:

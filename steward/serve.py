@@ -26,7 +26,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -34,7 +34,7 @@ from ledger.errors import StewardError
 from steward.jobs import Scheduler, build_jobs
 from steward.settings import Settings
 from steward.store_access import own_store
-from steward.wiring import context_for, email_contexts, lazy_agent_config
+from steward.wiring import context_for, email_contexts, started_agent_config
 
 log = logging.getLogger("steward.serve")
 ACK_THREADS = 8  # Bolt's listener pool: acknowledge, open modals, validate submissions; never answers
@@ -71,7 +71,8 @@ class StewardServer:
 
     def __init__(self, settings: Settings, *, host: str = "127.0.0.1", port: int = 8080,
                  socket_mode: bool = False, client: Any = None, answerer: Any = None, mcp: bool = True,
-                 log_level: str = "warning", s3_client: Any = None) -> None:
+                 log_level: str = "warning", s3_client: Any = None,
+                 model_client: Callable[[str], Any] | None = None) -> None:
         from slack_app.runtime import StorePool
 
         self.settings = settings
@@ -88,6 +89,9 @@ class StewardServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         try:
+            # Steward's own model is checked once, here: a retired or disabled model is said in the
+            # start-up log (what to do) and Slack and MCP answer with the offline planner meanwhile
+            self.agent_config = started_agent_config(settings, log.warning, model_client)
             self.slack_app = self._build_slack(client, answerer)
             self.mcp_app = self._build_mcp() if mcp else None
             slack_client = self.slack_app.client if self.slack_app is not None else client
@@ -117,7 +121,7 @@ class StewardServer:
         self.listener_executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="steward-slack-ack")
         self.answer_executor = ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="steward-slack-answer")
         app = build_app(self.store, slack=s, contexts=context_for(self.settings),
-                        agent_config=lazy_agent_config(self.settings), client=client, answerer=answerer,
+                        agent_config=self.agent_config, client=client, answerer=answerer,
                         stores=self.stores, socket_mode=self.socket_mode, listener_executor=self.listener_executor,
                         answer_executor=self.answer_executor)
         if self.socket_mode:
@@ -135,7 +139,7 @@ class StewardServer:
         # the MCP server opens a cursor per request from this store: its writes and Slack's and the
         # scheduler's share the store's one write lock
         return build_http_app(self.store, email_contexts(self.settings, "mcp"),
-                              agent_config=lazy_agent_config(self.settings), host=self.host,
+                              agent_config=self.agent_config, host=self.host,
                               public_url=self.settings.mcp.public_url)
 
     def _build_asgi(self) -> Any:

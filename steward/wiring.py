@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from agent.config import AgentConfig
@@ -59,11 +59,6 @@ def agent_config(settings: Settings, *, offline: bool = False,
                        checkpoint_path=agent.checkpoint, **extra)
 
 
-def lazy_agent_config(settings: Settings) -> Callable[[], AgentConfig]:
-    """agent_config resolved on first use, once: resolving 'auto' looks for AWS credentials."""
-    return functools.cache(lambda: agent_config(settings))
-
-
 def agent_model_check(settings: Settings, config: AgentConfig,
                       client_factory: Callable[[str], Any] | None = None) -> ModelCheck | None:
     """With real Bedrock (mode bedrock, no test endpoint): is the configured model Active and enabled?
@@ -80,3 +75,25 @@ def agent_model_check(settings: Settings, config: AgentConfig,
     client = (client_factory or default_client)(config.region)
     return check_agent_model(client, config.model_id, config.region, today=settings.today(),
                              setting="STEWARD_BEDROCK_MODEL_ID")
+
+
+def checked_agent_config(settings: Settings, config: AgentConfig, report: Callable[[str], None],
+                         client_factory: Callable[[str], Any] | None = None) -> AgentConfig:
+    """Check Steward's own model before the first question: `report` what to do when it is Legacy,
+    retired or not enabled, and answer with the offline planner when it cannot answer at all."""
+    check = agent_model_check(settings, config, client_factory)
+    if check is None or check.verdict == "ok":
+        return config
+    report(check.message)
+    if check.usable:
+        return config
+    report("Answering with the offline planner instead.")
+    return replace(config, mode="offline")
+
+
+def started_agent_config(settings: Settings, report: Callable[[str], None],
+                         client_factory: Callable[[str], Any] | None = None) -> Callable[[], AgentConfig]:
+    """For a long-running door (serve, MCP): resolve the agent config and check its model once, at start,
+    so the operator reads what to do in the start-up log instead of users meeting a failing first answer."""
+    config = checked_agent_config(settings, agent_config(settings), report, client_factory)
+    return lambda: config

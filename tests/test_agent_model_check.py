@@ -123,3 +123,50 @@ def test_wiring_checks_only_real_bedrock_and_reports_what_to_do(bedrock):
                           expected_params={"modelIdentifier": old})
     check = agent_model_check(settings, AgentConfig(mode="bedrock", model_id=f"us.{old}"), lambda region: client)
     assert check is not None and check.verdict == "unusable" and "STEWARD_BEDROCK_MODEL_ID" in check.message
+
+
+RETIRED = "anthropic.claude-3-5-haiku-20241022-v1:0"
+
+
+def retired_model(stub) -> None:
+    stub.add_client_error("get_foundation_model", "ResourceNotFoundException", "This model version has reached "
+                          "the end of its life", 404, expected_params={"modelIdentifier": RETIRED})
+
+
+def bedrock_settings(tmp_path, **extra):
+    from steward.settings import Settings
+
+    return Settings(agent={"mode": "bedrock", "bedrock_model_id": f"us.{RETIRED}", "bedrock_region": "us-east-1"},
+                    **extra)
+
+
+def test_a_long_running_door_checks_its_model_once_at_start_and_answers_offline_when_retired(bedrock, tmp_path):
+    from steward.wiring import started_agent_config
+
+    client, stub = bedrock
+    retired_model(stub)   # one response queued: a second check would make Stubber raise
+    told: list[str] = []
+    config = started_agent_config(bedrock_settings(tmp_path), told.append, lambda region: client)
+    assert told and RETIRED in told[0] and "STEWARD_BEDROCK_MODEL_ID" in told[0]
+    assert told[-1] == "Answering with the offline planner instead."
+    assert config().mode == "offline" and config().mode == "offline"
+
+
+def test_serve_checks_the_agent_model_at_start_and_logs_what_to_do(bedrock, tmp_path, caplog):
+    from slack_app.config import SlackSettings
+    from steward.serve import StewardServer
+    from tests.orgfixture import TODAY, build_store
+
+    build_store(tmp_path).close()
+    client, stub = bedrock
+    retired_model(stub)
+    settings = bedrock_settings(tmp_path, store={"db": tmp_path / "steward.duckdb"}, as_of=TODAY,
+                                slack=SlackSettings())
+    with caplog.at_level("WARNING", logger="steward.serve"):
+        server = StewardServer(settings, port=0, model_client=lambda region: client)
+    try:
+        warned = [r.getMessage() for r in caplog.records if r.name == "steward.serve"]
+        assert any(RETIRED in m and "STEWARD_BEDROCK_MODEL_ID" in m for m in warned)
+        assert server.agent_config().mode == "offline"
+    finally:
+        server.close()
