@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent import render
+from agent import render_words as words
 
 
-def cache_rates(c: Any, view: render.View, args: dict) -> str:
+def cache_rates(c: Any, view: words.View, args: dict) -> str:
     where = f" for {args['product']}" if args.get("product") else ""
     if c.overall_hit_rate is None:
         return f"No input tokens{where} in {c.period}, so there is no cache hit rate yet."
     rows = [r for r in c.rows if r.hit_rate is not None]
     rows.sort(key=lambda r: -(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens))
-    lines = [f"Prompt-cache hit rate{where}, {c.period}: {render.pct(c.overall_hit_rate)} overall "
-             f"(healthy is {render.pct(c.healthy)} or more)."]
+    lines = [f"Prompt-cache hit rate{where}, {c.period}: {words.pct(c.overall_hit_rate)} overall "
+             f"(healthy is {words.pct(c.healthy)} or more)."]
     for r in rows[:10]:
         low = " (below healthy)" if r.hit_rate < c.healthy else ""
-        lines.append(f"- {render.group_key(c.by, r.key, view)}: {render.pct(r.hit_rate)}{low}")
+        lines.append(f"- {words.group_key(c.by, r.key, view)}: {words.pct(r.hit_rate)}{low}")
     if len(rows) > 10:
         lines.append(f"- and {len(rows) - 10} more.")
     if c.overall_hit_rate < c.healthy:
@@ -25,21 +25,21 @@ def cache_rates(c: Any, view: render.View, args: dict) -> str:
     return "\n".join(lines)
 
 
-def product_status(s: Any, view: render.View, args: dict) -> str:
+def product_status(s: Any, view: words.View, args: dict) -> str:
     if s.paused:
         pending = (f"; {s.pause_tasks_open} pause task(s) still to be run by a Cloud Engineer"
                    if s.pause_tasks_open else "")
-        return f"{s.product} is paused since {render.day(s.since.date(), year=True)}{pending}."
+        return f"{s.product} is paused since {words.day(s.since.date(), year=True)}{pending}."
     if s.resumed_at is not None:
-        return f"{s.product} is not paused: it was resumed on {render.day(s.resumed_at.date(), year=True)}."
+        return f"{s.product} is not paused: it was resumed on {words.day(s.resumed_at.date(), year=True)}."
     return f"{s.product} is not paused and never has been."
 
 
-def principal_claim(p: Any, view: render.View, args: dict) -> str:
-    who = render.principal_name(p.principal)
+def principal_claim(p: Any, view: words.View, args: dict) -> str:
+    who = words.principal_name(p.principal)
     if p.product is None:
         return (f"Nobody has claimed {who} ({p.principal}): its spend is unattributed. The Product Owner whose "
                 f"workload it is claims it: 'claim {p.principal} for <product>'.")
     note = f" ({p.note})" if p.note else ""
     return (f"{who} belongs to {p.product}: claimed by {p.claimed_by} on "
-            f"{render.day(p.claimed_on, year=True)}{note}.")
+            f"{words.day(p.claimed_on, year=True)}{note}.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from agent import planner
-from agent.render import pct, usd
+from agent.render_words import pct, usd
 from tests.conftest import make_ctx
 from tests.orgfixture import A2, CHECKOUT, ROWS, TODAY, day, kind, principal_of, product_of, usage_rows
 from tools import toolset

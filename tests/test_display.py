@@ -21,7 +21,7 @@ def test_money_reads_the_same_everywhere(value: float | None, text: str) -> None
 
 
 def test_the_answer_and_the_tables_use_the_same_money_rule() -> None:
-    from agent.render import usd
+    from agent.render_words import usd
     assert usd(5767.52) == display.fmt("actual_usd", 5767.52) == "$5,767.52"
     assert usd(None) == "no figure"
 

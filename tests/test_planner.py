@@ -10,7 +10,7 @@ import pytest
 
 from agent import planner
 from agent.grounding import check
-from agent.render import usd
+from agent.render_words import usd
 from ledger import audit
 from tests.conftest import make_ctx
 from tests.figures import usd as money_rule

@@ -82,3 +82,45 @@ def test_no_import_cycles_among_the_doors_and_the_root() -> None:
     for module in sorted(graph):
         visit(module, [module])
     assert cycles == []
+
+
+# Sizes one can hold in one's head (issue 10). The packages listed are checked; a data table (a module that is
+# mostly literal data) may be named in DATA_TABLES with the reason it is long.
+SIZED = ("agent", "evals")
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+DATA_TABLES: dict[str, str] = {}
+
+
+def sized_modules() -> list[Path]:
+    return [p for package in SIZED for p in sorted((ROOT / package).rglob("*.py"))
+            if str(p.relative_to(ROOT)) not in DATA_TABLES]
+
+
+def long_functions(path: Path, limit: int) -> list[str]:
+    """'name.py:function (N lines)' for each function (methods and nested ones too) longer than limit."""
+    return [f"{path.name}:{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > limit]
+
+
+def test_no_module_is_longer_than_the_limit() -> None:
+    assert [f"{p.relative_to(ROOT)} ({n} lines)" for p in sized_modules()
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES] == []
+
+
+def test_no_function_is_longer_than_the_limit() -> None:
+    assert [f for p in sized_modules() for f in long_functions(p, MAX_FUNCTION_LINES)] == []
+
+
+def test_every_module_says_what_it_owns() -> None:
+    """A one-line docstring at the top of each module."""
+    assert [str(p.relative_to(ROOT)) for p in sized_modules()
+            if p.stat().st_size and not ast.get_docstring(ast.parse(p.read_text()))] == []
+
+
+def test_the_size_check_sees_a_long_function(tmp_path: Path) -> None:
+    path = tmp_path / "long.py"
+    path.write_text("def long():\n" + "    x = 1\n" * 70 + "\n\ndef short():\n    return 1\n")
+    assert long_functions(path, MAX_FUNCTION_LINES) == ["long.py:long (71 lines)"]
