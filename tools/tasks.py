@@ -1,6 +1,6 @@
 """Engineer tasks: decisions turned into exact commands a Cloud Engineer runs, and marks done.
 
-A FinOps Lead's agentic decision (decide_model, pause_product, resume_product) creates one task
+A FinOps Lead's agentic decision (decide_model, pause_product, resume_product, approve_migration) creates one task
 per claimed role; `source_ref` links each task to the audit entry of that decision ("audit:<seq>")
 and, when it closed one, the access request ("request:<id>").
 """
@@ -95,7 +95,7 @@ class TaskQueueArgs(BaseModel):
 
 class Task(BaseModel):
     task_id: str
-    kind: str = Field(description="role_policy (model decision), pause or resume.")
+    kind: str = Field(description="role_policy (model decision), pause, resume or migration (approve_migration).")
     title: str
     product: str | None
     principal: str | None

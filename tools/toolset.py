@@ -27,6 +27,7 @@ from tools import (
     facets,
     iam_policy,
     lifecycle,
+    migrations,
     model_decisions,
     pause,
     recommendations,
@@ -41,7 +42,7 @@ from tools.errors import NotAllowed, ToolError
 __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "get", "tools_for"]
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
-            claims, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, compare,
+            claims, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, migrations, compare,
             facets, charges)
 
 
