@@ -125,7 +125,9 @@ def plan_iam(q: Question) -> Plan:
 
 
 def plan_lifecycle(q: Question) -> Plan:
-    args = {"product": q.name_targets[0]} if q.name_targets else {}
+    args: dict[str, Any] = q.period().args()
+    if q.name_targets:
+        args["product"] = q.name_targets[0]
     return Plan("lifecycle", [Step("model_lifecycle", args)])
 
 

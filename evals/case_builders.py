@@ -14,6 +14,7 @@ from evals.gold import Gold, month_start, next_month, role_of
 
 SOFT_QUOTA = 0.80
 NO_DRIFT_WORDS = ["no model", "No:", "none", "no drift", "No unapproved", "all approved", "No models"]
+NO_LIFECYCLE_WORDS = ["No model in use", "no model", "none", "No models"]
 NO_ANOMALY_WORDS = ["no anomalies", "no anomaly", "no spikes", "no spike", "no spending spikes", "no unusual",
                     "nothing unusual", "no day", "none"]
 _SPEND_BY_SQL = {"account": "account", "region": "region", "model": "coalesce(model_id, billing_model)",
@@ -166,6 +167,24 @@ def drift(ctx: Context, group: dict[str, Any], case: Case) -> None:
                  figures=[usd(v, f"{m} drift spend") for m, v in models], include=include, tool="model_drift")
 
 
+def lifecycle(ctx: Context, group: dict[str, Any], case: Case) -> None:
+    """The caller's largest uses of Legacy or retired models: their spend, product and model."""
+    s = ctx.g.scope(case["caller"])
+    start = ctx.month(case["month"])
+    lines = [x for x in gold_findings.lifecycle(ctx.g, start, next_month(start))
+             if (s.all_access or x["product"] in s.products or (x["product"] is None and x["account"] in s.accounts))
+             and (case.get("product") is None or x["product"] == case["product"])]
+    top = lines[:case.get("top", 2)]
+    include: list[Any] = [[x["product"]] if x["product"] else
+                          [x["account"], ctx.g.accounts.get(x["account"], {}).get("name", x["account"])] for x in top]
+    if top:
+        include.append(ctx.label(top[0]["model"]))
+    else:
+        include = [list(NO_LIFECYCLE_WORDS)]
+    ctx.book.add(group["family"], case["caller"], case["question"], include=include, tool="model_lifecycle",
+                 figures=[usd(x["usd"], f"{x['product'] or 'unclaimed'} {x['model']} in {x['region']}") for x in top])
+
+
 def spend_card(ctx: Context, group: dict[str, Any], case: Case) -> None:
     week_of = case.get("week_of")
     wanted = week_of if week_of and week_of.month == ctx.now.month else None
@@ -245,6 +264,6 @@ def static(ctx: Context, group: dict[str, Any], case: Case) -> None:
 BUILDERS: dict[str, Builder] = {
     "estimate": estimate, "estimate_every_product": estimate, "top_products": top_products,
     "product_by_model": product_by_model, "spend_by": spend_by, "own_last_month": own_last_month,
-    "unattributed": unattributed, "drift": drift, "spend_card": spend_card, "anomalies": anomalies,
+    "unattributed": unattributed, "drift": drift, "lifecycle": lifecycle, "spend_card": spend_card, "anomalies": anomalies,
     "recommendations": recommendations, "quota": quota, "scope": scope, "static": static,
 }

@@ -7,7 +7,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from evals.gold import Gold, days_in_month
+import yaml
+
+from evals.gold import DATA_DIR, Gold, days_in_month
 
 TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 HEALTHY_CACHE = 0.30
@@ -54,6 +56,37 @@ def drift(g: Gold, start: date, end: date) -> list[dict[str, Any]]:
                                  "claimed_product": claimed, "compliance": c, "usd": 0.0})
         d["usd"] += v
     return sorted(out.values(), key=lambda d: -d["usd"])
+
+
+# ------------------------------------------------------------------ lifecycle
+
+
+def _lifecycle_status(spec: dict[str, Any] | None, region: str, today: date) -> tuple[str, date | None] | None:
+    """('eol' | 'legacy', EOL date) as lifecycle.yaml states it (a passed EOL date is EOL); None if Active."""
+    if not spec:
+        return None
+    regional = (spec.get("regions") or {}).get(region) or {}
+    status, eol = regional.get("status") or spec.get("status"), regional.get("eol") or spec.get("eol")
+    if eol and today >= eol:
+        return "eol", eol
+    return (status, eol) if status in ("legacy", "eol") else None
+
+
+def lifecycle(g: Gold, start: date, end: date) -> list[dict[str, Any]]:
+    """Uses of Legacy or past-EOL models in the window per (product, account, region, model), from the
+    shipped lifecycle.yaml read here (not through Steward's own loader), largest spend first."""
+    specs = yaml.safe_load((DATA_DIR / "lifecycle.yaml").read_text(encoding="utf-8"))["models"]
+    rows = g.con.execute(
+        """SELECT product, account, region, model_id, sum(usd) FROM attributed
+           WHERE day >= ? AND day < ? AND model_id IS NOT NULL AND kind <> 'guardrail' GROUP BY ALL""",
+        [start, end]).fetchall()
+    out = []
+    for product, account, region, model, v in rows:
+        st = _lifecycle_status(specs.get(model), region, g.today)
+        if st:
+            out.append({"product": product, "account": account, "region": region, "model": model,
+                        "status": st[0], "eol": st[1], "usd": v})
+    return sorted(out, key=lambda d: -d["usd"])
 
 
 # ------------------------------------------------------------------ anomalies

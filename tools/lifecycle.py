@@ -21,6 +21,8 @@ from tools.declare import tool
 
 class LifecycleArgs(BaseModel):
     month: str | None = Field(None, description="YYYY-MM whose spend to show; default the current month.")
+    start: date | None = Field(None, description="Window start (inclusive), with end instead of month.")
+    end: date | None = Field(None, description="Window end (exclusive).")
     product: str | None = Field(None, description="Only this product.")
 
 
@@ -95,7 +97,7 @@ def model_lifecycle(ctx: ToolContext, args: LifecycleArgs) -> LifecycleView:
     lifecycle data (Bedrock model cards and lifecycle pages, dated) refreshed by `steward models sync`.
     Defaults: the current month; unblended usage cost in USD. A FinOps Lead sees everything; Product
     Owners and Portfolio Managers their products, and unclaimed spend in the accounts they own."""
-    w = window(None, None, args.month, ctx.today)
+    w = window(args.start, args.end, args.month, ctx.today)
     product = require_product(ctx, args.product) if args.product else None
     lines = lifecycle_lines(ctx, w.start, upto(w, ctx.today), product)
     view = LifecycleView(
