@@ -23,7 +23,7 @@ from evals.gold import Gold
 from evals.gold_heldout import HeldoutGold
 from evals.heldout import build_heldout_cases
 
-FAMILIES = {"estimate", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
+FAMILIES = {"estimate", "breakdown", "unattributed", "drift", "lifecycle", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claim", "estimate_set", "access_request", "model_decision",
             "scope", "unknown", "injection", "out_of_scope"}
 PERSONAS = {"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"}
