@@ -68,7 +68,7 @@ def invoke_id(model_id: str, region: str, routing_now: str, routing: rt.Routing)
     return model_id
 
 
-def _target(ctx: ToolContext, line: LifecycleLine, wanted: str | None) -> str:
+def _target(line: LifecycleLine, wanted: str | None) -> str:
     target = wanted or line.successor
     if not target:
         raise ToolError(f"{line.model_name} has no successor in Steward's lifecycle data: name the model to move "
@@ -133,7 +133,7 @@ def approve_migration(ctx: ToolContext, args: MigrationArgs) -> MigrationApprove
     routing = rt.load(ctx.store)
     steps: list[MigrationStep] = []
     for line in lines:
-        target = _target(ctx, line, wanted)
+        target = _target(line, wanted)
         _check_target(ctx, product, target, line, labels)
         callers = _callers(ctx, product, line)
         steps.append(MigrationStep(
