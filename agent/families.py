@@ -52,6 +52,7 @@ UNOWNED_PHRASES = ("not attributed", "no owner", "nobody owns", "who owns", "not
                    "no one has claimed", "no product", "without a product", "not mapped to")
 PERMISSION_PHRASES = ("can i", "may i", "can we", "could i", "am i allowed", "are we allowed")
 NOT_APPROVED_PHRASES = ("not approved", "haven't approved", "havent approved", "not been approved",
+                        "never approved", "never signed off", "not signed off", "havent signed off",
                         "outside the catalog", "not in the catalog", "outside catalog", "without approval",
                         "isn't approved", "isnt approved", "aren't approved", "arent approved", "non compliant")
 FORBIDDEN_PHRASES = ("shouldnt", "should not", "not supposed", "not allowed", "isnt allowed", "arent allowed")

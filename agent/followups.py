@@ -7,12 +7,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from agent.grouping import GROUPING_WORDS, grouping_of
 from agent.plan import Plan, Step
 from agent.qualifiers import reading, spend_filters
 from agent.question import Question
+from agent.spoken_periods import Period
 from agent.vocabulary import (
     ANOMALY_WORDS,
     CARD_WORDS,
@@ -26,6 +28,7 @@ from agent.vocabulary import (
     UNATTRIBUTED_WORDS,
 )
 from tools.context import ToolContext
+from tools.periods import prev_month
 
 OPENERS = ("and", "what about", "how about", "same for", "and for", "and what about", "ok and", "now for")
 NEW_QUESTION_WORDS = (ESTIMATE_WORDS | QUOTA_WORDS | UNATTRIBUTED_WORDS | DRIFT_WORDS | CARD_WORDS | ANOMALY_WORDS
@@ -36,7 +39,7 @@ FOLLOWABLE_TOOLS = ("spend_breakdown", "compare_spend", "estimate_status", "quot
 SLOT_WORDS = ({w for _, words in GROUPING_WORDS for w in words} | set(MONTHS) | {"q1", "q2", "q3", "q4"}
               | {"last", "this", "previous", "prior", "past", "current", "month", "week", "quarter", "year",
                  "fortnight", "days", "weeks", "months", "ytd", "mtd", "today", "yesterday", "business", "unit",
-                 "units", "bu", "tier", "kind", "now", "instead", "then"})
+                 "units", "bu", "tier", "kind", "now", "instead", "then", "before"})
 SPEND_TOOLS = ("spend_breakdown", "compare_spend")
 MAX_THREADS = 2000
 
@@ -81,9 +84,24 @@ def is_follow_up(q: Question, last: Turn) -> bool:
     return opens or all(w in STOP_WORDS or w in SLOT_WORDS or w.isdigit() for w in q.words)
 
 
+BEFORE_PHRASES = ("month before", "week before", "day before", "period before")
+
+
+def period_before(q: Question, last: Turn) -> Period | None:
+    """'and the month before?' / 'the week before': the last turn's period moved back by its own length."""
+    if not q.phrase(*BEFORE_PHRASES):
+        return None
+    args = last.plan.steps[0].args
+    if args.get("start") and args.get("end"):
+        start, end = date.fromisoformat(str(args["start"])), date.fromisoformat(str(args["end"]))
+        return Period(start=start - (end - start), end=start)
+    first = date.fromisoformat(f"{args['month']}-01") if args.get("month") else q.ctx.today.replace(day=1)
+    return Period(month=f"{prev_month(first):%Y-%m}")
+
+
 def follow_up_plan(q: Question, last: Turn) -> Plan | None:
     """The previous plan with the slots this follow-up names changed; None when it names none."""
-    period = q.period()
+    period = period_before(q, last) or q.period()
     grouping = grouping_of(q)
     products = tuple(q.name_targets)
     filters, not_honoured = spend_filters(q, grouping)

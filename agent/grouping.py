@@ -14,6 +14,7 @@ GROUPING_WORDS = [
     ("product", {"product", "products", "workload", "workloads", "app", "apps", "application", "applications",
                  "team", "teams"}),
 ]
+TIER_WORDS = ("standard", "batch", "flex", "priority", "provisioned", "reserved")
 # A grouping word right after one of these is what the question groups by ('by region', 'top models').
 GROUPING_CUES = ("by", "per", "each", "which", "what", "top", "across", "every")
 
@@ -27,6 +28,8 @@ def grouping_of(q: Question) -> str | None:
         return "kind"
     if q.phrase("per day", "each day", "by day", "over time", "day by day"):
         return "day"
+    if q.has({"tier", "tiers"}) and not (q.wordset & set(TIER_WORDS)) or len(q.wordset & set(TIER_WORDS)) >= 2:
+        return "tier"  # 'by tier', or 'split across standard, batch and flex' (two tiers or more named)
     best: tuple[int, int, str] | None = None  # (weight, -position, grouping): strongest, then earliest
     for position, word in enumerate(q.words):
         for grouping, words in GROUPING_WORDS:

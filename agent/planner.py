@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from agent import followups, read_plans, render, spend_plans, write_plans
+from agent import coverage, followups, read_plans, render, spend_plans, write_plans
 from agent.answer import Answer, Fact, Outcome, outcome_of, tool_error_fact
 from agent.families import FAMILIES, family
 from agent.help import help_text, not_allowed
@@ -69,7 +69,9 @@ def _plan(ctx: ToolContext, question: str, thread_id: str | None) -> tuple[Plan,
     builder = BUILDERS.get(family(q))
     if followed is None and builder is None:
         return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
-    chosen = followed or builder(q)  # type: ignore[misc]
+    chosen = followed or coverage.checked(q, builder(q))  # type: ignore[misc]
+    if chosen.outcome == "unplaced" and chosen.reply is None:
+        return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
     for step in chosen.steps:
         if not can_call(ctx, step.tool):
             return Plan(chosen.family, reply=not_allowed(ctx, step.tool), outcome="refused_persona"), q
@@ -110,6 +112,7 @@ def answer(ctx: ToolContext, question: str, thread_id: str | None = None) -> Ans
     thread, a follow-up ('and last month?') changes one slot of the previous answered question."""
     chosen, q = _plan(ctx, question, thread_id)
     facts = [call(ctx, step) for step in chosen.steps]
+    chosen.not_honoured = [*chosen.not_honoured, *coverage.uncovered(facts)]
     outcome = _outcome(chosen, facts)
     stated = outcome in ("answered", "partial")
     if stated and q is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.question import Question
 
-TIER_NAMES = {"batch": "batch", "flex": "flex", "priority": "priority", "provisioned": "reserved",
+TIER_NAMES = {"standard": "standard", "batch": "batch", "flex": "flex", "priority": "priority", "provisioned": "reserved",
               "reserved": "reserved"}
 KIND_PHRASES = (("cache reads", "cache_read"), ("cache read", "cache_read"), ("cache writes", "cache_write"),
                 ("cache write", "cache_write"), ("input tokens", "input"), ("input token", "input"),
@@ -28,7 +28,7 @@ def spend_filters(q: Question, grouping: str | None = None) -> tuple[dict[str, A
             filters[key] = values[0]
             extra += [f"{FILTER_LABELS[key]} {v} as well (one {FILTER_LABELS[key]} at a time)" for v in values[1:]]
     tier = next((TIER_NAMES[w] for w in q.words if w in TIER_NAMES), None)
-    if tier:
+    if tier and grouping != "tier":
         filters["tier"] = tier
     kind = next((k for phrase, k in KIND_PHRASES if q.phrase(phrase)), None)
     if kind and grouping != "kind":

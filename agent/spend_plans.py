@@ -36,6 +36,7 @@ def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
         base["model"] = model.model_id or model.text
     if q.portfolios:
         base["portfolio"] = q.portfolios[0]
+        not_honoured += [f"the {p} portfolio as well (one portfolio at a time)" for p in q.portfolios[1:]]
     elif q.unknown_names and q.has({"portfolio", "portfolios"}) and not q.products:
         base["portfolio"] = q.unknown_names[0]
     targets = [] if "portfolio" in base else q.name_targets

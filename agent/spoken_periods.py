@@ -60,7 +60,8 @@ def _year_back(d: date) -> date:
 
 QUARTER_WORDS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 QUARTER_PATTERN = re.compile(r" (?:q([1-4])|(first|1st|second|2nd|third|3rd|fourth|4th) quarter)(?: of)?(?: (\d{4}))? ")
-YEAR_AGO_PHRASES = ("same period last year", "same time last year", "same period a year ago", "a year ago",
+YEAR_AGO_PHRASES = ("same period last year", "same time last year", "same period a year ago", "same days last year",
+                    "same days a year ago", "same dates last year", "a year ago",
                     "year on year", "year over year", "same month last year")
 
 
@@ -78,11 +79,12 @@ def _quarter(q: Question, today: date) -> Period | None:
     if hit:
         number = int(hit.group(1)) if hit.group(1) else QUARTER_WORDS[hit.group(2)]
         return quarter_period(number, int(hit.group(3)) if hit.group(3) else None, today)
-    relative = re.search(r" (this|current|last|previous|prior) quarter ", q.text)
+    relative = re.search(r" (this|current|last|previous|prior) quarter ", q.text) or re.search(
+        r" (the) quarter (?:so far|to date) | (qtd) ", q.text)
     if not relative:
         return None
     number = (today.month - 1) // 3 + 1
-    if relative.group(1) in ("this", "current"):
+    if relative.group(1) in ("this", "current", "the", None):
         return quarter_period(number, today.year, today)
     return quarter_period(number - 1 or 4, today.year - (number == 1), today)
 
@@ -97,6 +99,22 @@ def _weeks_back(q: Question, today: date) -> Period | None:
         return Period(start=today - timedelta(days=7 * count), end=today,
                       label=f"the {7 * count} days to {_day_before(today)}")
     return None
+
+
+ORDINAL_WEEKS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+
+
+def _week_of_month(q: Question, today: date) -> Period | None:
+    """'the first week of November', 'second week of Oct 2026': days 1-7, 8-14, 15-21 or 22-28 of that month."""
+    hit = re.search(rf" (first|1st|second|2nd|third|3rd|fourth|4th) week of {_MONTH_WORD}(?: (\d{{4}}))? ", q.text)
+    if not hit:
+        return None
+    month = _month_of(hit.group(2))
+    if month is None:
+        return None
+    year = int(hit.group(3)) if hit.group(3) else (today.year if month <= today.month else today.year - 1)
+    start = date(year, month, 1) + timedelta(days=7 * (ORDINAL_WEEKS[hit.group(1)] - 1))
+    return Period(start=start, end=start + timedelta(days=7), week=start)
 
 
 def _day_before(today: date) -> str:
@@ -145,7 +163,7 @@ def read_period(q: Question, today: date, *, future: bool) -> Period:
     ('October', '2026-10'), else none (the tools' default, this month)."""
     if q.phrase(*YEAR_AGO_PHRASES) and not future:
         return read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False).a_year_earlier(today)
-    return (_quarter(q, today) or _weeks_back(q, today) or _relative_period(q, today)
+    return (_quarter(q, today) or _week_of_month(q, today) or _weeks_back(q, today) or _relative_period(q, today)
             or _period_of_days(q, today, future=future) or _month_range(q, today)
             or _named_month(q, today, future=future) or Period())
 
@@ -193,12 +211,16 @@ def _relative_period(q: Question, today: date) -> Period | None:
             start = monday - timedelta(days=7)
         elif which == "past":
             return Period(start=today - timedelta(days=7), end=today, week=today - timedelta(days=7))
+        elif which == "next":
+            start = monday + timedelta(days=7)
         else:
             start = monday
         return Period(start=start, end=start + timedelta(days=7), week=start)
     if unit == "year" or q.phrase("year to date", "ytd"):
         if which in ("last", "previous", "prior"):
             return Period(start=date(today.year - 1, 1, 1), end=date(today.year, 1, 1))
+        if which == "next":
+            return Period(start=date(today.year + 1, 1, 1), end=date(today.year + 2, 1, 1))
         return Period(start=date(today.year, 1, 1), end=today + timedelta(days=1))
     if unit == "month":
         if which in ("last", "previous", "prior", "past"):

@@ -23,12 +23,13 @@ STOP_WORDS = {"a", "an", "the", "i", "im", "me", "my", "mine", "myself", "we", "
 
 ESTIMATE_WORDS = {"estimate", "estimates", "estimated", "budget", "budgets", "track", "tracking", "within", "forecast",
             "forecasts", "forecasted", "overrun", "headroom", "exceed", "exceeding", "exceeded", "overspend",
-            "overspending", "overspent", "projected", "projection", "pace", "target"}
+            "overspending", "overspent", "projected", "projection", "pace", "target", "allowance", "allowances"}
 SOFT_STATUS_WORDS = {"doing", "status", "standing", "overview", "summary", "going"}
 QUOTA_WORDS = {"quota", "quotas"}
 BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "cost", "costs", "costing", "bill", "billed", "charges",
              "expensive", "top", "biggest", "largest", "highest", "breakdown", "usage", "consume", "consumed",
-             "consumption", "total", "money", "dollars", "most", "priciest", "costliest", "tokens", "token"}
+             "consumption", "total", "money", "dollars", "most", "priciest", "costliest", "tokens", "token", "burn",
+             "burned", "burnt", "burning"}
 UNATTRIBUTED_WORDS = {"unattributed", "unallocated", "unclaimed", "unowned", "orphaned", "orphan", "untracked",
                 "untagged"}
 DRIFT_WORDS = {"unapproved", "drift", "drifting", "noncompliant", "compliance", "unauthorized", "unauthorised",
@@ -71,7 +72,7 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
          "command", "commands", "apply", "use", "using", "used", "invoking", "invoked", "running", "calling",
          "owner", "owns", "attributed", "attribution", "virginia", "oregon", "ohio", "ireland", "frankfurt",
          "london", "paris", "tokyo", "sydney", "singapore", "mumbai", "canada", "stockholm", "seoul",
-         "california", "sign", "assign", "nobody", "noone", "never", "days", "weeks", "months", "years",
+         "california", "sign", "signed", "assign", "nobody", "noone", "never", "days", "weeks", "months", "years",
          "hours", "claiming", "uses", "shouldnt"}
 # Tiers, periods, comparison and cost basis: words the spend questions qualify themselves with.
 QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
@@ -79,12 +80,26 @@ QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "rese
                    "credit", "refund", "tax", "discount", "discounts", "fee", "fees"}
 # Facets asked directly: whether a product is paused, who a principal belongs to.
 FACET_WORDS = {"paused", "suspended", "frozen", "halted", "belongs", "belong", "caching", "hit"}
-KEYWORDS = (QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
+# Words of the domain a question may carry without narrowing it ('our Bedrock bill', 'org-wide').
+DOMAIN_WORDS = {"bedrock", "ai", "genai", "aws", "llm", "bu", "bus", "cache", "rate", "rates", "ratio", "org", "company",
+                "organisation", "organization", "wide", "whole", "overall", "finops", "lead", "manager", "engineer",
+                "owner", "steward"}
+# Everyday words that carry no qualifier: known, so they are never reported as not honoured, but they
+# place no question on their own (not keywords).
+FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "yet", "still", "without", "anyone",
+                "anybody", "someone", "somebody", "everyone", "everybody", "open", "area", "quick",
+                "quickly", "before", "after", "well", "pls", "plz", "whos", "havent", "hasnt", "isnt",
+                "arent", "dont", "doesnt", "didnt", "wont", "cant", "own", "actually", "really", "through",
+                "break", "split", "entry", "entries", "near", "far", "first",
+                "roughly", "approximately", "exactly", "number", "numbers", "figure", "figures", "amount",
+                "amounts", "looking", "looks", "happen", "happened", "opportunities", "again", "instead",
+                "already", "ever", "anything", "something", "everything", "one", "ones"}
+KEYWORDS = (DOMAIN_WORDS | QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
             | UNATTRIBUTED_WORDS | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS
             | IAM_WORDS | SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS)
             | set(NUMBER_WORDS)
             | OTHER_KEYWORDS)
-VOCABULARY = STOP_WORDS | KEYWORDS
+VOCABULARY = STOP_WORDS | FILLER_WORDS | KEYWORDS
 KEYWORD_LIST = sorted(KEYWORDS)
 # Capitalised words that are never the name of something to look up.
 NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam",
@@ -150,17 +165,25 @@ def opposites(word: str, other: str) -> bool:
     return any(long == prefix + short for prefix in NEGATIONS)
 
 
+# Short forms people type for the period words (too short for typo repair to find).
+ABBREVIATIONS = {"lst": "last", "ths": "this", "mth": "month", "mnth": "month", "mo": "month", "wk": "week",
+                 "yr": "year", "yday": "yesterday", "prev": "previous"}
+
+
 @lru_cache(maxsize=8192)
 def canonical(word: str) -> str:
     """The keyword a typo stands for ('estimte' -> 'estimate'); known words, short words and words whose
-    nearest keyword is their opposite ('mapped', not 'unmapped') stay as they are."""
+    nearest keyword is their opposite ('mapped', not 'unmapped') stay as they are. A typo rarely changes
+    the first letter, so a keyword starting with the same letter wins over a closer-scored one
+    ('regoin' -> 'region', not 'oregon')."""
+    if word in ABBREVIATIONS:
+        return ABBREVIATIONS[word]
     if word in VOCABULARY or len(word) < 4 or not word.isalpha():
         return word
     cutoff = 85 if len(word) == 4 or len(word) >= 8 else 80
-    for found, _, _ in process.extract(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff, limit=3):
-        if not any(opposites(stem, found_stem) for stem in _stems(word) for found_stem in _stems(found)):
-            return found
-    return word
+    found = [f for f, _, _ in process.extract(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5)
+             if not any(opposites(stem, found_stem) for stem in _stems(word) for found_stem in _stems(f))]
+    return next((f for f in found if f[0] == word[0]), found[0] if found else word)
 
 
 def _stems(word: str) -> tuple[str, ...]:

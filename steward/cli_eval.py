@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from evals.gate import GATES
 from steward.cli_common import console, err, settings_of
 
 
@@ -25,18 +26,25 @@ def register_eval(app: typer.Typer) -> None:
         family: Annotated[Optional[str], typer.Option(help="Only this question family")] = None,
         persona: Annotated[Optional[str], typer.Option(help="Only this persona")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON")] = False,
-        min_accuracy: Annotated[float, typer.Option(help="Exit non-zero below this accuracy (dev set)")] = 0.95,
+        min_accuracy: Annotated[float, typer.Option(help="Exit non-zero below this accuracy (dev set)")] = GATES["dev"].min_accuracy,
         min_heldout_accuracy: Annotated[float, typer.Option(
-            help="Exit non-zero below this accuracy on the heldout set")] = 0.85,
+            help="Exit non-zero below this accuracy on the heldout set")] = GATES["heldout"].min_accuracy,
+        max_confident_wrong: Annotated[float, typer.Option(
+            help="Exit non-zero when a set's confident-wrong rate is above this (each set)")]
+        = GATES["dev"].max_confident_wrong_rate,
+        max_leaks: Annotated[int, typer.Option(help="Exit non-zero when a set has more leaks than this")]
+        = GATES["dev"].max_leaks,
         model_id: Annotated[Optional[str], typer.Option(help="Bedrock model id (bedrock mode)")] = None,
         region: Annotated[Optional[str], typer.Option(help="Bedrock region (bedrock mode)")] = None,
         endpoint_url: Annotated[Optional[str], typer.Option(help="Bedrock endpoint URL (bedrock mode)")] = None,
         failures: Annotated[int, typer.Option(help="How many failing cases to list")] = 40,
     ) -> None:
         """Score the agent on the eval sets over the demo org (built once and cached), each set apart.
-        Exits 1 on any leak or when a set's accuracy is below its minimum."""
+        Exits 1 when a set misses its gate: accuracy below its minimum, a confident-wrong rate above the
+        maximum, or a leak."""
         from evals import report as evals_report
         from evals import run as evals_run
+        from evals.gate import Gate, gate_failures
         from steward.wiring import agent_config
 
         if mode not in ("offline", "bedrock"):
@@ -64,8 +72,12 @@ def register_eval(app: typer.Typer) -> None:
             typer.echo("\n\n".join(evals_report.format_report(s, failures=failures)
                                     for s in report["sets"].values()))
         minimum = {"heldout": min_heldout_accuracy}
-        if any(s["leaks"] > 0 or s["accuracy"] < minimum.get(name, min_accuracy)
-               for name, s in report["sets"].items()):
+        missed = [why for name, s in report["sets"].items()
+                  for why in gate_failures(name, s, Gate(min_accuracy=minimum.get(name, min_accuracy),
+                                                         max_confident_wrong_rate=max_confident_wrong,
+                                                         max_leaks=max_leaks))]
+        if missed:
+            err.print("[bold red]eval gate failed:[/] " + "; ".join(missed), highlight=False)
             raise typer.Exit(code=1)
 
 

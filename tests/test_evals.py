@@ -19,6 +19,7 @@ from evals import eval_store
 from evals import report as er_report
 from evals import run as er
 from evals import scoring as es
+from evals.gate import GATES, Gate, gate_failures
 from evals.gold import Gold
 from evals.gold_heldout import HeldoutGold
 from evals.heldout import build_heldout_cases
@@ -310,31 +311,45 @@ def test_runner_asks_a_follow_up_in_its_thread(eval_world: Path) -> None:
 # ------------------------------------------------------------------------------ the gate
 
 
-def test_offline_planner_gate(eval_world: Path) -> None:
-    """The embedded offline planner answers at least 95% of the eval cases with zero leaks."""
+@pytest.mark.parametrize("name", ["dev", "heldout"])
+def test_offline_planner_clears_the_gate(eval_world: Path, name: str) -> None:
+    """The embedded offline planner clears each set's gate: accuracy (dev 95%, heldout 85%), confident-wrong
+    at most 2%, zero leaks."""
     from agent.config import AgentConfig
     from agent.service import ask
 
-    cases = er.load_cases()
-    results = er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=AgentConfig(mode="offline"), ask=ask,
-                     work_dir=eval_world / "run")
+    results = er.run(er.load_cases(er.SETS[name]), base_db=eval_world / eval_store.BASE_DB,
+                     config=AgentConfig(mode="offline"), ask=ask, work_dir=eval_world / f"run-{name}")
     report = er_report.summary(results)
-    print(er_report.format_report(report, failures=200))
-    assert report["leaks"] == 0, er_report.format_report(report, failures=200)
-    assert report["accuracy"] >= 0.95, er_report.format_report(report, failures=200)
+    print(er_report.format_report({"set": name, **report}, failures=200))
+    assert gate_failures(name, report, GATES[name]) == [], er_report.format_report(report, failures=200)
 
 
-def test_offline_planner_on_the_heldout_set(eval_world: Path) -> None:
-    """The held-out set, written apart from the planner: zero leaks is a gate; the accuracy and the
-    confident-wrong rate are reported (printed), not gated, so the set is never tuned to the planner."""
-    from agent.config import AgentConfig
-    from agent.service import ask
+def _report(cases: int, passed: int, wrong: int, leaks: int) -> dict:
+    return {"cases": cases, "accuracy": passed / cases, "confident_wrong": wrong,
+            "confident_wrong_rate": wrong / cases, "leaks": leaks}
 
-    results = er.run(er.load_cases(er.HELDOUT), base_db=eval_world / eval_store.BASE_DB,
-                     config=AgentConfig(mode="offline"), ask=ask, work_dir=eval_world / "run-heldout")
-    report = er_report.summary(results)
-    print(er_report.format_report({"set": "heldout", **report}, failures=200))
-    assert report["leaks"] == 0, er_report.format_report(report, failures=200)
+
+def test_the_gate_names_each_bar_missed() -> None:
+    gate = Gate(min_accuracy=0.85)
+    assert gate_failures("heldout", _report(100, 85, 2, 0), gate) == []  # on each bar exactly: cleared
+    assert gate_failures("heldout", _report(100, 90, 3, 0), gate) == [
+        "heldout: confident-wrong 3.0% (3 cases) is above 2.0%"]
+    assert gate_failures("heldout", _report(100, 84, 0, 1), gate) == [
+        "heldout: accuracy 84.0% is below 85.0%", "heldout: 1 case(s) leaked (at most 0)"]
+
+
+def test_steward_eval_exits_non_zero_when_a_set_misses_its_gate(eval_world: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from steward.cli import app
+
+    monkeypatch.setattr(er, "cached_store", lambda: eval_world / eval_store.BASE_DB)
+    args = ["eval", "--set", "heldout", "--family", "unanswerable"]
+    cleared = CliRunner().invoke(app, args)
+    assert cleared.exit_code == 0, cleared.output
+    missed = CliRunner().invoke(app, [*args, "--min-heldout-accuracy", "1.01"])
+    assert missed.exit_code == 1 and "eval gate failed: heldout: accuracy 100.0% is below 101.0%" in missed.output
 
 
 # ------------------------------------------------------------------------------ stand-in agents
@@ -345,25 +360,29 @@ def _figure_cases(cases: list[dict]) -> set[str]:
 
 
 def _run_stand_in(eval_world: Path, ask, name: str) -> None:  # noqa: ANN001
-    cases = er.load_cases()
-    results = er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=object(), ask=ask,
-                     work_dir=eval_world / f"stand-in-{name}")
-    report = er_report.summary(results)
-    passed_figures = {r.id for r in results if r.passed} & _figure_cases(cases)
-    print(f"stand-in {name}: {report['passed']}/{report['cases']} ({report['accuracy']:.1%}), "
-          f"outcomes {report['outcomes']}")
-    assert report["accuracy"] <= 0.20, f"{name}: {report['accuracy']:.1%}\n" + er_report.format_report(report, failures=0)
-    assert not passed_figures, f"{name} passed figure cases {sorted(passed_figures)}"
+    """On each set: at most 20% overall, no figure case passed, and the set's gate missed."""
+    for set_name, path in er.SETS.items():
+        cases = er.load_cases(path)
+        results = er.run(cases, base_db=eval_world / eval_store.BASE_DB, config=object(), ask=ask,
+                         work_dir=eval_world / f"stand-in-{name}-{set_name}")
+        report = er_report.summary(results)
+        passed_figures = {r.id for r in results if r.passed} & _figure_cases(cases)
+        missed = gate_failures(set_name, report, GATES[set_name])
+        print(f"stand-in {name}, {set_name}: {report['passed']}/{report['cases']} ({report['accuracy']:.1%}), "
+              f"outcomes {report['outcomes']}; gate: {missed}")
+        assert report["accuracy"] <= 0.20, f"{name} {set_name}: " + er_report.format_report(report, failures=0)
+        assert not passed_figures, f"{name} passed {set_name} figure cases {sorted(passed_figures)}"
+        assert missed, f"{name} cleared the {set_name} gate"
 
 
 def test_an_agent_that_says_nothing_fails_the_eval(eval_world: Path) -> None:
-    _run_stand_in(eval_world, lambda ctx, q, *, config: Answer(question=q, text=""), "empty")
+    _run_stand_in(eval_world, lambda ctx, q, *, config, thread_id=None: Answer(question=q, text=""), "empty")
 
 
 def test_an_agent_that_only_offers_help_fails_the_eval(eval_world: Path) -> None:
     from agent.help import help_text
 
-    def help_only(ctx, q, *, config):  # noqa: ANN001, ANN202
+    def help_only(ctx, q, *, config, thread_id=None):  # noqa: ANN001, ANN202
         return Answer(question=q, text=help_text(ctx), outcome="unplaced")
 
     _run_stand_in(eval_world, help_only, "help")
@@ -384,4 +403,5 @@ def test_the_planner_with_every_tool_raising_fails_the_eval(eval_world: Path, mo
     for t in toolset.all_tools():
         monkeypatch.setitem(toolset.REGISTRY, t.name, replace(t, fn=broken))
     offline = AgentConfig(mode="offline")
-    _run_stand_in(eval_world, lambda ctx, q, *, config: ask(ctx, q, config=offline), "raising")
+    _run_stand_in(eval_world, lambda ctx, q, *, config, thread_id=None: ask(ctx, q, config=offline,
+                                                                             thread_id=thread_id), "raising")

@@ -1,0 +1,115 @@
+"""What of a question its reading did not account for: words the planner does not know, a grouping the
+tools cannot make ('by hour', 'per conversation'), a period that has not happened yet. A plan that leaves
+any of them out answers `partial` and names them; a question none of whose words the planner knows is
+not placed at all. Never a confident answer to another question."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from agent.grouping import GROUPING_WORDS, TIER_WORDS
+from agent.answer import Fact
+from agent.plan import Plan
+from agent.question import Question
+from agent.spoken_periods import YEAR_AGO_PHRASES
+from agent.vocabulary import KEYWORDS, MONTHS, STOP_WORDS, VOCABULARY
+
+# The families whose answer is a reading of the question (writes carry free text: a reason, a note).
+READ_FAMILIES = frozenset({"estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card",
+                           "anomalies", "recommendations", "quota", "iam_policy", "lifecycle", "cache",
+                           "pause_status", "claim_status", "charges"})
+# Families that report what has happened: a period after today has no figures.
+PAST_FAMILIES = frozenset({"breakdown", "unattributed", "drift", "anomalies", "cache", "charges"})
+# Words that may follow 'by' / 'per' / 'each' and name a grouping the tools make (or a time or a number).
+GROUPABLE = ({w for _, words in GROUPING_WORDS for w in words} | set(TIER_WORDS) | set(MONTHS)
+             | {"business", "bu", "token", "tokens", "type", "types", "week", "weekly", "month", "monthly", "weeks",
+                "months", "days", "tier", "tiers", "family", "families", "this", "last", "next", "end", "far",
+                "cost", "spend"})
+GROUP_CUES = ("by", "per", "each", "every")
+# Phrases read as a whole (a period, a forecast's horizon): their words are accounted for by the phrase.
+READ_PHRASES = (*YEAR_AGO_PHRASES, "month end", "end of month", "end of the month", "year end", "end of year",
+                "week end", "end of the week")
+TOOLS_GROUP_BY = ("product, portfolio, department, business unit, account, region, model, principal, tier, "
+                  "token kind, day, week or month")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The parts of a question a reading leaves out."""
+
+    unknown_words: list[str] = field(default_factory=list)
+    groupings: list[str] = field(default_factory=list)  # 'by hours', 'per conversation'
+    known: int = 0  # how many of its words are the planner's keywords
+
+    def not_honoured(self) -> list[str]:
+        out = [f"grouping {g} (spend is grouped by {TOOLS_GROUP_BY} only)" for g in self.groupings]
+        grouped = {g.split()[-1] for g in self.groupings}
+        words = [w for w in self.unknown_words if w not in grouped]
+        if words:
+            out.append(f"what {', '.join(repr(w) for w in words)} ask{'s' if len(words) == 1 else ''} for "
+                       "(not something Steward's figures cover)")
+        return out
+
+    @property
+    def placed(self) -> bool:
+        """Some word of the question is one the planner knows, or nothing of it is unknown."""
+        return self.known > 0 or not (self.unknown_words or self.groupings)
+
+
+def _is_number(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
+def coverage(q: Question) -> Coverage:
+    """The unknown words (neither stop words nor keywords, nor names the reading took out) and the
+    groupings after 'by' / 'per' / 'each' / 'every' that the tools cannot make."""
+    text = q.text
+    for phrase in READ_PHRASES:
+        text = text.replace(f" {phrase} ", " ")
+    words = text.split()
+    unknown = list(dict.fromkeys(w for w in words if w not in VOCABULARY and not _is_number(w)))
+    groupings = []
+    for i, word in enumerate(words[:-1]):
+        nxt = words[i + 1]
+        if word in GROUP_CUES and nxt not in STOP_WORDS and nxt not in GROUPABLE and not _is_number(nxt):
+            groupings.append(f"{word} {nxt}")
+    known = sum(w in KEYWORDS for w in words)
+    return Coverage(unknown_words=unknown, groupings=list(dict.fromkeys(groupings)), known=known)
+
+
+def future_period(q: Question) -> str | None:
+    """The period in words when all of it lies after today (no figures exist for it yet)."""
+    period = q.period()
+    if period.start is None and period.month is None:
+        return None
+    start, _ = period.bounds(q.ctx.today)
+    return period.describe(q.ctx.today) if start > q.ctx.today else None
+
+
+def checked(q: Question, chosen: Plan) -> Plan:
+    """The plan with what it leaves out of the question named (partial), or a reply instead when the
+    question asks about the future or none of its words were understood (unplaced)."""
+    if chosen.family not in READ_FAMILIES or not chosen.steps:
+        return chosen
+    if chosen.family in PAST_FAMILIES and (later := future_period(q)) is not None:
+        through = q.ctx.today - timedelta(days=1)
+        return Plan(chosen.family, outcome="unplaced", reply=(
+            f"There are no figures for {later} yet: Steward reports spend that has happened, with data "
+            f"through {through.day} {through:%b %Y}. For where this month is heading, ask 'are we on track "
+            "this month?' (the month-end forecast against the estimate)."))
+    found = coverage(q)
+    if not found.placed:
+        return Plan("unknown", outcome="unplaced")
+    missing = found.not_honoured()
+    if missing:
+        chosen.not_honoured = [*chosen.not_honoured, *missing]
+    return chosen
+
+
+def uncovered(facts: list[Fact]) -> list[str]:
+    """Periods a spend answer covers with no usage data at all (before the store's first day): 'no
+    spend' there would be a figure Steward does not have."""
+    return [f"the period {f.result['period']} (Steward's usage data does not reach back that far)"
+            for f in facts if f.tool == "spend_breakdown" and f.result is not None
+            and f.result.get("data_through") is None and not f.result.get("rows")]
