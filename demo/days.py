@@ -78,7 +78,7 @@ def build_calendar(periods: list[Period]) -> DayCalendar:
 
 def token_kinds(w: Workload) -> list[tuple[str, float]]:
     """(kind, tokens per prompt token) for the workload's usage types."""
-    if w.channel == "guardrail":
+    if w.channel in ("guardrail", "feature"):
         return [("units", 1.0)]
     if w.model.startswith("TitanEmbedding"):
         return [("embedding", 1.0)]

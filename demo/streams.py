@@ -57,11 +57,19 @@ def load_prices() -> dict[str, Any]:
     return {**data, "by_name": by_name}
 
 
+# Demo values (prices.yaml has no researched figure): the priority tier's premium over standard, and a
+# 1-hour cache write's price against a 5-minute one (Anthropic's 2x vs 1.25x of input).
+PRIORITY_DEMO = 1.75
+CACHE_1H_DEMO = 1.6
+
+
 def _unit_price(w: Workload, kind: str) -> float:
     """USD per token (per text unit for guardrails), after the tier and routing modifiers."""
     prices = load_prices()
     if w.channel == "guardrail":
         return float(prices["guardrail_per_unit"])
+    if w.feature is not None:
+        return w.feature.rate
     entry = prices["by_name"][w.model]
     base = float(entry["input" if kind == "embedding" else kind]) / 1000
     mods = prices["modifiers"]
@@ -73,6 +81,10 @@ def _unit_price(w: Workload, kind: str) -> float:
         base *= mods["cross_region_geo"] * entry.get("geo_multiplier", 1.0)
     elif w.suffix == "-cross-region-global":
         base *= mods["cross_region_global"]
+    elif w.suffix == "_priority":
+        base *= PRIORITY_DEMO
+    if kind == "cache_write" and w.cache_ttl == "1h":
+        base *= CACHE_1H_DEMO
     return base
 
 
@@ -114,7 +126,8 @@ _MKT_TYPE = {"input": "InputTokenCount", "output": "OutputTokenCount", "cache_re
 _KIND_TEXT = {"input": "input tokens", "embedding": "input tokens", "output": "output tokens",
               "cache_read": "cache read input tokens", "cache_write": "cache write input tokens"}
 _SUFFIX_TEXT = {"": "", "-cross-region-global": " (cross-region global)", "-cross-region-geo":
-                " (cross-region geo)", "-batch": " (batch)", "-flex": " (flex tier)"}
+                " (cross-region geo)", "-batch": " (batch)", "-flex": " (flex tier)",
+                "_priority": " (priority tier)"}
 _UNMAPPED_IDS = {"Mistral-Large-3": "mistral.mistral-large-3-675b-instruct"}
 
 
@@ -122,6 +135,8 @@ def _bedrock_resource(w: Workload) -> str:
     region, acct = w.region, w.account
     if w.channel == "guardrail":
         return f"arn:aws:bedrock:{region}:{acct}:guardrail/{short_hash('guardrail', w.key, n=12)}"
+    if w.feature is not None:
+        return f"arn:aws:bedrock:{region}:{acct}:{w.feature.resource}/{short_hash(w.feature.resource, w.key, n=12)}"
     entry = load_prices()["by_name"][w.model]
     model_id = entry.get("model_id") or _UNMAPPED_IDS[w.model]
     if w.suffix == "-cross-region-global":
@@ -137,7 +152,7 @@ def _workload_streams(w: Workload, is_current: bool, tokens: dict[str, np.ndarra
     prefix, region_name = REGIONS[w.region]
     prices = load_prices()
     entry = prices["by_name"].get(w.model, {})
-    display = "Guardrails" if w.channel == "guardrail" else entry["name"]
+    display = "Guardrails" if w.channel == "guardrail" else w.feature.label if w.feature else entry["name"]
     out = []
     for kind, qty in tokens.items():
         price = _unit_price(w, kind)
@@ -149,6 +164,13 @@ def _workload_streams(w: Workload, is_current: bool, tokens: dict[str, np.ndarra
             desc = f"{mkt_name}|{_MKT_TYPE[kind]}|Million Units|${rate_text(rate)} per Million Units"
             entity, product_code, servicecode, product_name = (
                 "AWS Marketplace", f"prod-bedrock-mkt-{w.model.lower()}", "", mkt_name)
+        elif w.feature is not None:
+            unit, scale = w.feature.unit, 1.0
+            usage_type = f"{prefix}-{w.feature.usage_type}"
+            rate = price
+            desc = f"${rate_text(rate)} per {display} in {region_name}"
+            entity, product_code, servicecode, product_name = ("AWS", w.product_code, w.product_code,
+                                                               "Amazon Bedrock")
         elif w.channel == "guardrail":
             unit, scale = "Text Units", 1.0
             usage_type = f"{prefix}-Guardrail-ContentPolicyUnitsConsumed"
@@ -159,9 +181,10 @@ def _workload_streams(w: Workload, is_current: bool, tokens: dict[str, np.ndarra
         else:
             million = is_current and w.model == STORY["unit_change"]["billing_name"]
             unit, scale = ("1M tokens", 1e6) if million else ("1K tokens", 1e3)
-            usage_type = f"{prefix}-{w.model}-{_TOKEN_TYPE[kind]}{w.suffix}"
+            ttl = "-1-hour" if kind == "cache_write" and w.cache_ttl == "1h" else ""
+            usage_type = f"{prefix}-{w.model}-{_TOKEN_TYPE[kind]}{ttl}{w.suffix}"
             rate = price * scale
-            desc = (f"${rate_text(rate)} per {unit[:2]} {_KIND_TEXT[kind]} for {display}"
+            desc = (f"${rate_text(rate)} per {unit[:2]} {_KIND_TEXT[kind]}{' (1 hour)' if ttl else ''} for {display}"
                     f"{_SUFFIX_TEXT[w.suffix]} in {region_name}")
             entity, product_code, servicecode, product_name = ("AWS", w.product_code, w.product_code,
                                                                "Amazon Bedrock")

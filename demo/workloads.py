@@ -19,8 +19,8 @@ class Workload:
     who: str  # "role:<name>" | "user:<name>" | "" (no principal)
     model: str  # billing name, or "guardrail"
     usd: float  # unblended per 30 days at the start, on active days
-    channel: str = "1p"  # 1p | mkt | guardrail
-    suffix: str = ""  # '', -cross-region-global, -cross-region-geo, -batch, -flex
+    channel: str = "1p"  # 1p | mkt | guardrail | feature (a Bedrock feature billed per unit, not tokens)
+    suffix: str = ""  # '', -cross-region-global, -cross-region-geo, -batch, -flex, _priority
     out: float = 0.3  # output tokens per prompt token
     cache_read: float = 0.0  # share of prompt tokens read from the cache
     cache_write: float = 0.0  # share of prompt tokens written to the cache
@@ -35,6 +35,21 @@ class Workload:
     spike: bool = False
     resource_tags: tuple[tuple[str, str], ...] = ()
     principal_tags: tuple[tuple[str, str], ...] = ()
+    cache_ttl: str = ""  # '' (5 minutes) | '1h': cache writes billed as `...-cache-write-input-token-count-1-hour`
+    feature: Feature | None = None  # channel "feature" only
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A Bedrock feature billed per unit (knowledge base requests, images processed, vCPU-hours ...).
+    The usage type's form is taken from the price list (see tests/test_usage_types.py); the rate is a
+    demo value, not a list price."""
+
+    usage_type: str  # after the Region prefix, e.g. KnowledgeBase-StructuredDataRetrieval-Requests
+    unit: str  # pricing unit, e.g. Requests
+    rate: float  # USD per unit (demo value)
+    label: str  # what the line item description calls it
+    resource: str  # resource type in the ARN, e.g. knowledge-base
 
 
 _STREAM = "InvokeModelStreamingInference"
@@ -137,6 +152,27 @@ WORKLOADS: list[Workload] = [
     Workload("helpdesk-lite", CORP, "us-west-2", "role:corp-it-helpdesk-bot", "NovaLite", 100, sessions=("helpdesk-",)),
     Workload("apikey-haiku", CORP, "us-east-1", "user:BedrockAPIKey-7f3k", "Claude3Haiku", 180, weekend=0.3),
     Workload("mkt-anon", CORP, "us-west-2", "", "Claude3Haiku", 100, channel="mkt"),
+    # Newer billing forms (issue 12): features billed per unit, priority tier, 1-hour cache writes
+    Workload("ks-kb", DATA_SCIENCE, "us-east-1", "role:knowledge-search-bedrock", "", 120, channel="feature",
+             weekend=0.5, sessions=("kb-agent-",), op="Retrieve", feature=Feature(
+                 "KnowledgeBase-StructuredDataRetrieval-Requests", "Requests", 0.002,
+                 "Knowledge Bases structured data retrieval request", "knowledge-base")),
+    Workload("docintake-bda", PAYMENTS, "us-east-1", "role:document-intake-bedrock", "", 90, channel="feature",
+             weekend=0.8, sessions=("doc-intake-",), op="InvokeDataAutomationAsync", feature=Feature(
+                 "DataAutomation-Standard-ImagesProcessed", "Images", 0.003, "Data Automation standard image",
+                 "data-automation-project")),
+    Workload("cc-agentcore", CORP, "us-east-1", "role:client-chat-bedrock", "", 60, channel="feature",
+             sessions=("client-chat-",), op="InvokeAgentRuntime", feature=Feature(
+                 "AgentCore-Runtime-vCPU-Hours", "vCPU-Hours", 0.0895, "AgentCore Runtime vCPU-hour", "runtime")),
+    Workload("cc-guardrail-img", CORP, "us-east-1", "role:client-chat-bedrock", "", 30, channel="feature",
+             sessions=("client-chat-",), op="ApplyGuardrail", feature=Feature(
+                 "Guardrail-ContentPolicyImageUnitsConsumed", "Image Units", 0.00075,
+                 "Guardrails content policy image unit", "guardrail")),
+    Workload("tm-nova2-priority", CORP, "us-east-1", "role:talent-match-bedrock", "Nova2.0Lite", 150,
+             suffix="_priority", weekend=0.4, sessions=("talent-match-svc-",)),
+    Workload("hr-sonnet-1h", CORP, "us-west-2", "role:hr-portal-bedrock", "Claude4.6Sonnet", 400, cache_read=0.6,
+             cache_write=0.1, cache_ttl="1h", weekend=0.35, growth=0.0, sessions=("hr-portal-web-",),
+             principal_tags=_HR_TAGS),
 ]
 
 # Non-Bedrock rows Steward must ignore: (account, region, product code, usage type, operation, unit,

@@ -23,8 +23,10 @@ DATA_DIR = Path(__file__).parents[1] / "ledger" / "data"
 USAGE_TYPES = ("Usage", "SavingsPlanCoveredUsage", "DiscountedUsage")
 # Our own normalisation: an STS assumed-role session ARN becomes its IAM role ARN.
 ASSUMED_ROLE_RE = r"^arn:(aws[a-z-]*):sts::([0-9]{12}):assumed-role/([^/]+)/.+$"
+# (the 1-hour cache write and the `_priority` tier as the price list writes them: tests/test_usage_types.py)
 FIRST_PARTY_RE = (r"^[A-Z0-9]+-(.+?)-(input-tokens|output-tokens|cache-read-input-token-count|"
-                  r"cache-write-input-token-count)(-cross-region-global|-cross-region-geo|-batch|-flex)?$")
+                  r"cache-write-input-token-count)(-1-hour)?(-cross-region-global|-cross-region-geo|-batch|-flex|"
+                  r"_priority)?$")
 RUN_RATE_DAYS = 7  # estimate_status forecasts with the average of the last 7 days of data
 
 # Every Bedrock usage row of the raw files, with our own derivations (table `usage`).
@@ -43,6 +45,9 @@ _USAGE_SQL = f"""
                 THEN replace(product['product_name'], ' (Amazon Bedrock Edition)', '')
                 ELSE nullif(regexp_extract(t, '{FIRST_PARTY_RE}', 1), '') END AS billing_model,
            CASE WHEN t LIKE '%Guardrail%' THEN 'guardrail'
+                WHEN t LIKE '%-KnowledgeBase-%' THEN 'knowledge_base'
+                WHEN t LIKE '%-DataAutomation-%' THEN 'data_automation'
+                WHEN t LIKE '%-AgentCore-%' THEN 'agent'
                 WHEN t LIKE '%-output-tokens%' OR t LIKE '%OutputTokenCount%' THEN 'output'
                 WHEN t LIKE '%cache-read%' OR t LIKE '%CacheReadInputTokenCount%' THEN 'cache_read'
                 WHEN t LIKE '%cache-write%' OR t LIKE '%CacheWriteInputTokenCount%' THEN 'cache_write'
@@ -50,7 +55,7 @@ _USAGE_SQL = f"""
                 WHEN t LIKE '%-input-tokens%' OR t LIKE '%InputTokenCount%' THEN 'input'
                 ELSE 'other' END AS kind,
            CASE WHEN t LIKE '%-batch' THEN 'batch' WHEN t LIKE '%-flex' THEN 'flex'
-                ELSE 'standard' END AS tier,
+                WHEN t LIKE '%priority' THEN 'priority' ELSE 'standard' END AS tier,
            line_item_usage_amount * CASE pricing_unit WHEN '1K tokens' THEN 1e3 WHEN '1M tokens' THEN 1e6
                                                       WHEN 'Units' THEN 1e6 ELSE NULL END AS tokens,
            line_item_unblended_cost AS usd

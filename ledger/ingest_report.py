@@ -8,7 +8,7 @@ from pydantic import BaseModel, computed_field
 
 from ledger.row_checks import FileScan, Flag
 from ledger.store import Store
-from ledger.usage_dims import UsageDims
+from ledger.usage_dims import KEY_COLUMNS, UsageDims
 
 
 class PeriodSummary(BaseModel):
@@ -74,8 +74,12 @@ def summarise(store: Store, period: str, scans: list[FileScan], dims: UsageDims,
         """SELECT DISTINCT billing_model FROM usage_daily WHERE billing_period = ?
            AND billing_model IS NOT NULL AND model_id IS NULL ORDER BY 1""", [period])
         if not x[0].endswith(("(custom model)", "(customization)"))]
-    uts = {u for s in scans for (u,) in store.rows(
-        f"SELECT DISTINCT ut FROM {s.keys_table} WHERE keep AND billing_period = ? AND ut IS NOT NULL", [period])}
+    # Only usage rows name a usage type of their own: a credit or refund names the one it offsets (with
+    # no pricing unit) and a tax row says "Tax", so theirs are never reported as unknown.
+    keys = ", ".join(KEY_COLUMNS)
+    uts = {tuple(k) for s in scans for k in store.rows(
+        f"""SELECT DISTINCT {keys} FROM {s.keys_table} WHERE keep AND billing_period = ? AND ut IS NOT NULL
+            AND line_item_type IN ('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')""", [period])}
     return PeriodSummary(
         billing_period=period,
         files=len(scans),

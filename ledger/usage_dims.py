@@ -80,5 +80,7 @@ class UsageDims:
         finally:
             self.store.con.unregister("ut_dim_new")
 
-    def unknown_usage_types(self, usage_types: set[str]) -> list[str]:
-        return sorted({r[0] for r in self.store.rows("SELECT ut FROM ut_dim WHERE unknown")} & usage_types)
+    def unknown_usage_types(self, keys: set[tuple]) -> list[str]:
+        """The usage types among these dimension keys (KEY_COLUMNS) that did not parse."""
+        rows = self.store.rows(f"SELECT {', '.join(KEY_COLUMNS)} FROM ut_dim WHERE unknown")
+        return sorted({r[0] for r in rows if tuple(r) in keys})

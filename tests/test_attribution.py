@@ -42,3 +42,15 @@ def test_unknown_usage_types_are_kept_and_reported(tmp_path: Path) -> None:
         kept = store.rows("SELECT kind, unblended_cost FROM bedrock_usage WHERE usage_type LIKE '%FutureFeature%'")
     assert kept == [("other", 0.96)]
     assert result.periods[0].unknown_usage_types == ["USE1-FutureFeature-WidgetSeconds"]
+
+
+def test_credits_and_taxes_do_not_report_their_usage_type_as_unknown(tmp_path: Path) -> None:
+    # A credit names the usage type it offsets with no pricing unit, and a tax row's usage type is "Tax"
+    # (both as in the AWS credit and tax line items of a CUR 2.0 export): neither is an unknown usage type.
+    rows = [line("2026-11-02", "USE1-NovaLite-input-tokens", 10, 0.0006, None),
+            line("2026-11-02", "USE1-NovaLite-input-tokens", 0, -0.0006, None, unit="", item_type="Credit"),
+            line("2026-11-01", "Tax", 0, 0.12, None, unit="", item_type="Tax"),
+            line("2026-11-02", "USE1-FutureFeature-WidgetSeconds", 12, 0.96, None)]
+    with Store(tmp_path / "s.duckdb") as store:
+        result = ingest(store, [str(curfile.write(tmp_path / "x.parquet", rows))])
+    assert result.periods[0].unknown_usage_types == ["USE1-FutureFeature-WidgetSeconds"]

@@ -20,7 +20,7 @@ from ledger import org_parse
 from ledger.principals import normalise_principal
 
 AS_OF = date(2026, 11, 23)
-SCALED_ROWS = 200_000
+SCALED_ROWS = 240_000
 MODEL_NAMES = Path(__file__).parents[1] / "ledger" / "data" / "model_names.yaml"
 USAGE_TYPES = "('Usage', 'SavingsPlanCoveredUsage', 'DiscountedUsage')"
 BEDROCK = "(line_item_product_code LIKE 'AmazonBedrock%' OR bill_billing_entity = 'AWS Marketplace')"
@@ -152,7 +152,7 @@ def test_scaled_rows_are_hourly_with_inference_profile_variants(scaled: DemoResu
                count(DISTINCT identity_line_item_id), count(*)
         FROM cur""")
     assert hours == 24 and ids == n
-    assert profiles == 0  # 200k rows need fewer than 24 sub-rows per stream-day
+    assert profiles == 0  # 240k rows need fewer than 24 sub-rows per stream-day
     (bad,), = _rows(scaled, """SELECT count(*) FROM cur WHERE line_item_line_item_type = 'Usage'
         AND line_item_usage_end_date - line_item_usage_start_date <> INTERVAL 1 HOUR""")
     assert bad == 0
@@ -188,6 +188,42 @@ def test_every_usage_type_family_is_present(default: DemoResult) -> None:
     assert {"AmazonBedrockService", "AmazonEC2", "AmazonS3"} <= codes
     assert {v[3] for v in types.values() if v[0].startswith("AmazonBedrock")} >= {
         "InvokeModelInference", "InvokeModelStreamingInference", "ApplyGuardrail"}
+
+
+# The newer billing forms (issue 12), as the price list writes them (tests/test_usage_types.py cites each):
+# Steward gives each its own kind, never model tokens of a base model.
+NEWER_FORMS = {
+    "USE1-KnowledgeBase-StructuredDataRetrieval-Requests": ("Requests", "knowledge_base"),
+    "USE1-DataAutomation-Standard-ImagesProcessed": ("Images", "data_automation"),
+    "USE1-AgentCore-Runtime-vCPU-Hours": ("vCPU-Hours", "agent"),
+    "USE1-Guardrail-ContentPolicyImageUnitsConsumed": ("Image Units", "guardrail"),
+    "USE1-Nova2.0Lite-output-tokens_priority": ("1K tokens", "output"),
+    "USW2-Claude4.6Sonnet-cache-write-input-token-count-1-hour": ("1K tokens", "cache_write"),
+}
+
+
+def test_the_newer_billing_forms_are_in_the_demo_and_each_parses_to_its_own_kind(default: DemoResult,
+                                                                                   tmp_path: Path) -> None:
+    from ledger.ingest import ingest
+    from ledger.store import Store
+
+    raw = {r[0]: (r[1], r[2]) for r in _rows(default, """
+        SELECT line_item_usage_type, any_value(pricing_unit), round(sum(line_item_unblended_cost), 6) FROM cur
+        WHERE line_item_line_item_type = 'Usage' GROUP BY 1""")}
+    with Store(tmp_path / "s.duckdb") as store:
+        result = ingest(store, [str(f) for f in default.files])
+        got = {r[0]: r[1:] for r in store.rows(
+            """SELECT usage_type, any_value(kind), any_value(tier), any_value(cache_ttl), any_value(model_id),
+                      round(sum(unblended_cost), 6), sum(tokens) FROM bedrock_usage
+               WHERE list_contains(?, usage_type) GROUP BY 1""", [list(NEWER_FORMS)])}
+    for ut, (unit, kind) in NEWER_FORMS.items():
+        assert raw[ut][0] == unit, ut
+        assert got[ut][0] == kind and got[ut][4] == pytest.approx(raw[ut][1]), ut
+        assert (got[ut][5] is None) == (unit != "1K tokens"), ut  # units are never counted as tokens
+    assert got["USE1-Nova2.0Lite-output-tokens_priority"][1] == "priority"
+    assert got["USW2-Claude4.6Sonnet-cache-write-input-token-count-1-hour"][2] == "1h"
+    assert got["USE1-KnowledgeBase-StructuredDataRetrieval-Requests"][3] is None
+    assert all(p.unknown_usage_types == [] for p in result.periods)
 
 
 def test_marketplace_rows(default: DemoResult) -> None:
