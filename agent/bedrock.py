@@ -87,22 +87,6 @@ class Run:
 
 # ---------------------------------------------------------------- tool specs
 
-def _clean_schema(schema: Any, *, in_properties: bool = False) -> Any:
-    """Drop pydantic's 'title' keys and null defaults: shorter specs, same meaning."""
-    if isinstance(schema, dict):
-        out = {}
-        for k, v in schema.items():
-            if not in_properties and k == "title" and isinstance(v, str):
-                continue
-            if not in_properties and k == "default" and v is None:
-                continue
-            out[k] = _clean_schema(v, in_properties=(k in ("properties", "$defs") and not in_properties))
-        return out
-    if isinstance(schema, list):
-        return [_clean_schema(v) for v in schema]
-    return schema
-
-
 _specs_lock = threading.Lock()
 _specs: dict[frozenset[str], list[dict[str, Any]]] = {}
 
@@ -116,7 +100,7 @@ def tool_specs(ctx: ToolContext) -> list[dict[str, Any]]:
         if key not in _specs:
             _specs[key] = [
                 {"type": "function", "function": {"name": t.name, "description": t.description,
-                                                  "parameters": _clean_schema(t.input_schema())}}
+                                                  "parameters": t.input_schema()}}
                 for t in toolset.tools_for(ctx)
             ] + [CACHE_POINT]
         return _specs[key]

@@ -48,10 +48,12 @@ SERVER_NAME = "bedrock-steward"
 INSTRUCTIONS = (
     "Bedrock Steward answers who spends what on Amazon Bedrock, against which estimate, on which "
     "models, and whether those models are approved. Every tool is already scoped to the person you "
-    "act for: never pass identities. Figures are USD unblended usage cost unless a tool says "
-    "otherwise; date windows end exclusive. Use `ask` for a question in plain language, or call the "
-    "tools directly. Write tools appear only after a FinOps Lead grants them; nothing here changes AWS: "
-    "decisions create tasks for a Cloud Engineer."
+    "act for: never pass identities. Figures are USD unblended usage cost (credits, refunds and taxes "
+    "apart) unless a tool says otherwise; spend counts for a product from its claim's date. Periods: "
+    "`month` (YYYY-MM; default this month) or a `start`/`end` window whose end is exclusive. Optional "
+    "arguments may be left out. Use `ask` for a question in plain language, or call the tools directly. "
+    "Write tools appear only after a FinOps Lead grants them; nothing here changes AWS: decisions create "
+    "tasks for a Cloud Engineer."
 )
 # Tool lists differ per caller and change when a grant does: clients must not reuse them.
 NO_CACHE = {m: CacheHint(ttl_ms=0, scope="private")

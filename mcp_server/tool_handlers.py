@@ -19,6 +19,7 @@ from mcp_server import schemas
 from mcp_server.deny import ASK, CallerView, ServerState, current_view, unknown_tool
 from tools import toolset
 from tools.errors import ToolError
+from tools.schemas import compact
 
 # Write and agentic tools: (destructive, idempotent). Unknown new writes get the spec's defaults
 # (destructive, not idempotent) until someone describes them here.
@@ -61,13 +62,12 @@ def _pre_parse(t: toolset.Tool, arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def annotations(t: toolset.Tool) -> ToolAnnotations:
-    title = t.name.replace("_", " ").capitalize()
     if t.action == "read":
-        return ToolAnnotations(title=title, read_only_hint=True, open_world_hint=False)
+        return ToolAnnotations(read_only_hint=True, open_world_hint=False)
     destructive, idempotent = WRITE_HINTS.get(t.name, (True, False))
     # open_world False: every tool works on Steward's own store; agentic tools create Cloud
     # Engineer tasks and never call AWS.
-    return ToolAnnotations(title=title, read_only_hint=False, destructive_hint=destructive,
+    return ToolAnnotations(read_only_hint=False, destructive_hint=destructive,
                            idempotent_hint=idempotent, open_world_hint=False)
 
 
@@ -118,8 +118,8 @@ def registry_tool(steward: ServerState, t: toolset.Tool) -> McpTool:
         return result
 
     return McpTool(
-        fn=handler, name=t.name, title=annotations(t).title, description=t.description,
-        parameters=schemas.input_schema(t.input_schema()), fn_metadata=_metadata(t.result_model),
+        fn=handler, name=t.name, description=t.description,  # no title: it would only respell the name
+        parameters=t.input_schema(), fn_metadata=_metadata(t.result_model),
         is_async=True, context_kwarg="ctx", annotations=annotations(t))
 
 
@@ -127,9 +127,8 @@ def registry_tool(steward: ServerState, t: toolset.Tool) -> McpTool:
 
 
 class AskArgs(BaseModel):
-    question: str = Field(min_length=1, description="The question, in plain language, e.g. 'How much did "
-                                                    "Checkout spend this month against its estimate?'")
-    thread_id: str | None = Field(None, description="Keep a conversation: pass the same id to ask a follow-up.")
+    question: str = Field(min_length=1, description="In plain language.")
+    thread_id: str | None = Field(None, description="The same id for a follow-up.")
 
 
 def ask_tool(steward: ServerState) -> McpTool:
@@ -158,12 +157,11 @@ def ask_tool(steward: ServerState) -> McpTool:
 
     return McpTool(
         fn=handler, name=ASK, title="Ask Steward",
-        description="Ask Steward a question in plain language (spend, estimates, models, drift, tasks). "
-                    "The agent answers from the same tools, in your scope, and returns the answer text "
-                    "with the tool calls (facts) every figure comes from and how fresh the data is.",
-        parameters=schemas.input_schema(AskArgs.model_json_schema()),
+        description="Ask Steward a question about Bedrock spend, estimates or models; the answer comes with "
+                    "the tool calls (facts) its figures come from.",
+        parameters=compact(AskArgs.model_json_schema()),
         fn_metadata=_metadata(Answer),
         is_async=True, context_kwarg="ctx",
         # Read-only: the agent reads through the caller's tools. Closed world: its domain is the
         # Steward store (in bedrock mode it sends the question to the configured Bedrock model).
-        annotations=ToolAnnotations(title="Ask Steward", read_only_hint=True, open_world_hint=False))
+        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))

@@ -103,6 +103,23 @@ def test_tool_specs_carry_no_identity(org_store, fake) -> None:
         assert not props & {"ctx", "caller", "as_user", "persona", "personas", "identity"}, spec
 
 
+def test_tool_specs_are_valid_json_schemas_with_every_argument(org_store, fake) -> None:
+    """The compact schemas MCP advertises are the agent's too: each is valid JSON Schema, names every
+    argument of the tool and keeps its required ones, as Bedrock's Converse API receives them."""
+    import jsonschema
+
+    ask(org_store, "lead@example.com", fake, [text("ok")])
+    specs = fake.requests[0].body["toolConfig"]["tools"][:-1]
+    assert len(specs) == len(toolset.tools_for(make_ctx(org_store, "lead@example.com")))
+    for spec in specs:
+        schema = spec["toolSpec"]["inputSchema"]["json"]
+        args = toolset.get(spec["toolSpec"]["name"]).args_model
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert schema.get("properties", {}).keys() == args.model_fields.keys()
+        assert set(schema.get("required", [])) == {k for k, f in args.model_fields.items() if f.is_required()}
+        assert 0 < len(spec["toolSpec"]["description"]) <= 200
+
+
 def test_a_tool_not_offered_is_refused_when_called_anyway(fresh_org_store, fake) -> None:
     # The refusal of a write is audited, so this test gets a store of its own.
     a = ask(fresh_org_store, "maria@example.com", fake,

@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from ledger.store import Store
-from mcp_server import grants, schemas
+from mcp_server import grants
 from mcp_server.server import ASK, WRITE_HINTS, build_server
 from tests.conftest import make_ctx
 from tests.orgfixture import CHECKOUT, FRAUD, HR, STRAY
@@ -194,8 +194,10 @@ def test_structured_output_is_the_tool_result(org_store: Store) -> None:
     for name, args in [("spend_breakdown", {"by": "model"}), ("model_catalog", {}), ("quota_status", {}),
                        ("my_scope", {})]:
         t = toolset.get(name)
-        assert tools[name].input_schema == schemas.input_schema(t.input_schema())  # pydantic's, titles left out
-        assert tools[name].output_schema["properties"].keys() == t.result_model.model_fields.keys()
+        fields = t.args_model.model_fields
+        assert tools[name].input_schema["properties"].keys() == fields.keys()  # every argument advertised
+        assert set(tools[name].input_schema.get("required", [])) == {k for k, f in fields.items() if f.is_required()}
+        assert tools[name].output_schema["required"] == list(t.result_model.model_fields)
         r = call(org_store, LEAD, name, args)
         assert not r.is_error
         assert r.structured_content == toolset.call(ctx, name, args).model_dump(mode="json")

@@ -57,7 +57,9 @@ def _covers(store: Store, model_id: str, product: str, accounts: list[str], regi
 
 @tool(name="request_model_access", personas=PRODUCT_OWNER, action="write", family="catalog")
 def request_model_access(ctx: ToolContext, args: AccessRequestArgs) -> AccessRequested:
-    """Ask the FinOps Lead to approve a Bedrock model for your product (in given accounts and regions),
+    """Ask the FinOps Lead to approve a Bedrock model for your product, with the reason.
+
+    Ask the FinOps Lead to approve a Bedrock model for your product (in given accounts and regions),
     with the reason. Creates an open access request; the FinOps Lead sees it in access_requests and
     decides with decide_model. One open request per product and model."""
     product = owned_product(ctx, args.product)
@@ -116,7 +118,9 @@ class AccessRequestList(BaseModel):
 
 @tool(name="access_requests", personas=PRODUCT_OWNER | FINOPS_LEAD, action="read", family="catalog")
 def access_requests(ctx: ToolContext, args: AccessRequestsArgs) -> AccessRequestList:
-    """Model access requests, oldest first: a FinOps Lead sees every request; a Product Owner sees the
+    """Model access requests, oldest first; a FinOps Lead decides one with decide_model(request_id=...).
+
+    Model access requests, oldest first: a FinOps Lead sees every request; a Product Owner sees the
     requests for their own products. Default: open requests (the FinOps Lead's queue). Decide one with
     decide_model(request_id=...)."""
     where, params = [], []

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
-from tools.periods import data_through, window
+from tools.periods import WindowArgs, data_through, window
 from tools.scope import product_clause, require_product
 from tools.declare import tool
 
@@ -21,18 +21,13 @@ MEAN_AD_SCALE = 1.2533   # fallback when MAD is 0: mean absolute deviation x 1.2
 UNATTRIBUTED = "(unattributed)"
 
 
-class AnomaliesArgs(BaseModel):
-    level: Literal["product", "principal"] = Field(
-        "product", description="Look at each product's daily spend, or each principal's (IAM role/user).")
-    product: str | None = Field(None, description="Only this product; default: every product in your scope.")
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
+class AnomaliesArgs(WindowArgs):
+    level: Literal["product", "principal"] = "product"
+    product: str | None = None
     threshold: float | None = Field(
-        None, gt=0, description="Robust z-score above which a day is flagged; default 3.5 (Steward's setting).")
-    min_excess_usd: float = Field(5.0, ge=0, description="A day must also exceed its baseline median by this "
-                                                         "many USD (ignores tiny series' noise).")
-    top: int = Field(50, ge=1, le=500, description="At most this many anomalies, largest excess first.")
+        None, gt=0, description="Robust z-score that flags a day; default 3.5.")
+    min_excess_usd: float = Field(5.0, ge=0, description="USD a flagged day also exceeds the median by.")
+    top: int = Field(50, ge=1, le=500, description="Most to list, largest first.")
 
 
 class Anomaly(BaseModel):
@@ -131,7 +126,10 @@ def _flagged_days(args: AnomaliesArgs, series_key: str, by_day: dict[date, tuple
 
 @tool(name="anomalies", personas=ANOMALY_PERSONAS, action="read", family="anomalies")
 def anomalies(ctx: ToolContext, args: AnomaliesArgs) -> Anomalies:
-    """Days on which a product's (default) or a principal's (level='principal') daily Bedrock spend
+    """Days on which a product's (or a principal's) daily Bedrock spend departs sharply from its own 14-day
+    baseline.
+
+    Days on which a product's (default) or a principal's (level='principal') daily Bedrock spend
     departs sharply from its own recent baseline, within your scope.
 
     Method: for each day d in the window, the baseline is that series' daily spend over the previous

@@ -24,10 +24,8 @@ CARD_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 # ------------------------------------------------------------------------------ spend_card
 
 class SpendCardArgs(BaseModel):
-    product: str | None = Field(None, description="Product name; default: your only product.")
-    week_start: date | None = Field(
-        None, description="Any date in the wanted Mon-Sun week (its Monday is used); default: the last "
-                          "complete week before today that the CUR data covers.")
+    product: str | None = Field(None, description="Default: your only product.")
+    week_start: date | None = Field(None, description="Any day of the Mon-Sun week.")
 
 
 class CardLine(BaseModel):
@@ -89,7 +87,10 @@ def _week_bounds(ctx: ToolContext, wanted: date | None, through: date | None) ->
 
 @tool(name="spend_card", personas=CARD_PERSONAS, action="read", family="spend_card")
 def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
-    """The weekly spend card of one product: a Monday-to-Sunday week's actual Bedrock spend by model
+    """A product's weekly spend card: a Monday-to-Sunday week's spend by model against the pro-rated estimate,
+    and whether it is approved.
+
+    The weekly spend card of one product: a Monday-to-Sunday week's actual Bedrock spend by model
     and token kind (USD and tokens) against the pro-rated monthly estimate, the variance, and whether
     the card has been approved ('awaiting approval' until someone approves it).
 
@@ -193,8 +194,8 @@ QuotaState = Literal["ok", "warning", "exceeded", "no_estimate"]
 
 
 class QuotaStatusArgs(BaseModel):
-    month: str | None = Field(None, description="Month as YYYY-MM; default: the current month.")
-    product: str | None = Field(None, description="Only this product; default: every product in your scope.")
+    month: str | None = Field(None, description="YYYY-MM; default: this month.")
+    product: str | None = None
 
 
 class ProductQuota(BaseModel):
@@ -234,7 +235,10 @@ _ORDER = {"exceeded": 0, "warning": 1, "ok": 2, "no_estimate": 3}
 
 @tool(name="quota_status", personas=CARD_PERSONAS, action="read", family="quota")
 def quota_status(ctx: ToolContext, args: QuotaStatusArgs) -> QuotaStatus:
-    """Quota standing of every product in your scope for a month: actual spend, estimate, share used,
+    """Each product's spend against its estimate for a month, with a forecast and a quota state (ok, warning at
+    80%, exceeded at 100%, no_estimate).
+
+    Quota standing of every product in your scope for a month: actual spend, estimate, share used,
     month-end forecast, and a state: 'warning' once actual reaches the soft quota (80% of the estimate
     by default), 'exceeded' at the hard quota (100%), else 'ok'; 'no_estimate' when the month has no
     estimate. projected_state applies the same thresholds to the forecast.
@@ -274,9 +278,8 @@ def quota_status(ctx: ToolContext, args: QuotaStatusArgs) -> QuotaStatus:
 
 
 class ApproveCardArgs(BaseModel):
-    product: str | None = Field(None, description="Your product; default: your only product.")
-    week_start: date | None = Field(None, description="The Monday the week starts (YYYY-MM-DD); default the "
-                                                      "last complete week (Monday to Sunday).")
+    product: str | None = Field(None, description="Default: your only product.")
+    week_start: date | None = Field(None, description="The week's Monday.")
     note: str | None = Field(None, description="Comment kept with the approval.")
 
 
@@ -298,7 +301,10 @@ def last_complete_week(today: date) -> date:
 
 @tool(name="approve_spend_card", personas=PRODUCT_OWNER, action="write", family="cards")
 def approve_spend_card(ctx: ToolContext, args: ApproveCardArgs) -> CardApproval:
-    """Approve your product's weekly spend card (actual vs estimate) for a complete week, Monday to
+    """Approve your product's weekly spend card for a complete Monday-to-Sunday week (default: the last complete
+    one).
+
+    Approve your product's weekly spend card (actual vs estimate) for a complete week, Monday to
     Sunday; default the last complete week. Approving the same week again changes nothing."""
     product = owned_product(ctx, args.product)
     week = args.week_start or last_complete_week(ctx.today)

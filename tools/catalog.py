@@ -111,9 +111,9 @@ def where_text(accounts: list[str], other_accounts: int, regions: list[str]) -> 
 
 class CatalogArgs(BaseModel):
     state: Literal["approved", "restricted", "blocked", "unreviewed", "unmapped"] | None = Field(
-        None, description="Only entries in this state; 'unreviewed' and 'unmapped' list models seen in "
-                          "the CUR without a catalog entry or without a model id. Default: everything.")
-    model: str | None = Field(None, description="Only models whose id, name or billing name contains this text.")
+        None, description="Only this state (unreviewed, unmapped: models in the CUR without a "
+                          "catalog entry, without a model id).")
+    model: str | None = Field(None, description="Text in the model id, name or billing name.")
 
 
 class CatalogEntry(BaseModel):
@@ -175,7 +175,10 @@ def _seen_models(ctx: ToolContext, start: date, end: date) -> list[dict]:
 
 @tool(name="model_catalog", personas=ALL_PERSONAS, action="read", family="catalog")
 def model_catalog(ctx: ToolContext, args: CatalogArgs) -> ModelCatalog:
-    """The Bedrock model catalog: every entry with its state (approved / restricted / blocked), the
+    """The Bedrock model catalog (approved, restricted or blocked, for which accounts and regions, and why), plus
+    models in the CUR it lacks.
+
+    The Bedrock model catalog: every entry with its state (approved / restricted / blocked), the
     accounts and regions it covers (empty = all), its action scope (inference_only by default;
     agentic scopes are separate approvals), rationale, who decided and when, and for restricted models
     the products allowed. Also lists models seen in the CUR in the last 90 days up to today that have
@@ -248,13 +251,10 @@ def _catalog_summary(entries: list[CatalogEntry], unreviewed: list[SeenModel],
 # ------------------------------------------------------------------------------ model_status
 
 class ModelStatusArgs(BaseModel):
-    model: str = Field(description="Model id (anthropic.claude-sonnet-4-6), name (Claude Sonnet 4.6) "
-                                   "or billing name (Claude4.6Sonnet).")
-    account: str = Field(description="The 12-digit AWS account id, or the account's name. Product Owners and "
-                                     "Portfolio Managers: an account they own or their products run in.")
-    region: str = Field(description="AWS region, e.g. us-east-1.")
-    product: str | None = Field(None, description="The product that would use it (must be in your scope); "
-                                                  "needed to check a restricted model.")
+    model: str = Field(description="Model id, name or billing name.")
+    account: str = Field(description="12-digit account id or account name.")
+    region: str
+    product: str | None = Field(None, description="The product that would use it; needed for a restricted model.")
 
 
 class ModelStatus(BaseModel):
@@ -311,7 +311,9 @@ def _resolve_account(ctx: ToolContext, text: str, visible: frozenset[str] | None
 
 @tool(name="model_status", personas=ALL_PERSONAS, action="read", family="catalog")
 def model_status(ctx: ToolContext, args: ModelStatusArgs) -> ModelStatus:
-    """Can model X be used in account A and region R (for product P)? Returns the verdict from the
+    """Whether the catalog lets a model be used in an account and region (for a product), and why.
+
+    Can model X be used in account A and region R (for product P)? Returns the verdict from the
     model catalog: approved; restricted_to_others (restricted to other products, or no product named);
     blocked; unreviewed (no catalog entry, or a billing name with no model id); approved_elsewhere
     (approved, but not for this account or region). With the entry's rationale, action scope

@@ -10,17 +10,14 @@ from pydantic import BaseModel, Field
 
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
-from tools.periods import data_through, upto, window
+from tools.periods import WindowArgs, data_through, upto, window
 from tools.scope import product_clause
 from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
 
 
-class ChargesArgs(BaseModel):
-    by: Literal["charge_class", "account", "month"] = Field("charge_class", description="What to group by.")
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
+class ChargesArgs(WindowArgs):
+    by: Literal["charge_class", "account", "month"] = "charge_class"
 
 
 class ChargeRow(BaseModel):
@@ -44,7 +41,10 @@ _GROUP = {"charge_class": "charge_class", "account": "account_id", "month": "str
 
 @tool(name="charges_breakdown", personas=SPEND_PERSONAS, action="read", family="breakdown")
 def charges_breakdown(ctx: ToolContext, args: ChargesArgs) -> Charges:
-    """Bedrock credits, refunds, taxes, discounts and fees within your scope (by charge class, account or
+    """Bedrock credits, refunds, taxes and fees in your scope (credits negative), beside the usage cost of the
+    same window.
+
+    Bedrock credits, refunds, taxes, discounts and fees within your scope (by charge class, account or
     month), beside the usage cost of the same window. Credits and refunds are negative. Account-level
     lines (most credits and taxes) belong to no product: a FinOps Lead sees them."""
     ensure_views(ctx.store)

@@ -51,7 +51,9 @@ def _standing(ctx: ToolContext, principal: str) -> str:
 
 @tool(name="claim_requests", personas=PRODUCT_OWNER | FINOPS_LEAD, action="read", family="claims")
 def claim_requests(ctx: ToolContext, args: ClaimRequestsArgs) -> ClaimRequestList:
-    """Claim requests: the principals Product Owners asked to claim that need a FinOps Lead (another part
+    """Claim requests awaiting (or decided by) a FinOps Lead, with where each principal stands now.
+
+    Claim requests: the principals Product Owners asked to claim that need a FinOps Lead (another part
     of the org, or a claim that starts before the day it was asked). A Product Owner sees the requests for
     their products and their own; a FinOps Lead sees all, with where each principal stands now."""
     where, params = [], []
@@ -89,7 +91,9 @@ class ClaimDecision(BaseModel):
 
 @tool(name="decide_claim_request", personas=FINOPS_LEAD, action="write", family="claims")
 def decide_claim_request(ctx: ToolContext, args: DecideClaimArgs) -> ClaimDecision:
-    """Approve or reject an open claim request, with a rationale. Approving claims the principal for the
+    """Approve or reject an open claim request, with a rationale.
+
+    Approve or reject an open claim request, with a rationale. Approving claims the principal for the
     requested product from the requested day (it must be in the CUR and unclaimed)."""
     rows = ctx.store.dicts("SELECT * FROM claim_requests WHERE request_id = ?", [args.request_id.strip().upper()])
     if not rows:

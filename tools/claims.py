@@ -86,7 +86,10 @@ def _request(ctx: ToolContext, principal: str, product: str, claimed_on: date, r
 
 @tool(name="claim_principal", personas=PRODUCT_OWNER | FINOPS_LEAD, action="write", family="claims")
 def claim_principal(ctx: ToolContext, args: ClaimArgs) -> ClaimResult:
-    """Claim an IAM principal for one of your products, so its Bedrock spend (from claimed_on, default
+    """Claim an IAM principal (an ARN from the CUR) for one of your products so its spend counts for it; outside
+    your part of the org, or backdated, it becomes a claim request.
+
+    Claim an IAM principal for one of your products, so its Bedrock spend (from claimed_on, default
     today) is attributed to that product. The principal must appear in at least one CUR row. A principal
     belongs to one product at a time; claiming it again for the same product changes nothing.
     A Product Owner claims directly an unclaimed principal whose account is owned by their products'

@@ -17,12 +17,12 @@ from tools.declare import tool
 
 
 class CompareArgs(SpendFilters):
-    first_start: date = Field(description="First window start (inclusive).")
-    first_end: date = Field(description="First window end (exclusive).")
-    second_start: date = Field(description="Second window start (inclusive).")
-    second_end: date = Field(description="Second window end (exclusive).")
-    by: Grouping | None = Field(None, description="Group both windows by this; none: totals only.")
-    top: int = Field(10, ge=1, le=100, description="How many groups to list, by the larger of the two.")
+    first_start: date
+    first_end: date = Field(description="Exclusive.")
+    second_start: date
+    second_end: date = Field(description="Exclusive.")
+    by: Grouping | None = Field(None, description="Group both windows; omitted: totals only.")
+    top: int = Field(10, ge=1, le=100, description="Groups to list.")
 
 
 class CompareRow(BaseModel):
@@ -64,7 +64,9 @@ def _change(first: float, second: float) -> float | None:
 
 @tool(name="compare_spend", personas=SPEND_PERSONAS, action="read", family="breakdown")
 def compare_spend(ctx: ToolContext, args: CompareArgs) -> Comparison:
-    """Bedrock spend in two windows side by side (e.g. October against November, Q2 against Q3, this
+    """Bedrock spend in two windows side by side, in total or per group; the other arguments filter.
+
+    Bedrock spend in two windows side by side (e.g. October against November, Q2 against Q3, this
     month against the same days last year), totals and, with `by`, per group, within your scope.
 
     Unblended usage cost by default (credits, refunds and taxes excluded); end dates exclusive. A window

@@ -12,14 +12,19 @@ from pydantic import BaseModel
 
 from ledger.personas import PERSONAS
 from tools.context import ToolContext
+from tools.schemas import compact
 
 Action = Literal["read", "write", "agentic"]
 ALL_PERSONAS = frozenset(PERSONAS)
 _ATTRIBUTE = "__steward_tool__"
+MAX_DESCRIPTION = 200  # characters: models read it in every conversation that can call the tool
 
 
 @dataclass(frozen=True)
 class Tool:
+    """A tool. `description` (the docstring's first paragraph) is what models read on every call;
+    `details` (the rest of the docstring: method, defaults, who sees what) is for people."""
+
     name: str
     description: str
     args_model: type[BaseModel]
@@ -28,13 +33,14 @@ class Tool:
     action: Action
     fn: Callable[[ToolContext, Any], BaseModel]
     family: str
+    details: str = ""
 
     @property
     def read_only(self) -> bool:
         return self.action == "read"
 
     def input_schema(self) -> dict[str, Any]:
-        return self.args_model.model_json_schema()
+        return compact(self.args_model.model_json_schema())
 
     def output_schema(self) -> dict[str, Any]:
         return self.result_model.model_json_schema()
@@ -46,12 +52,17 @@ def tool(*, name: str, personas: frozenset[str] | set[str], action: Action, fami
     def declare(fn: Callable[[ToolContext, Any], BaseModel]) -> Callable[[ToolContext, Any], BaseModel]:
         hints = typing.get_type_hints(fn)
         params = list(inspect.signature(fn).parameters)
-        description = inspect.cleandoc(fn.__doc__ or "")
+        description, _, details = inspect.cleandoc(fn.__doc__ or "").partition("\n\n")
         if not description:
-            raise TypeError(f"tool {name} needs a docstring: it is the description a model reads")
-        setattr(fn, _ATTRIBUTE, Tool(name=name, description=description, args_model=hints[params[1]],
-                                     result_model=hints["return"], personas=frozenset(personas),
-                                     action=action, fn=fn, family=family))
+            raise TypeError(f"tool {name} needs a docstring: its first paragraph is the description a model reads")
+        if len(description) > MAX_DESCRIPTION:
+            raise TypeError(f"tool {name}: the docstring's first paragraph is {len(description)} characters, "
+                            f"over {MAX_DESCRIPTION}; models read it with every call, so move the detail "
+                            "to the next paragraph")
+        setattr(fn, _ATTRIBUTE, Tool(name=name, description=" ".join(description.split()),
+                                     args_model=hints[params[1]], result_model=hints["return"],
+                                     personas=frozenset(personas), action=action, fn=fn, family=family,
+                                     details=details.strip()))
         return fn
 
     return declare

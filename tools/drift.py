@@ -13,7 +13,7 @@ from ledger.attribution import ensure_views
 from ledger.principals import principal_type, role_name
 from tools.catalog import Redactor, model_labels, names_text, resolve_model, where_text
 from tools.context import ToolContext
-from tools.periods import Window, data_through, upto, window
+from tools.periods import Window, WindowArgs, data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.display import look_alike, money
 from tools.lifecycle import LifecycleLine, lifecycle_lines, line_text
@@ -27,12 +27,9 @@ _SHORT = {"unreviewed": "unreviewed", "blocked": "blocked", "restricted_to_other
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
-class DriftArgs(BaseModel):
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
-    product: str | None = Field(None, description="Only this product (and its principals' spend before their claim).")
-    model: str | None = Field(None, description="Only this model id, name or billing name.")
+class DriftArgs(WindowArgs):
+    product: str | None = Field(None, description="Also covers its principals' spend before their claim.")
+    model: str | None = Field(None, description="Model id, name or billing name.")
 
 
 class DriftLine(BaseModel):
@@ -119,7 +116,10 @@ def _drift_rows(ctx: ToolContext, args: DriftArgs, w: Window, labels: dict[str, 
 
 @tool(name="model_drift", personas=SPEND_PERSONAS, action="read", family="drift")
 def model_drift(ctx: ToolContext, args: DriftArgs) -> ModelDrift:
-    """Are Bedrock models in use that the catalog has not approved for that account, region and
+    """Bedrock use of models the catalog has not approved for that account, region and product, per principal and
+    product, with cost.
+
+    Are Bedrock models in use that the catalog has not approved for that account, region and
     product? Lists each use: principal, product and its Product Owner(s), model, catalog state, the
     reason in words (unreviewed: no catalog entry or an unmapped billing name; blocked; restricted to
     other products; approved_elsewhere: approved but not in this account or region), account, region,

@@ -37,7 +37,9 @@ class EstimateSet(BaseModel):
 
 @tool(name="set_estimate", personas=PRODUCT_OWNER, action="write", family="estimate")
 def set_estimate(ctx: ToolContext, args: SetEstimateArgs) -> EstimateSet:
-    """Set (or change) your product's Bedrock consumption estimate for a month, in USD and optionally
+    """Set your product's Bedrock estimate for the current or a future month, in USD and optionally in tokens.
+
+    Set (or change) your product's Bedrock consumption estimate for a month, in USD and optionally
     in input / output tokens. Steward tracks spend against it (estimate_status). Only the current or
     a future month; token figures you leave out keep their previous value. The result shows the
     previous estimate."""

@@ -11,19 +11,16 @@ from pydantic import BaseModel, Field
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
-from tools.periods import data_through, upto, window
+from tools.periods import WindowArgs, data_through, upto, window
 from tools.scope import account_clause, require_product
 from tools.spend import SPEND_PERSONAS, cache_hit_rate
 from tools.spend_filters import GROUP_SQL, SpendFilters, filter_sql
 from tools.declare import ALL_PERSONAS, tool
 
 
-class CacheArgs(BaseModel):
-    by: Literal["product", "model"] = Field("product", description="Per product or per model.")
-    product: str | None = Field(None, description="Only this product.")
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
+class CacheArgs(WindowArgs):
+    by: Literal["product", "model"] = "product"
+    product: str | None = None
 
 
 class CacheRow(BaseModel):
@@ -47,7 +44,10 @@ class CacheRates(BaseModel):
 
 @tool(name="cache_hit_rates", personas=SPEND_PERSONAS, action="read", family="estimate_status")
 def cache_hit_rates(ctx: ToolContext, args: CacheArgs) -> CacheRates:
-    """Prompt-cache hit rate within your scope, per product or per model: cache-read tokens over all
+    """Prompt-cache hit rate (cache reads over input-side tokens) per product or model, against the healthy
+    level.
+
+    Prompt-cache hit rate within your scope, per product or per model: cache-read tokens over all
     input-side tokens (input + cache read + cache write), against the healthy level. Default: this month."""
     ensure_views(ctx.store)
     w = window(args.start, args.end, args.month, ctx.today)
@@ -70,7 +70,7 @@ def cache_hit_rates(ctx: ToolContext, args: CacheArgs) -> CacheRates:
 
 
 class ProductStatusArgs(BaseModel):
-    product: str = Field(description="The product.")
+    product: str
 
 
 class ProductStatus(BaseModel):
@@ -83,7 +83,9 @@ class ProductStatus(BaseModel):
 
 @tool(name="product_status", personas=ALL_PERSONAS, action="read", family="pause")
 def product_status(ctx: ToolContext, args: ProductStatusArgs) -> ProductStatus:
-    """Whether a product is paused (a pause in force: after the last resume, not superseded) and since when."""
+    """Whether a product is paused, and since when.
+
+    Whether a product is paused (a pause in force: after the last resume, not superseded) and since when."""
     product = require_product(ctx, args.product)
     last = ctx.store.dicts(
         """SELECT kind, min(created_at) AS asked_at, count(*) FILTER (WHERE status = 'open') AS open_tasks
@@ -99,7 +101,7 @@ def product_status(ctx: ToolContext, args: ProductStatusArgs) -> ProductStatus:
 
 
 class PrincipalArgs(BaseModel):
-    principal: str = Field(description="A principal ARN, or the end of one (a role or user name).")
+    principal: str = Field(description="An ARN, or a role or user name.")
 
 
 class PrincipalClaim(BaseModel):
@@ -112,7 +114,9 @@ class PrincipalClaim(BaseModel):
 
 @tool(name="principal_claim", personas=SPEND_PERSONAS, action="read", family="claims")
 def principal_claim(ctx: ToolContext, args: PrincipalArgs) -> PrincipalClaim:
-    """Who claimed a principal (role or user) for which product and when, or that nobody has. You see claims
+    """Who claimed a principal for which product and when, or that nobody has.
+
+    Who claimed a principal (role or user) for which product and when, or that nobody has. You see claims
     of your products, and unclaimed principals in the accounts you may see."""
     name = args.principal.strip()
     if not name:

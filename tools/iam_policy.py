@@ -293,7 +293,10 @@ def role_policy_view(store: Store, principal: str, product: str, regions: list[s
 @tool(name="iam_policy", personas={"cloud_engineer", "finops_lead", "product_owner"}, action="read",
       family="iam")
 def iam_policy(ctx: ToolContext, args: IamPolicyArgs) -> IamPolicyView:
-    """The IAM policy Steward generates for each claimed role of a product, with a one-line summary
+    """The IAM policy Steward generates for each claimed role of a product (approved models allowed, others
+    denied), with the `aws iam` commands that apply it.
+
+    The IAM policy Steward generates for each claimed role of a product, with a one-line summary
     per statement and the exact `aws iam` commands that apply it (put-role-policy Steward-Bedrock, or
     create-policy + attach-role-policy when it must be split into managed policies; run in the role's
     account). It allows bedrock:InvokeModel / InvokeModelWithResponseStream (which also cover Converse

@@ -12,18 +12,15 @@ from ledger import lifecycle as lc
 from ledger.attribution import ensure_views
 from tools.catalog import model_labels
 from tools.context import ToolContext
-from tools.periods import data_through, upto, window
+from tools.periods import WindowArgs, data_through, upto, window
 from tools.scope import account_clause, product_clause, require_product
 from tools.display import money
 from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
 
 
-class LifecycleArgs(BaseModel):
-    month: str | None = Field(None, description="YYYY-MM whose spend to show; default the current month.")
-    start: date | None = Field(None, description="Window start (inclusive), with end instead of month.")
-    end: date | None = Field(None, description="Window end (exclusive).")
-    product: str | None = Field(None, description="Only this product.")
+class LifecycleArgs(WindowArgs):
+    product: str | None = None
 
 
 class LifecycleLine(BaseModel):
@@ -91,7 +88,10 @@ def lifecycle_lines(ctx: ToolContext, start: date, end: date, product: str | Non
 
 @tool(name="model_lifecycle", personas=SPEND_PERSONAS, action="read", family="lifecycle")
 def model_lifecycle(ctx: ToolContext, args: LifecycleArgs) -> LifecycleView:
-    """Which models in use are Legacy (an end-of-life date is announced) or past end of life (calls
+    """Models in use that are Legacy or past end of life, by product, account and Region, with spend, the EOL
+    date and the model to move to.
+
+    Which models in use are Legacy (an end-of-life date is announced) or past end of life (calls
     fail), by product, account and Region, with this period's spend, the EOL date, days to EOL
     (negative once past) and the current-generation model to move to. Statuses come from Steward's
     lifecycle data (Bedrock model cards and lifecycle pages, dated) refreshed by `steward models sync`.

@@ -114,7 +114,10 @@ def task_command(step: MigrationStep, old_id: str, principal: str, policy_tasks:
 
 @tool(name="approve_migration", personas=FINOPS_LEAD, action="agentic", family="lifecycle")
 def approve_migration(ctx: ToolContext, args: MigrationArgs) -> MigrationApproved:
-    """Approve moving a product off a Legacy or retired (EOL) model: for each account and Region
+    """Approve moving a product off a Legacy or retired model, with a rationale: creates a Cloud Engineer task per
+    role that called it, with the new model id and a check command.
+
+    Approve moving a product off a Legacy or retired (EOL) model: for each account and Region
     where it ran one in the last 30 days, the new model (default: the successor in Steward's
     lifecycle data) must be Active there and approved for the product in the catalog (else approve it
     first with decide_model). Creates one Cloud Engineer task per IAM role that made those calls: the

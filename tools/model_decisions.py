@@ -103,7 +103,10 @@ def _known_model(store: Store, model_id: str) -> bool:
 
 @tool(name="decide_model", personas=FINOPS_LEAD, action="agentic", family="catalog")
 def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
-    """Record a model catalog decision: approved, restricted (to listed products) or blocked, for
+    """Approve, restrict (to listed products) or block a model for accounts and regions, with a rationale;
+    creates the Cloud Engineer tasks that enforce it.
+
+    Record a model catalog decision: approved, restricted (to listed products) or blocked, for
     accounts and regions (empty = all), with an action scope (inference_only by default; agentic
     access via MCP servers is a separate, explicit approval) and a REQUIRED written rationale. Creates
     one Cloud Engineer task per claimed IAM role whose Steward-Bedrock policy changes, with the exact

@@ -52,7 +52,10 @@ def _non_roles(store: Store, product: str) -> list[str]:
 
 @tool(name="pause_product", personas=FINOPS_LEAD, action="agentic", family="pause")
 def pause_product(ctx: ToolContext, args: PauseArgs) -> PauseResult:
-    """Stop a product's Bedrock use now: creates one Cloud Engineer task per claimed IAM role of the
+    """Stop a product's Bedrock use now: creates Cloud Engineer tasks that deny model invocation to its roles
+    (resume_product lifts it).
+
+    Stop a product's Bedrock use now: creates one Cloud Engineer task per claimed IAM role of the
     product whose command attaches an explicit Deny on model invocation (inline policy Steward-Pause:
     bedrock:InvokeModel*, which also covers Converse/ConverseStream and async invokes, and new batch jobs).
     A Deny overrides every Allow. The undo command removes it; resume_product lifts the pause.
@@ -83,7 +86,10 @@ def pause_product(ctx: ToolContext, args: PauseArgs) -> PauseResult:
 
 @tool(name="resume_product", personas=FINOPS_LEAD, action="agentic", family="pause")
 def resume_product(ctx: ToolContext, args: PauseArgs) -> PauseResult:
-    """Lift a product's pause: creates one Cloud Engineer task per role whose pause was applied, with
+    """Lift a product's pause: creates Cloud Engineer tasks that remove the deny, and withdraws pause tasks not
+    yet run.
+
+    Lift a product's pause: creates one Cloud Engineer task per role whose pause was applied, with
     the command that removes the Steward-Pause policy (`aws iam delete-role-policy`). Pause tasks not
     yet run are withdrawn (superseded) instead. Rationale required: a resume is a decision too."""
     product = require_product(ctx, args.product)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from pydantic import BaseModel, Field
+
 from ledger.months import MonthError, days_in_month, month_key, next_month, parse_month, prev_month
 from ledger.store import Store
 from tools.errors import ToolError
 
-__all__ = ["Window", "data_through", "days_in_month", "month_key", "month_window", "next_month", "prev_month",
+__all__ = ["Window", "WindowArgs", "data_through", "days_in_month", "month_key", "month_window", "next_month", "prev_month",
            "tool_month", "upto", "window"]
 
 
@@ -28,6 +30,14 @@ class Window:
         if self.start.day == 1 and self.end == next_month(self.start):
             return self.start.strftime("%B %Y")
         return f"{self.start:%d %b %Y} to {last:%d %b %Y}"
+
+
+class WindowArgs(BaseModel):
+    """The period arguments of a tool: a month, or a [start, end) window (see `window`)."""
+
+    month: str | None = Field(None, description="YYYY-MM; default: this month.")
+    start: date | None = None  # with end, instead of month (the end's description says so)
+    end: date | None = Field(None, description="Exclusive; with start, instead of month.")
 
 
 def tool_month(month: str, today: date) -> date:

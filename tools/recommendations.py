@@ -27,17 +27,15 @@ PT_PRICE_KEYS = ("provisioned_hourly_usd", "provisioned_hourly")  # per model un
 
 
 class RecommendationsArgs(BaseModel):
-    product: str | None = Field(None, description="Only this product; default: every product in your scope.")
-    rightsizing_share: float = Field(0.3, gt=0, le=1, description="Assumed share of a model's traffic that could "
-                                                                  "move to the cheapest model of its family.")
-    batch_share: float = Field(0.2, gt=0, le=1, description="Assumed share of on-demand spend that could run as "
-                                                            "batch inference (an assumption, not measured).")
-    batch_min_monthly_usd: float = Field(100.0, ge=0, description="Only suggest batch for a model with at least "
-                                                                  "this much monthly on-demand input+output spend.")
-    cache_min_monthly_tokens: float = Field(10_000_000, ge=0, description="Only suggest caching for a model with "
-                                                                          "more input-side tokens a month than this.")
-    min_saving_usd: float = Field(1.0, ge=0, description="Leave out recommendations saving less a month.")
-    top: int = Field(25, ge=1, le=200, description="At most this many, largest saving first.")
+    product: str | None = None
+    rightsizing_share: float = Field(0.3, gt=0, le=1, description="Assumed share of traffic movable to a cheaper "
+                                                                  "model.")
+    batch_share: float = Field(0.2, gt=0, le=1, description="Assumed share of on-demand spend movable to batch.")
+    batch_min_monthly_usd: float = Field(100.0, ge=0, description="Monthly on-demand USD a batch suggestion needs.")
+    cache_min_monthly_tokens: float = Field(10_000_000, ge=0, description="Monthly input-side tokens a cache suggestion "
+                                                                          "needs.")
+    min_saving_usd: float = Field(1.0, ge=0, description="Smallest monthly saving listed.")
+    top: int = Field(25, ge=1, le=200, description="Most to list.")
 
 
 class Recommendation(BaseModel):
@@ -149,7 +147,10 @@ def _not_approved_for(ctx: ToolContext, moves: list[_Move], start: date, end: da
 
 @tool(name="recommendations", personas=RECOMMEND_PERSONAS, action="read", family="recommendations")
 def recommendations(ctx: ToolContext, args: RecommendationsArgs) -> Recommendations:
-    """Ways to spend less on Bedrock, per product in your scope, each with an estimated monthly saving
+    """Ways to spend less on Bedrock per product (right-sizing, batch, prompt caching), each with an estimated
+    monthly saving and its assumption.
+
+    Ways to spend less on Bedrock, per product in your scope, each with an estimated monthly saving
     in USD and its assumption spelled out. Based on the last 30 days of CUR data (scaled to 30 days if
     there is less) and list prices from ledger/data/prices.yaml (their as_of date is in the result).
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from ledger.attribution import ensure_views
 from tools.context import ToolContext
 from tools.declare import ALL_PERSONAS, tool
-from tools.periods import Window, data_through, days_in_month, month_key, prev_month, upto, window
+from tools.periods import Window, WindowArgs, data_through, days_in_month, month_key, prev_month, upto, window
 from tools.scope import default_product, product_clause
 from tools.spend_filters import GROUP_SQL, TIME_GROUPINGS, Grouping, SpendFilters, cost_column, filter_sql
 
@@ -33,8 +33,8 @@ def cache_hit_rate(cache_read: float, input_tokens: float, cache_write: float) -
 
 
 class EstimateStatusArgs(BaseModel):
-    product: str | None = Field(None, description="Product name; default: your only product.")
-    month: str | None = Field(None, description="Month as YYYY-MM; default: the current month.")
+    product: str | None = Field(None, description="Default: your only product.")
+    month: str | None = Field(None, description="YYYY-MM; default: this month.")
 
 
 class EstimateStatus(BaseModel):
@@ -179,7 +179,10 @@ def estimate_statuses(ctx: ToolContext, products: list[str], month: str | None) 
 
 @tool(name="estimate_status", personas=SPEND_PERSONAS, action="read", family="estimate")
 def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatus:
-    """Month-to-date Bedrock spend of one product against its estimate, with a month-end forecast.
+    """Month-to-date Bedrock spend and tokens of one product against its monthly estimate, with a month-end
+    forecast.
+
+    Month-to-date Bedrock spend of one product against its estimate, with a month-end forecast.
 
     Defaults: the current month; cost is unblended usage cost in USD (Usage, SavingsPlanCoveredUsage,
     DiscountedUsage); credits, refunds and taxes are reported separately. Spend counts from each
@@ -193,12 +196,9 @@ def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatu
 
 # ------------------------------------------------------------------------------ breakdowns
 
-class BreakdownArgs(SpendFilters):
-    by: Grouping = Field("product", description="What to group by.")
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
-    top: int = Field(10, ge=1, le=100, description="How many groups to return, largest first.")
+class BreakdownArgs(SpendFilters, WindowArgs):
+    by: Grouping = "product"
+    top: int = Field(10, ge=1, le=100, description="Groups to list, largest first.")
 
 
 class BreakdownRow(BaseModel):
@@ -240,7 +240,10 @@ def _previous(w: Window, through: date | None) -> Window:
 
 @tool(name="spend_breakdown", personas=SPEND_PERSONAS, action="read", family="breakdown")
 def spend_breakdown(ctx: ToolContext, args: BreakdownArgs) -> Breakdown:
-    """Bedrock spend within your scope grouped by product, portfolio, department, business_unit, model,
+    """Bedrock spend in your scope grouped by `by`, largest groups first, with the change against the previous
+    period; the other arguments filter.
+
+    Bedrock spend within your scope grouped by product, portfolio, department, business_unit, model,
     principal, account, region, kind (input/output/cache_read/cache_write/...) or day; top N largest,
     with the change against the previous period (for a partial month: the same days of the previous month).
 
@@ -303,8 +306,8 @@ class ScopeView(BaseModel):
 
 @tool(name="my_scope", personas=ALL_PERSONAS, action="read", family="scope")
 def my_scope(ctx: ToolContext, args: ScopeArgs) -> ScopeView:
-    """Who you are to Steward: your personas, the products and accounts you can see, and how fresh
-    the CUR data is. Takes no arguments."""
+    """Who you are to Steward: your personas, the products and accounts you can see, and how fresh the CUR data
+    is."""
     c = ctx.caller
     return ScopeView(email=c.email, name=c.name, personas=sorted(c.personas), all_access=c.all_access,
                      products=sorted(c.products), owned_products=sorted(c.owned_products),

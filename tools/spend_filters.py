@@ -34,19 +34,20 @@ TIME_GROUPINGS = ("day", "week", "month")  # listed in time order, not largest f
 class SpendFilters(BaseModel):
     """Filters every spend query takes; each narrows the rows the caller may see, never widens them."""
 
-    product: str | None = Field(None, description="Only this product.")
-    portfolio: str | None = Field(None, description="Only this portfolio.")
-    department: str | None = Field(None, description="Only this department.")
-    business_unit: str | None = Field(None, description="Only this business unit.")
-    model: str | None = Field(None, description="Only this model id or billing name.")
-    model_family: str | None = Field(None, description="Only this model family (e.g. 'Claude', 'Nova').")
-    account: str | None = Field(None, description="Only this AWS account id (12 digits).")
-    region: str | None = Field(None, description="Only this region, e.g. us-east-1.")
-    tier: str | None = Field(None, description="Only this service tier: standard, batch, flex, priority, "
-                                               "latency-optimized or reserved.")
-    kind: str | None = Field(None, description="Only this token kind: input, output, cache_read, cache_write, "
-                                               "embedding, guardrail, image or other.")
-    cost: Literal["unblended", "net_unblended"] = Field("unblended", description="Cost metric.")
+    # The names say what each filters; descriptions only where the values need saying (schemas are
+    # sent with every conversation).
+    product: str | None = None
+    portfolio: str | None = None
+    department: str | None = None
+    business_unit: str | None = None
+    model: str | None = Field(None, description="Model id or billing name.")
+    model_family: str | None = Field(None, description="e.g. Claude, Nova.")
+    account: str | None = Field(None, description="12-digit account id.")
+    region: str | None = None
+    tier: str | None = Field(None, description="standard, batch, flex, priority, latency-optimized or reserved.")
+    kind: str | None = Field(None, description="input, output, cache_read, cache_write, embedding, guardrail, "
+                                               "image or other.")
+    cost: Literal["unblended", "net_unblended"] = "unblended"
 
 
 def filter_sql(ctx: ToolContext, f: SpendFilters) -> tuple[str, list]:

@@ -155,7 +155,10 @@ def _task(store: Store, r: dict[str, Any]) -> Task:
 
 @tool(name="task_queue", personas=TASK_PERSONAS, action="read", family="tasks")
 def task_queue(ctx: ToolContext, args: TaskQueueArgs) -> TaskQueue:
-    """Cloud Engineer work queue: the tasks FinOps Lead decisions created, oldest first, each with
+    """Cloud Engineer tasks from FinOps Lead decisions, oldest first, each with the exact command to run and the
+    command that undoes it.
+
+    Cloud Engineer work queue: the tasks FinOps Lead decisions created, oldest first, each with
     the exact command to run (in the role's account), the policy JSON, the command that undoes it,
     who decided and why (source_ref points at the audit entry of the decision). Default: open tasks.
     Run the command as given: no policy interpretation needed. Mark it done with complete_task."""
@@ -192,7 +195,9 @@ class TaskCompleted(BaseModel):
 
 @tool(name="complete_task", personas={"cloud_engineer"}, action="write", family="tasks")
 def complete_task(ctx: ToolContext, args: CompleteTaskArgs) -> TaskCompleted:
-    """Mark an open engineer task done after running its command: records who completed it and
+    """Mark an open engineer task done after running its command.
+
+    Mark an open engineer task done after running its command: records who completed it and
     when, which is the audit record that the decision was implemented. Only open tasks can be
     completed (a superseded task must not be run: a newer task replaced it)."""
     task_id = args.task_id.strip().upper()

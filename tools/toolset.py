@@ -1,6 +1,6 @@
 """The one tool registry: the agent, Slack, MCP and the CLI list and call tools only through it.
 
-A tool is a typed function `fn(ctx, args) -> result`; its docstring is the description a model
+A tool is a typed function `fn(ctx, args) -> result`; its docstring's first paragraph is the description a model
 reads. The caller's identity and scope come from `ctx`, never from `args`.
 """
 

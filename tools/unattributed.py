@@ -13,7 +13,7 @@ from ledger.attribution import ensure_views
 from ledger.principals import principal_type
 from tools.catalog import model_labels, plural
 from tools.context import ToolContext
-from tools.periods import data_through, upto, window
+from tools.periods import WindowArgs, data_through, upto, window
 from tools.scope import account_clause, product_clause
 from tools.display import look_alike, money
 from tools.spend import SPEND_PERSONAS
@@ -22,11 +22,8 @@ from tools.declare import tool
 Reason = Literal["unclaimed", "before_claim", "no_principal"]
 
 
-class UnattributedArgs(BaseModel):
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
-    top_models: int = Field(3, ge=1, le=20, description="How many models to list per principal, largest first.")
+class UnattributedArgs(WindowArgs):
+    top_models: int = Field(3, ge=1, le=20, description="Models to list per principal.")
 
 
 class ModelSpend(BaseModel):
@@ -102,7 +99,10 @@ def _owner_groups(rows: list[dict], models: dict[tuple[str, str], list[tuple[str
 
 @tool(name="unattributed_spend", personas=SPEND_PERSONAS, action="read", family="unattributed")
 def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> UnattributedSpend:
-    """Bedrock spend nobody is accountable for yet, in the accounts you can see: principals (IAM roles,
+    """Bedrock spend nobody is accountable for yet (unclaimed principals, spend before a claim's date) in the
+    accounts you see: the roles to claim.
+
+    Bedrock spend nobody is accountable for yet, in the accounts you can see: principals (IAM roles,
     users, API keys) with spend and no claim ('unclaimed'), and spend by a claimed principal before its
     claim date ('before_claim': claims count only from their date). Grouped by the hierarchy node that
     owns the account, then by principal, with account, tokens, first and last day seen and the top
