@@ -78,8 +78,9 @@ def test_the_readme_and_docs_name_no_variable_the_settings_do_not_read() -> None
     for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
         named |= set(re.findall(r"\b((?:STEWARD|SLACK)_[A-Z][A-Z_]*[A-Z])\b", doc.read_text()))
     # read elsewhere: the stdio server's --as option, what an IDE's MCP config passes to a client, and
-    # the opt-in MCP Inspector test's switches (tests/test_mcp_inspector.py)
-    elsewhere = {"STEWARD_MCP_AS", "STEWARD_TOKEN", "STEWARD_AUTH", "STEWARD_TEST_INSPECTOR", "STEWARD_INSPECTOR_DIR"}
+    # the opt-in MCP Inspector and TypeScript SDK tests' switches (tests/test_mcp_inspector.py, test_mcp_ts_sdk.py)
+    elsewhere = {"STEWARD_MCP_AS", "STEWARD_TOKEN", "STEWARD_AUTH", "STEWARD_TEST_INSPECTOR", "STEWARD_INSPECTOR_DIR",
+                 "STEWARD_TEST_TS_SDK", "STEWARD_TS_SDK_DIR"}
     assert named - elsewhere - {v for v, *_ in ENVIRONMENT} == set()
 
 
