@@ -3,7 +3,12 @@ and each row's standing against the model catalog."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from ledger.store import Store
+
+T = TypeVar("T")
 
 # A claim counts only from its claim date: earlier spend by the same principal stays unattributed.
 # The account's owning node decides who can see unattributed spend.
@@ -61,3 +66,38 @@ def ensure_views(store: Store) -> None:
     store.con.execute(ATTRIBUTED_VIEW)
     store.con.execute(COMPLIANCE_VIEW)
     store._views_ready = True
+
+
+# A materialised copy of both views, for a server answering many reads between changes: the joins
+# that decide each row's product and catalog standing run once per store version instead of in
+# every scoped query. In an in-memory database attached to the open store, so it is shared by all
+# its cursors and never written to the file.
+SNAPSHOT_DB = "steward_snapshot"
+
+
+def build_snapshot(store: Store) -> None:
+    """Materialise attributed_daily and usage_compliance as they are now, on `store` (live views)."""
+    ensure_views(store)
+    store.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT_DB}")
+    store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.attributed_daily AS SELECT * FROM attributed_daily")
+    store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.usage_compliance AS SELECT * FROM usage_compliance")
+
+
+def read_snapshot(store: Store) -> None:
+    """Point this connection's attributed_daily and usage_compliance at the snapshot (build it first).
+    For read-only work: a write on this connection would not see its own changes in them."""
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW attributed_daily AS SELECT * FROM {SNAPSHOT_DB}.attributed_daily")
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW usage_compliance AS SELECT * FROM {SNAPSHOT_DB}.usage_compliance")
+    store._views_ready = True
+
+
+def per_snapshot(store: Store, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """compute(), once per snapshot on a snapshot cursor (its `snapshot_memo`, which a rebuild
+    replaces), and every time on any other connection. Only for values that are functions of the
+    store's content, never of the caller; callers must not change what they get."""
+    memo: dict[tuple[Any, ...], Any] | None = getattr(store, "snapshot_memo", None)
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]

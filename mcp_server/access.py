@@ -1,4 +1,5 @@
-"""The MCP server's store access: pooled cursors of the one open store, the registry version, the read-result cache."""
+"""The MCP server's store access: pooled cursors of the one open store, the registry version, the
+attribution snapshot read tools run on, the read-result cache."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from typing import Any
 from mcp_types import CallToolResult
 
 import ledger.access  # the mcp_tokens / mcp_grants tables, registered on import
+from ledger import attribution
+from ledger.remote_store import RemoteStore
 from ledger.store import Store
+
 
 class StoreAccess:
     """The one open store, shared by a server's requests.
@@ -23,9 +27,15 @@ class StoreAccess:
     - The registry version (ledger.access.registry_version), checked at most every `ttl` seconds
       and at once after a write through this server. Nothing outside this process can change the
       store while it holds the file; a change made in-process by another front door is seen
-      within `ttl`. ttl=0 checks on every request (tests)."""
+      within `ttl`. ttl=0 checks on every request (tests).
+    - The attribution snapshot (`reading`): read tools run on cursors whose attributed_daily and
+      usage_compliance are materialised once per registry version (ledger.attribution), so a call
+      no longer joins every rollup row to claims, accounts, the hierarchy and the catalog to find
+      what the caller may see. Rebuilt on the first read after the version moves (any audited
+      change: claims, org apply, decisions, ingest). snapshot=False (or a store bridged to its
+      owner) reads the live views."""
 
-    def __init__(self, store: Store, *, ttl: float = 1.0) -> None:
+    def __init__(self, store: Store, *, ttl: float = 1.0, snapshot: bool = True) -> None:
         self.store = store
         self.ttl = ttl
         self._pool_lock = threading.Lock()
@@ -33,6 +43,11 @@ class StoreAccess:
         self._version_lock = threading.Lock()
         self._version_cur = store.cursor()
         self._version: tuple[int, float] = (0, float("-inf"))
+        self.snapshot = snapshot and not isinstance(store, RemoteStore)
+        self._snapshot_lock = threading.Lock()
+        self._snapshot_version: int | None = None
+        self._snapshot_free: list[Store] = []
+        self._snapshot_memo: dict = {}  # ledger.attribution.per_snapshot's values for this snapshot
 
     def acquire(self) -> Store:
         with self._pool_lock:
@@ -52,6 +67,39 @@ class StoreAccess:
             yield cur
         finally:
             self.release(cur)
+
+    @contextmanager
+    def reading(self) -> Iterator[Store]:
+        """A cursor for read-only work whose attribution views are the current version's snapshot."""
+        if not self.snapshot:
+            with self.cursor() as cur:
+                yield cur
+            return
+        self._fresh_snapshot()
+        with self._pool_lock:
+            cur = self._snapshot_free.pop() if self._snapshot_free else None
+        if cur is None:
+            cur = self.store.cursor()
+            attribution.read_snapshot(cur)
+        cur.snapshot_memo = self._snapshot_memo
+        try:
+            yield cur
+        finally:
+            with self._pool_lock:
+                self._snapshot_free.append(cur)
+
+    def _fresh_snapshot(self) -> None:
+        version = self.version()
+        if self._snapshot_version == version:
+            return
+        with self._snapshot_lock:  # one rebuild; readers arriving meanwhile wait for it
+            if self._snapshot_version != version:
+                # A change committed after `version` was read is in the snapshot already; the
+                # version moves with it, so the next read rebuilds again: never older than claimed.
+                with self.cursor() as cur:
+                    attribution.build_snapshot(cur)
+                self._snapshot_memo = {}
+                self._snapshot_version = version
 
     def version(self) -> int:
         with self._version_lock:

@@ -90,7 +90,8 @@ def _metadata(result_model: type[BaseModel]) -> FuncMetadata:
 
 def _run(steward: ServerState, view: CallerView, name: str, arguments: dict[str, Any]) -> BaseModel:
     if view.tools[name].action == "read":
-        return toolset.call(view.ctx, name, arguments)
+        with steward.access.reading() as cur:  # the attribution snapshot of this store version
+            return toolset.call(view.on(cur).ctx, name, arguments)
     try:  # one transaction with its audit entry (Store.transaction takes the process's write lock)
         return toolset.call(view.ctx, name, arguments)
     finally:

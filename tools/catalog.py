@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ledger.attribution import NOT_A_MODEL_SQL, UNREVIEWED_SQL, ensure_views
+from ledger.attribution import NOT_A_MODEL_SQL, UNREVIEWED_SQL, ensure_views, per_snapshot
 from ledger.model_names import clean_billing_name, effective_names
 from ledger.prices import display_names
 from ledger.store import Store
@@ -29,6 +29,10 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 def model_labels(store: Store) -> dict[str, str]:
     """Model id -> a readable name ('Claude Opus 4.6', 'Amazon Nova Micro'): the name prices.yaml
     gives it, else a spaced Marketplace name, else the first billing name."""
+    return dict(per_snapshot(store, ("model_labels",), lambda: _model_labels(store)))
+
+
+def _model_labels(store: Store) -> dict[str, str]:
     labels: dict[str, str] = {}
     for n in effective_names(store):
         current = labels.get(n.model_id)
@@ -160,8 +164,9 @@ def _matches(text: str | None, *values: str | None) -> bool:
 
 def _seen_models(ctx: ToolContext, start: date, end: date) -> list[dict]:
     """Models in use org-wide with no catalog entry (or no model id), from the rollup. Straight
-    from usage_daily: the rule needs only the catalog, not the attribution joins of usage_compliance."""
-    return ctx.store.dicts(
+    from usage_daily: the rule needs only the catalog, not the attribution joins of usage_compliance.
+    The same for every caller (figures are dropped afterwards for those who may not see them)."""
+    return per_snapshot(ctx.store, ("seen_models", start, end), lambda: ctx.store.dicts(
         f"""SELECT d.model_id, list(DISTINCT d.billing_model ORDER BY d.billing_model)
                     FILTER (WHERE d.billing_model IS NOT NULL) AS billing_names,
                   sum(d.unblended_cost) AS usd, coalesce(sum(d.tokens), 0) AS tokens,
@@ -170,7 +175,7 @@ def _seen_models(ctx: ToolContext, start: date, end: date) -> list[dict]:
            FROM usage_daily d LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
            WHERE NOT {NOT_A_MODEL_SQL} AND {UNREVIEWED_SQL} AND d.charge_class = 'usage'
              AND d.usage_date >= ? AND d.usage_date < ?
-           GROUP BY d.model_id ORDER BY usd DESC, d.model_id""", [start, end])
+           GROUP BY d.model_id ORDER BY usd DESC, d.model_id""", [start, end]))
 
 
 @tool(name="model_catalog", personas=ALL_PERSONAS, action="read", family="catalog")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, Field
 
+from ledger.attribution import per_snapshot
 from ledger.months import MonthError, days_in_month, month_key, next_month, parse_month, prev_month
 from ledger.store import Store
 from tools.errors import ToolError
@@ -74,9 +75,10 @@ def window(start: date | None, end: date | None, month: str | None, today: date)
 def data_through(store: Store, before: date | None = None) -> date | None:
     """The last day with Bedrock usage in the store (on or before `before`)."""
     if before is None:
-        return store.scalar("SELECT max(usage_date) FROM usage_daily WHERE charge_class = 'usage'")
-    return store.scalar(
-        "SELECT max(usage_date) FROM usage_daily WHERE charge_class = 'usage' AND usage_date <= ?", [before])
+        return per_snapshot(store, ("data_through",), lambda: store.scalar(
+            "SELECT max(usage_date) FROM usage_daily WHERE charge_class = 'usage'"))
+    return per_snapshot(store, ("data_through", before), lambda: store.scalar(
+        "SELECT max(usage_date) FROM usage_daily WHERE charge_class = 'usage' AND usage_date <= ?", [before]))
 
 
 def upto(w: Window, today: date) -> date:

@@ -9,6 +9,7 @@ at and under their roles, and the accounts those nodes own or their products' ro
 
 from __future__ import annotations
 
+from ledger.attribution import per_snapshot
 from ledger.store import Store
 from ledger.principals import account_of
 from tools.caller import Caller, subtree
@@ -32,7 +33,8 @@ def account_clause(caller: Caller, col: str = "account_id") -> tuple[str, list]:
 
 def all_products(store: Store) -> list[str]:
     """Every product in the org, by name."""
-    return [r[0] for r in store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name")]
+    return list(per_snapshot(store, ("all_products",), lambda: tuple(
+        r[0] for r in store.rows("SELECT name FROM org_nodes WHERE kind = 'product' ORDER BY name"))))
 
 
 def implements_everything(caller: Caller) -> bool:
