@@ -5,6 +5,7 @@ not placed at all. Never a confident answer to another question."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from agent.answer import Fact
 from agent.plan import Plan
 from agent.question import Question
 from agent.spoken_periods import YEAR_AGO_PHRASES
-from agent.vocabulary import KEYWORDS, MONTHS, STOP_WORDS, VOCABULARY
+from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, STOP_WORDS, VOCABULARY
 
 # The families whose answer is a reading of the question (writes carry free text: a reason, a note).
 READ_FAMILIES = frozenset({"estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card",
@@ -27,9 +28,12 @@ GROUPABLE = ({w for _, words in GROUPING_WORDS for w in words} | set(TIER_WORDS)
                 "months", "days", "tier", "tiers", "family", "families", "this", "last", "next", "end", "far",
                 "cost", "spend"})
 GROUP_CUES = ("by", "per", "each", "every")
+SERVICE_WORDS = {"bedrock", "aws", "ai", "genai", "llm"}  # 'by Bedrock spend', 'per AWS account': not the noun
 # Phrases read as a whole (a period, a forecast's horizon): their words are accounted for by the phrase.
 READ_PHRASES = (*YEAR_AGO_PHRASES, "month end", "end of month", "end of the month", "year end", "end of year",
-                "week end", "end of the week")
+                "week end", "end of the week", "end of life", "end up", "ended up", "year to date", "month to date",
+                "week to date", "prompt caching", "prompt cache")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TOOLS_GROUP_BY = ("product, portfolio, department, business unit, account, region, model, principal, tier, "
                   "token kind, day, week or month")
 
@@ -41,9 +45,13 @@ class Coverage:
     unknown_words: list[str] = field(default_factory=list)
     groupings: list[str] = field(default_factory=list)  # 'by hours', 'per conversation'
     known: int = 0  # how many of its words are the planner's keywords
+    instructions: bool = False  # an instruction to Steward or an identity claimed in the question
 
     def not_honoured(self) -> list[str]:
         out = [f"grouping {g} (spend is grouped by {TOOLS_GROUP_BY} only)" for g in self.groupings]
+        if self.instructions:
+            out.append("instructions or an identity in the question (Steward answers as the signed-in caller, "
+                       "within their scope)")
         grouped = {g.split()[-1] for g in self.groupings}
         words = [w for w in self.unknown_words if w not in grouped]
         if words:
@@ -61,21 +69,38 @@ def _is_number(word: str) -> bool:
     return any(ch.isdigit() for ch in word)
 
 
-def coverage(q: Question) -> Coverage:
-    """The unknown words (neither stop words nor keywords, nor names the reading took out) and the
-    groupings after 'by' / 'per' / 'each' / 'every' that the tools cannot make."""
+def _grouped_noun(words: list[str]) -> str | None:
+    """The noun a cue groups by: the first word after it that is neither a stop word nor the service's name
+    ('by Bedrock spend' groups by spend, 'per AWS account' by account)."""
+    return next((w for w in words if w not in STOP_WORDS and w not in SERVICE_WORDS), None)
+
+
+def coverage(q: Question, passed: frozenset[str] = frozenset()) -> Coverage:
+    """The unknown words (neither stop words nor keywords, nor names the reading took out or passed to a
+    tool) and the groupings after 'by' / 'per' / 'each' / 'every' that the tools cannot make."""
     text = q.text
     for phrase in READ_PHRASES:
         text = text.replace(f" {phrase} ", " ")
-    words = text.split()
-    unknown = list(dict.fromkeys(w for w in words if w not in VOCABULARY and not _is_number(w)))
+    words = [w for w in text.split() if w not in passed]
+    emails = EMAIL.findall(q.raw)
+    claimed = bool(emails) or any(w in INSTRUCTION_WORDS for w in words)
+    unknown = list(dict.fromkeys(w for w in words if w not in VOCABULARY and w not in INSTRUCTION_WORDS
+                                 and not _is_number(w)))
     groupings = []
     for i, word in enumerate(words[:-1]):
-        nxt = words[i + 1]
-        if word in GROUP_CUES and nxt not in STOP_WORDS and nxt not in GROUPABLE and not _is_number(nxt):
+        nxt = _grouped_noun(words[i + 1: i + 3])
+        if word in GROUP_CUES and nxt is not None and nxt not in GROUPABLE and not _is_number(nxt):
             groupings.append(f"{word} {nxt}")
     known = sum(w in KEYWORDS for w in words)
-    return Coverage(unknown_words=unknown, groupings=list(dict.fromkeys(groupings)), known=known)
+    return Coverage(unknown_words=unknown, groupings=list(dict.fromkeys(groupings)), known=known,
+                    instructions=claimed)
+
+
+def passed_names(q: Question, chosen: Plan) -> frozenset[str]:
+    """The words of names the plan passes to its tools ('github-actions-ci' to principal_claim)."""
+    values = " ".join(str(v).lower() for step in chosen.steps for v in step.args.values())
+    return frozenset(w for name in q.principal_names if name.lower() in values
+                     for w in re.findall(r"[a-z0-9]+", name.lower()))
 
 
 def future_period(q: Question) -> str | None:
@@ -98,7 +123,7 @@ def checked(q: Question, chosen: Plan) -> Plan:
             f"There are no figures for {later} yet: Steward reports spend that has happened, with data "
             f"through {through.day} {through:%b %Y}. For where this month is heading, ask 'are we on track "
             "this month?' (the month-end forecast against the estimate)."))
-    found = coverage(q)
+    found = coverage(q, passed_names(q, chosen))
     if not found.placed:
         return Plan("unknown", outcome="unplaced")
     missing = found.not_honoured()

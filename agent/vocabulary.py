@@ -92,9 +92,15 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "arent", "dont", "doesnt", "didnt", "wont", "cant", "own", "actually", "really", "through",
                 "break", "split", "entry", "entries", "near", "far", "first",
                 "roughly", "approximately", "exactly", "number", "numbers", "figure", "figures", "amount",
-                "amounts", "looking", "looks", "happen", "happened", "opportunities", "again", "instead",
+                "amounts", "looking", "looks", "happen", "happened", "opportunities", "again", "instead", "pay",
+                "paid", "paying", "reaching", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+                "oct", "nov", "dec",
                 "already", "ever", "anything", "something", "everything", "one", "ones"}
-KEYWORDS = (DOMAIN_WORDS | QUALIFIER_WORDS | FACET_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
+# Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
+# comes from the sign-in), and said so.
+INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",
+                     "override", "sudo", "root", "jailbreak", "com"}
+KEYWORDS = (DOMAIN_WORDS | QUALIFIER_WORDS | FACET_WORDS | LIFECYCLE_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
             | UNATTRIBUTED_WORDS | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS
             | IAM_WORDS | SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS)
             | set(NUMBER_WORDS)
