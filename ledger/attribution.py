@@ -1,31 +1,86 @@
-"""Attribution: daily rollups joined to claims (from their claim date) and the org hierarchy,
-and each row's standing against the model catalog."""
+"""Attribution: daily rollups joined to claims (by inference profile, tag, principal tag or principal,
+from their claim date) and the org hierarchy, and each row's standing against the model catalog."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ledger.org_schema import CLAIM_KINDS, Claim
 from ledger.store import Store
 
 T = TypeVar("T")
+KIND_RANK = 1_000_000  # precedence = rank of the kind x KIND_RANK + position in the org file
 
-# A claim counts only from its claim date: earlier spend by the same principal stays unattributed.
-# The account's owning node decides who can see unattributed spend.
-ATTRIBUTED_VIEW = """
+
+def match_keys(claim: Claim) -> list[str]:
+    """The map keys a tag claim's key may have in CUR: resource tags are activated cost-allocation
+    tags, written `user_<key>` (non-alphanumerics as '_') in CUR 2.0's resource_tags; principal
+    tags are `iamPrincipal/<key>` in `tags`, which ingest keeps without the prefix."""
+    if claim.kind not in ("tag", "principal_tag"):
+        return []
+    key = claim.selector.split("=", 1)[0]
+    if claim.kind == "principal_tag":
+        return [key]
+    safe = re.sub(r"[^A-Za-z0-9]", "_", key)
+    return list(dict.fromkeys([f"user_{key}", f"user_{safe}", f"user_{safe.lower()}", key]))
+
+
+def match_value(claim: Claim) -> str:
+    """The profile ARN, or the tag's value."""
+    return claim.selector.split("=", 1)[1] if claim.kind in ("tag", "principal_tag") else claim.selector
+
+
+def selector_claim_row(claim: Claim, position: int) -> list:
+    """The selector_claims row of a claim by profile or tag at this position of the org file."""
+    precedence = CLAIM_KINDS.index(claim.kind) * KIND_RANK + position
+    return [claim.kind, claim.selector, match_keys(claim), match_value(claim), claim.product, claim.claimed_by,
+            claim.claimed_on, claim.note, position, precedence]
+
+# Which claim a rollup row falls under. Claims by inference profile, resource tag and principal tag
+# (selector_claims) come first, in that order, then the claim on the row's principal; among claims
+# in effect on the row's date (claimed_on <= usage_date) the lowest `precedence` wins (kind, then
+# file order). A claim counts only from its claim date: earlier spend falls to the next claim that
+# matches, else stays unattributed. The account's owning node decides who can see unattributed spend.
+SELECTOR_MATCH_SQL = """(sel.claimed_on <= usage.usage_date AND CASE sel.kind
+             WHEN 'inference_profile' THEN usage.profile_id = sel.match_value
+             WHEN 'tag' THEN list_contains(list_transform(sel.match_keys, lambda k: usage.resource_tags[k]), sel.match_value)
+             ELSE list_contains(list_transform(sel.match_keys, lambda k: usage.principal_tags[k]), sel.match_value)
+           END)"""
+
+ATTRIBUTED_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW attributed_daily AS
-SELECT u.*,
-       CASE WHEN c.principal IS NOT NULL AND u.usage_date >= c.claimed_on THEN c.product END AS product,
-       CASE WHEN c.principal IS NULL THEN 'unclaimed'
-            WHEN u.usage_date < c.claimed_on THEN 'before_claim'
+WITH tagged AS (
+    -- A rollup row's tags are its set's (usage_tag_sets, one row per set and period).
+    SELECT usage.*, tags.resource_tags, tags.principal_tags
+    FROM usage_daily usage
+    LEFT JOIN usage_tag_sets tags ON tags.billing_period = usage.billing_period AND tags.tag_set = usage.tag_set
+), ranked AS (
+    SELECT usage.*,
+           (SELECT min(sel.precedence) FROM selector_claims sel WHERE {SELECTOR_MATCH_SQL}) AS won
+    FROM tagged usage
+)
+SELECT usage.* EXCLUDE (won),
+       CASE WHEN sel.product IS NOT NULL THEN sel.product
+            WHEN own.principal IS NOT NULL AND usage.usage_date >= own.claimed_on THEN own.product END AS product,
+       CASE WHEN sel.product IS NOT NULL THEN 'claimed'
+            WHEN own.principal IS NULL THEN 'unclaimed'
+            WHEN usage.usage_date < own.claimed_on THEN 'before_claim'
             ELSE 'claimed' END AS attribution,
-       c.product AS claimed_product,
-       c.claimed_on,
-       a.name AS account_name,
-       a.owner_node AS account_owner
-FROM usage_daily u
-LEFT JOIN claims c ON c.principal = u.principal
-LEFT JOIN accounts a ON a.account_id = u.account_id
+       CASE WHEN sel.product IS NOT NULL THEN sel.kind
+            WHEN own.principal IS NOT NULL AND usage.usage_date >= own.claimed_on THEN 'principal' END AS attributed_by,
+       CASE WHEN sel.product IS NOT NULL THEN sel.selector
+            WHEN own.principal IS NOT NULL AND usage.usage_date >= own.claimed_on THEN own.principal END
+           AS attributed_selector,
+       own.product AS claimed_product,
+       own.claimed_on,
+       account.name AS account_name,
+       account.owner_node AS account_owner
+FROM ranked usage
+LEFT JOIN selector_claims sel ON sel.precedence = usage.won
+LEFT JOIN claims own ON own.principal = usage.principal
+LEFT JOIN accounts account ON account.account_id = usage.account_id
 """
 
 # Over rollup rows `d` left-joined to `model_catalog mc`: the usage is not of a model (guardrails,

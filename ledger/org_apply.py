@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ledger import audit
+from ledger.attribution import selector_claim_row
 from ledger.errors import RegistryError
 from ledger.org_checks import check_claims_against_usage, cross_check
 from ledger.org_errors import raise_errors
@@ -98,7 +99,7 @@ def _keyed(org: OrgFile) -> dict[str, list[tuple[str, Any]]]:
         "hierarchy": [(name, (kind, parent)) for kind, name, parent, _ in org.nodes()],
         "accounts": [(a.id, a.model_dump()) for a in org.accounts],
         "people": [(p.email, p.model_dump()) for p in org.people],
-        "claims": [(c.principal, c.model_dump()) for c in org.claims],
+        "claims": [(c.rule, c.model_dump()) for c in org.claims],
         "estimates": [(f"{e.product} {e.month}", e.model_dump()) for e in org.estimates],
         "models": [(m.id, m.model_dump()) for m in org.models],
         "model_names": [(n.billing_name, n.model_dump()) for n in org.model_names],
@@ -219,7 +220,8 @@ def _table_rows(org: OrgFile, stamps: _EstimateStamps, actor: str, at: datetime)
         "people": [[p.email, p.name, p.slack_id, i] for i, p in enumerate(org.people)],
         "person_roles": _role_rows(org),
         "claims": [[c.principal, c.product, c.claimed_by, c.claimed_on, c.note, i]
-                   for i, c in enumerate(org.claims)],
+                   for i, c in enumerate(org.claims) if c.kind == "principal"],
+        "selector_claims": [selector_claim_row(c, i) for i, c in enumerate(org.claims) if c.kind != "principal"],
         "estimates": estimates,
         "model_catalog": [[m.id, m.state, list(m.products), list(m.accounts), list(m.regions), m.action_scope,
                            m.rationale, m.decided_by, m.decided_on, i] for i, m in enumerate(org.models)],

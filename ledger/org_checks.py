@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ledger.attribution import match_keys, match_value
 from ledger.hidden_chars import escape_hidden, folded, has_hidden
 from ledger.org_errors import Errors, raise_errors, suggest
 from ledger.org_schema import ROLE_SCOPE_FIELDS, OrgFile, Person
@@ -125,15 +126,15 @@ def _check_claims(org: OrgFile, nodes: _Hierarchy, people: dict[str, Person], er
     claim_at: dict[str, int] = {}
     for i, c in enumerate(org.claims):
         w = f"claims[{i}]"
-        if c.principal in claim_at:
-            first = org.claims[claim_at[c.principal]]
+        if c.rule in claim_at:
+            first = org.claims[claim_at[c.rule]]
             errors.append((
-                f"{w}.principal",
-                f"{c.principal!r} is already claimed at claims[{claim_at[c.principal]}] "
-                f"(for {first.product!r}); a principal belongs to one product at a time",
+                f"{w}.{c.kind}",
+                f"{c.selector!r} is already claimed at claims[{claim_at[c.rule]}] "
+                f"(for {first.product!r}); a {c.kind.replace('_', ' ')} belongs to one product at a time",
             ))
         else:
-            claim_at[c.principal] = i
+            claim_at[c.rule] = i
         product_ok = nodes.check(f"{w}.product", c.product, "product")
         who = people.get(c.claimed_by)
         if who is None:
@@ -201,24 +202,50 @@ def cross_check(org: OrgFile) -> Errors:
     return errors
 
 
+def _unmatched_selector_claims(store: Store, org: OrgFile) -> list[int]:
+    """Positions of the claims by profile or tag that no bedrock_usage row matches."""
+    missing = []
+    for i, c in enumerate(org.claims):
+        if c.kind == "principal":
+            continue
+        keys, value = match_keys(c), match_value(c)
+        if c.kind == "inference_profile":
+            sql, params = "SELECT 1 FROM bedrock_usage WHERE resource_id = ? LIMIT 1", [value]
+        else:
+            # Tags are kept once per set beside the rows (usage_tag_sets): a row matches through its set.
+            column = "resource_tags" if c.kind == "tag" else "principal_tags"
+            sql = (f"SELECT 1 FROM bedrock_usage usage JOIN usage_tag_sets tags USING (billing_period, tag_set) "
+                   f"WHERE list_contains(list_transform(?::VARCHAR[], lambda k: tags.{column}[k]), ?) LIMIT 1")
+            params = [keys, value]
+        if not store.rows(sql, params):
+            missing.append(i)
+    return missing
+
+
 def check_claims_against_usage(store: Store, org: OrgFile) -> None:
-    """Every claimed principal must appear in at least one bedrock_usage row."""
-    principals = [c.principal for c in org.claims]
-    if not principals:
-        return
+    """Every claim must match at least one bedrock_usage row (its principal, profile or tag)."""
+    principals = [c.principal for c in org.claims if c.kind == "principal"]
     seen = {r[0] for r in store.rows(
         "SELECT DISTINCT usage.principal FROM bedrock_usage usage "
         "JOIN (SELECT unnest(?::VARCHAR[]) AS principal) claimed ON usage.principal = claimed.principal",
         [principals],
-    )}
-    missing = [(i, c) for i, c in enumerate(org.claims) if c.principal not in seen]
-    if not missing:
-        return
-    known = [r[0] for r in store.rows(
-        "SELECT DISTINCT principal FROM bedrock_usage WHERE principal <> 'unknown' LIMIT 10000")]
-    raise_errors([
-        (f"claims[{i}].principal",
-         f"no CUR row has principal {c.principal!r}{suggest(c.principal, known)}; ingest CUR "
-         "first, or make a test invocation with the role so it appears in the next CUR delivery")
-        for i, c in missing
-    ])
+    )} if principals else set()
+    missing = [(i, c) for i, c in enumerate(org.claims) if c.kind == "principal" and c.principal not in seen]
+    errors: Errors = []
+    if missing:
+        known = [r[0] for r in store.rows(
+            "SELECT DISTINCT principal FROM bedrock_usage WHERE principal <> 'unknown' LIMIT 10000")]
+        errors += [
+            (f"claims[{i}].principal",
+             f"no CUR row has principal {c.principal!r}{suggest(c.principal, known)}; ingest CUR "
+             "first, or make a test invocation with the role so it appears in the next CUR delivery")
+            for i, c in missing
+        ]
+    for i in _unmatched_selector_claims(store, org):
+        c = org.claims[i]
+        where = "line_item_resource_id" if c.kind == "inference_profile" else (
+            "resource_tags (activate it as a cost-allocation tag)" if c.kind == "tag"
+            else "the IAM principal tags (activate it as a cost-allocation tag of the IAM principal category)")
+        errors.append((f"claims[{i}].{c.kind}",
+                       f"no CUR row has {c.rule} in {where}; ingest CUR with it first"))
+    raise_errors(sorted(errors, key=lambda e: int(e[0].split("[")[1].split("]")[0])))

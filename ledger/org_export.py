@@ -18,6 +18,7 @@ from ledger.org_schema import (
     ROLE_SCOPE_FIELDS,
     Account,
     BusinessUnit,
+    Claim,
     Department,
     Estimate,
     ModelNameOverride,
@@ -63,7 +64,7 @@ def org_to_dict(org: OrgFile) -> dict[str, Any]:
             for p in org.people
         ],
         "claims": [
-            _drop({"principal": c.principal, "product": c.product, "claimed_by": c.claimed_by,
+            _drop({c.kind: c.selector, "product": c.product, "claimed_by": c.claimed_by,
                    "claimed_on": c.claimed_on, "note": c.note})
             for c in org.claims
         ],
@@ -126,7 +127,12 @@ def read_org(store: Store) -> OrgFile:
         Account(id=i, name=n, owner=o)
         for i, n, o in store.rows("SELECT account_id, name, owner_node FROM accounts ORDER BY position")
     ]
-    claims = [claim_from_row(r) for r in store.rows(CLAIM_SELECT + " ORDER BY position")]
+    claims = [claim for _, claim in sorted(
+        [(r[5], claim_from_row(r)) for r in store.rows(CLAIM_SELECT.replace(" FROM", ", position FROM"))]
+        + [(position, Claim(**{kind: selector}, product=product, claimed_by=by, claimed_on=on, note=note))
+           for kind, selector, product, by, on, note, position in store.rows(
+               "SELECT kind, selector, product, claimed_by, claimed_on, note, position FROM selector_claims")],
+        key=lambda pair: pair[0])]
     estimates = [
         Estimate(product=p, month=m, usd=u, input_tokens=i, output_tokens=o)
         for p, m, u, i, o in store.rows(

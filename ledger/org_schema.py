@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ledger.months import MonthError, month_key, parse_month
 from ledger.personas import PERSONAS, Persona
@@ -161,8 +161,29 @@ class Person(_Strict):
 # ---------------------------------------------------------------------------- claims, estimates
 
 
+# What a claim can name, in precedence order: on a row, the first kind that has a claim in effect wins.
+CLAIM_KINDS = ("inference_profile", "tag", "principal_tag", "principal")
+_APP_PROFILE = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:application-inference-profile/[A-Za-z0-9]+$")
+_TAG = re.compile(r"^([^=\s][^=]*)=(.*)$")
+
+
+def _tag_pair(value: Any, what: str) -> Any:
+    if not isinstance(value, str):
+        return value
+    m = _TAG.match(value.strip())
+    if not m or not m.group(2).strip():
+        raise ValueError(f"{value!r} is not a {what} written key=value, e.g. 'bedrock:project=fraud'")
+    return f"{m.group(1).strip()}={m.group(2).strip()}"
+
+
 class Claim(_Strict):
-    principal: str
+    """A product's claim on Bedrock spend: exactly one of principal, inference_profile, tag or
+    principal_tag, counted from claimed_on."""
+
+    principal: str | None = None
+    inference_profile: str | None = None  # an application inference profile ARN (line_item_resource_id)
+    tag: str | None = None  # a cost-allocation resource tag, key=value as in AWS
+    principal_tag: str | None = None  # an IAM principal (session) tag, key=value
     product: str
     claimed_by: str
     claimed_on: date
@@ -180,6 +201,49 @@ class Claim(_Strict):
         if norm == UNKNOWN or not norm.startswith("arn:"):
             raise ValueError(f"{v!r} is not an IAM principal ARN (arn:aws:iam::<account>:role/<name>)")
         return norm
+
+    @field_validator("inference_profile", mode="before")
+    @classmethod
+    def _profile(cls, v: Any) -> Any:
+        if isinstance(v, str) and not _APP_PROFILE.match(v.strip()):
+            raise ValueError(
+                f"{v!r} is not an application inference profile ARN (arn:aws:bedrock:<region>:<account>:"
+                "application-inference-profile/<id>); system-defined profiles (us.…, global.…) are shared "
+                "by every caller and cannot be claimed")
+        return v.strip() if isinstance(v, str) else v
+
+    @field_validator("tag", mode="before")
+    @classmethod
+    def _tag(cls, v: Any) -> Any:
+        return _tag_pair(v, "resource tag")
+
+    @field_validator("principal_tag", mode="before")
+    @classmethod
+    def _principal_tag(cls, v: Any) -> Any:
+        return _tag_pair(v, "principal tag")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Claim:
+        named = [k for k in CLAIM_KINDS if getattr(self, k) is not None]
+        if len(named) != 1:
+            raise ValueError(f"a claim names exactly one of {', '.join(CLAIM_KINDS)}; "
+                             + (f"this one names {' and '.join(named)}" if named else "this one names none"))
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Which of CLAIM_KINDS this claim names."""
+        return next(k for k in CLAIM_KINDS if getattr(self, k) is not None)
+
+    @property
+    def selector(self) -> str:
+        """What the claim names (an ARN, or key=value)."""
+        return str(getattr(self, self.kind))
+
+    @property
+    def rule(self) -> str:
+        """How the claim reads to a person: 'tag bedrock:project=fraud'."""
+        return f"{self.kind.replace('_', ' ')} {self.selector}"
 
 
 class Estimate(_Strict):

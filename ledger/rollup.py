@@ -1,4 +1,5 @@
-"""Daily rollups (day x account x region x principal x model x kind), rebuilt per billing period."""
+"""Daily rollups (day x account x region x principal x model x kind x profile x tag set), rebuilt per
+billing period. The profile and tag set stay because claims may name them (ledger.attribution)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from ledger.store import Store
 
 _GROUP = """billing_period, usage_date, account_id, region, principal, billing_model, model_id,
             model_family, kind, tier, routing, charge_class"""
+_PROFILE = "CASE WHEN resource_id LIKE '%:application-inference-profile/%' THEN resource_id END"
 
 
 def rebuild(store: Store, periods: list[str]) -> None:
@@ -14,10 +16,12 @@ def rebuild(store: Store, periods: list[str]) -> None:
         for period in periods:
             con.execute("DELETE FROM usage_daily WHERE billing_period = ?", [period])
             con.execute(
-                f"""INSERT INTO usage_daily
+                f"""INSERT INTO usage_daily ({_GROUP}, tokens, usage_amount, unblended_cost,
+                                             net_unblended_cost, line_items, profile_id, tag_set)
                     SELECT {_GROUP}, sum(tokens), sum(usage_amount), sum(unblended_cost),
-                           sum(net_unblended_cost), count(*)
-                    FROM bedrock_usage WHERE billing_period = ? GROUP BY {_GROUP}""",
+                           sum(net_unblended_cost), count(*), {_PROFILE} AS profile, tag_set
+                    FROM bedrock_usage WHERE billing_period = ?
+                    GROUP BY {_GROUP}, profile, tag_set""",
                 [period],
             )
 

@@ -5,7 +5,7 @@ governance registry (org file, claims, estimates, catalog, tasks, requests), the
 door's tokens and grants, discovered models, inference-profile routes and model lifecycle statuses.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Raw Bedrock rows, normalised. One row per CUR line item that concerns Bedrock.
 USAGE_DDL = """
@@ -82,9 +82,15 @@ CREATE TABLE IF NOT EXISTS usage_daily (
     usage_amount        DOUBLE,
     unblended_cost      DOUBLE NOT NULL,
     net_unblended_cost  DOUBLE NOT NULL,
-    line_items          BIGINT NOT NULL
+    line_items          BIGINT NOT NULL,
+    profile_id          VARCHAR,            -- the application inference profile ARN, else NULL
+    tag_set             UBIGINT             -- the rows' tags in usage_tag_sets (with billing_period)
 );
 """
+
+# Columns added to usage_daily after stores were first created (claims by profile and tag need
+# them): Store.ensure_schema adds them; rollup rows written before have none until re-ingested.
+ROLLUP_ADDED_COLUMNS = {"profile_id": "VARCHAR", "tag_set": "UBIGINT"}
 
 META_DDL = """
 CREATE TABLE IF NOT EXISTS ingested_periods (
@@ -141,7 +147,20 @@ CREATE TABLE IF NOT EXISTS claims (
     claimed_by  VARCHAR NOT NULL,
     claimed_on  DATE NOT NULL,
     note        VARCHAR,
-    position    INTEGER NOT NULL
+    position    INTEGER NOT NULL    -- index in the org file's claims list
+);
+-- Claims by inference profile, resource tag or principal tag (claims by principal are in `claims`).
+CREATE TABLE IF NOT EXISTS selector_claims (
+    kind        VARCHAR NOT NULL,   -- inference_profile | tag | principal_tag
+    selector    VARCHAR NOT NULL,   -- the ARN, or key=value as written in the org file
+    match_keys  VARCHAR[],          -- tag kinds: the map keys the tag may have in CUR (user_<key>, ...)
+    match_value VARCHAR NOT NULL,   -- the profile ARN, or the tag's value
+    product     VARCHAR NOT NULL,
+    claimed_by  VARCHAR NOT NULL,
+    claimed_on  DATE NOT NULL,
+    note        VARCHAR,
+    position    INTEGER NOT NULL,   -- index in the org file's claims list
+    precedence  INTEGER NOT NULL    -- kind rank x 1,000,000 + position: the lowest in effect wins
 );
 CREATE TABLE IF NOT EXISTS estimates (
     product       VARCHAR NOT NULL,
@@ -217,6 +236,7 @@ REGISTRY_TABLES = (
     "people",
     "person_roles",
     "claims",
+    "selector_claims",
     "estimates",
     "model_catalog",
     "model_name_overrides",

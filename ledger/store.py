@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from ledger.errors import StoreError, StoreLocked
-from ledger.schema import ALL_DDL, SCHEMA_VERSION, USAGE_ADDED_COLUMNS
+from ledger.schema import ALL_DDL, ROLLUP_ADDED_COLUMNS, SCHEMA_VERSION, USAGE_ADDED_COLUMNS
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -79,6 +79,8 @@ class Store:
             self.con.execute(ddl)
         for col, sql_type in USAGE_ADDED_COLUMNS.items():  # stores created before these columns existed
             self.con.execute(f"ALTER TABLE bedrock_usage ADD COLUMN IF NOT EXISTS {col} {sql_type}")
+        for col, sql_type in ROLLUP_ADDED_COLUMNS.items():
+            self.con.execute(f"ALTER TABLE usage_daily ADD COLUMN IF NOT EXISTS {col} {sql_type}")
         self.con.execute(
             "INSERT OR REPLACE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)]
         )

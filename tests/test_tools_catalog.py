@@ -32,7 +32,7 @@ def billed(name: str, start: date, end: date) -> list[dict]:
 def add_unmapped_usage(store, billing: str = "MysteryModel", usd: float = 4.25) -> None:
     store.con.execute(
         "INSERT INTO usage_daily VALUES ('2026-11', DATE '2026-11-15', ?, 'us-east-1', ?, ?, NULL, NULL, "
-        "'input', 'standard', 'in-region', 'usage', 2000, 2, ?, ?, 1)",
+        "'input', 'standard', 'in-region', 'usage', 2000, 2, ?, ?, 1, NULL, NULL)",
         [A1, "arn:aws:iam::111111111111:role/checkout-bedrock", billing, usd, usd])
 
 

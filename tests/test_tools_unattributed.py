@@ -145,7 +145,7 @@ def test_usage_with_no_principal_is_its_own_line_for_the_accounts_owners(fresh_o
     fresh_org_store.con.execute(
         "INSERT INTO usage_daily VALUES ('2026-11', DATE '2026-11-03', ?, 'us-east-1', 'unknown', 'Claude3Haiku', "
         "'anthropic.claude-3-haiku-20240307-v1:0', 'claude-haiku', 'input', 'standard', 'in-region', 'usage', "
-        "1000, 1, 7.5, 7.5, 1)", [A1])
+        "1000, 1, 7.5, 7.5, 1, NULL, NULL)", [A1])
     r = run(fresh_org_store, "priya@example.com")
     unknown = lines(r)["unknown"]
     assert unknown.reason == "no_principal" and unknown.usd == 7.5 and unknown.account_id == A1
