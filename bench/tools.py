@@ -41,7 +41,9 @@ RAW_SHADOW = """
 CREATE OR REPLACE TEMP VIEW usage_daily AS
 SELECT billing_period, usage_date, account_id, region, principal, billing_model, model_id, model_family,
        kind, tier, routing, charge_class, tokens, usage_amount, unblended_cost, net_unblended_cost,
-       1::BIGINT AS line_items
+       1::BIGINT AS line_items,
+       CASE WHEN resource_id LIKE '%:application-inference-profile/%' THEN resource_id END AS profile_id,
+       tag_set
 FROM main.bedrock_usage
 """
 
