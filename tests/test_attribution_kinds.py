@@ -161,3 +161,54 @@ def test_bad_claims_are_refused_with_where_and_why_and_nothing_changes(store: St
         org_apply.apply_org(store, org_parse.load_org_text(ORG_YAML + f"  - {claim}\n"), actor="test")
     assert where in str(info.value) and words in str(info.value)
     assert org_export.export_org_yaml(store) == before
+
+
+# ------------------------------------------------------------------ tag coverage (FinOps Lead)
+
+
+def test_tag_coverage_gives_tagged_and_attributed_shares_and_rules(store: Store) -> None:
+    from tests.conftest import make_ctx
+    from tools import toolset
+
+    result = toolset.call(make_ctx(store, "lead@example.com"), "tag_coverage", {"month": "2026-11"})
+    total = sum(r[1] for r in FIXTURE)
+    tagged = sum(r[1] for r in FIXTURE if r[2] or r[3] or r[4])
+    by_rule: dict[str, float] = defaultdict(float)
+    for _, cost, _, _, _, _, rule in FIXTURE:
+        by_rule[rule] += cost
+    assert result.total.usd == pytest.approx(total) and result.total.tagged_usd == pytest.approx(tagged)
+    assert result.total.attributed_usd == pytest.approx(total)  # the gateway's own claim takes the rest
+    assert result.total.tagged_pct == pytest.approx(round(100 * tagged / total, 1))
+    assert result.total.by_rule == pytest.approx(dict(by_rule))
+    assert [a.account_id for a in result.accounts] == [ACCOUNT]
+    keys = {(k.key, k.source): k.usd for k in result.tag_keys}
+    assert keys == pytest.approx({
+        ("user_bedrock_project", "resource_tag"): sum(r[1] for r in FIXTURE if r[3]),
+        ("team", "principal_tag"): sum(r[1] for r in FIXTURE if r[4]),
+    })
+
+
+def test_tag_coverage_is_for_finops_leads_only(store: Store) -> None:
+    from tests.conftest import make_ctx
+    from tools import toolset
+    from tools.errors import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        toolset.call(make_ctx(store, "po@example.com"), "tag_coverage", {})
+
+
+def test_unattributed_spend_marks_the_untagged_rest_of_a_shared_principal(tmp_path: Path) -> None:
+    from tests.conftest import make_ctx
+    from tools import toolset
+
+    curfile.write(curfile.export_path(tmp_path, "2026-11"), _rows())
+    with Store(tmp_path / "s.duckdb") as s:
+        ingest(s, [str(tmp_path / "cur")], actor="test")
+        org_apply.apply_org(s, org_parse.load_org_text(ORG_YAML.replace(
+            f'  - {{principal: "{GATEWAY}", product: Platform, claimed_by: lead@example.com, claimed_on: 2026-11-01}}\n',
+            "")), actor="test")
+        result = toolset.call(make_ctx(s, "lead@example.com"), "unattributed_spend", {"month": "2026-11"})
+    line = next(ln for g in result.groups for ln in g.lines if ln.principal == GATEWAY)
+    assert line.shared and line.reason == "unclaimed"
+    assert line.usd == pytest.approx(sum(r[1] for r in FIXTURE if r[5] == "Platform"))
+    assert result.tag_keys == ["user_bedrock_project"]  # the only key on the unattributed rows

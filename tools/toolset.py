@@ -22,6 +22,7 @@ from tools import (
     claim_requests,
     claims,
     compare,
+    coverage,
     drift,
     estimates,
     facets,
@@ -43,7 +44,7 @@ __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "g
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
             claims, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, migrations, compare,
-            facets, charges)
+            facets, charges, coverage)
 
 
 def _register() -> dict[str, Tool]:

@@ -50,6 +50,8 @@ class UnattributedLine(BaseModel):
     first_day: date
     last_day: date
     top_models: list[ModelSpend]
+    shared: bool = Field(False, description="Part of this principal's spend is attributed by inference profile "
+                                            "or tag claims: this line is its untagged rest.")
 
 
 class OwnerGroup(BaseModel):
@@ -71,11 +73,13 @@ class UnattributedSpend(BaseModel):
     before_claim: int
     no_principal_usd: float
     groups: list[OwnerGroup] = Field(description="By owning node, largest first; lines largest first.")
+    tag_keys: list[str] = Field([], description="Resource and principal tag keys present on the unattributed "
+                                                "rows: what a claim by tag could name.")
     summary: str
 
 
 def _owner_groups(rows: list[dict], models: dict[tuple[str, str], list[tuple[str, float]]], labels: dict[str, str],
-                  top_models: int) -> dict[str | None, OwnerGroup]:
+                  top_models: int, shared: set[tuple[str, str]]) -> dict[str | None, OwnerGroup]:
     """The lines grouped by the node that owns their account, each group with its total."""
     groups: dict[str | None, OwnerGroup] = {}
     group_usd: dict[str | None, float] = defaultdict(float)
@@ -88,7 +92,8 @@ def _owner_groups(rows: list[dict], models: dict[tuple[str, str], list[tuple[str
             claimed_for=r["claimed_for"], usd=round(r["usd"], 2), tokens=r["tokens"], days_seen=r["days"],
             first_day=r["first_day"], last_day=r["last_day"],
             top_models=[ModelSpend(model=m, name=labels.get(m, m), usd=round(u, 2))
-                        for m, u in models[(r["account_id"], r["principal"])][: top_models]])
+                        for m, u in models[(r["account_id"], r["principal"])][: top_models]],
+            shared=(r["account_id"], r["principal"]) in shared)
         group = groups.setdefault(r["owner"], OwnerGroup(owner=r["owner"], owner_kind=r["owner_kind"], usd=0,
                                                          lines=[]))
         group.lines.append(line)
@@ -119,8 +124,8 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
     through = data_through(ctx.store, min(ctx.today, w.end - timedelta(days=1)))
     claimed_sql, claimed_params = product_clause(ctx.caller, "d.claimed_product")
     acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
-    where = f"d.attribution <> 'claimed' AND d.charge_class = 'usage' AND {acct_sql} " \
-            "AND d.usage_date >= ? AND d.usage_date < ?"
+    in_scope = f"d.charge_class = 'usage' AND {acct_sql} AND d.usage_date >= ? AND d.usage_date < ?"
+    where = f"d.attribution <> 'claimed' AND {in_scope}"
     params = [*acct_params, w.start, upto(w, ctx.today)]
     rows = ctx.store.dicts(
         f"""SELECT d.account_owner AS owner, acct.owner_kind, d.account_id, d.account_name, d.principal,
@@ -140,7 +145,8 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
                 FROM attributed_daily d WHERE {where}
                 GROUP BY ALL ORDER BY usd DESC, model""", params):
         models[(account_id, principal)].append((model, usd))
-    groups = _owner_groups(rows, models, model_labels(ctx.store), args.top_models)
+    shared, tag_keys = _shared_principals_and_tag_keys(ctx, in_scope, params)
+    groups = _owner_groups(rows, models, model_labels(ctx.store), args.top_models, shared)
     lines = [line for g in groups.values() for line in g.lines]
     counts = {k: sum(line.reason == k for line in lines) for k in ("unclaimed", "before_claim")}
     result = UnattributedSpend(
@@ -149,9 +155,27 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
         principals=counts["unclaimed"] + counts["before_claim"], unclaimed=counts["unclaimed"],
         before_claim=counts["before_claim"],
         no_principal_usd=round(sum(r["usd"] for r in rows if r["principal"] == "unknown"), 2),
-        groups=sorted(groups.values(), key=lambda g: (-g.usd, g.owner or "")), summary="")
+        groups=sorted(groups.values(), key=lambda g: (-g.usd, g.owner or "")), tag_keys=tag_keys, summary="")
     result.summary = _summary(ctx, result)
     return result
+
+
+def _shared_principals_and_tag_keys(ctx: ToolContext, in_scope: str,
+                                    params: list) -> tuple[set[tuple[str, str]], list[str]]:
+    """(account, principal) pairs whose spend in the window (`in_scope`: window and account scope) is
+    partly attributed by a profile or tag claim, and the tag keys on the unattributed rows."""
+    where = f"d.attribution <> 'claimed' AND {in_scope}"
+    shared = {(a, p) for a, p in ctx.store.rows(
+        f"""SELECT DISTINCT d.account_id, d.principal FROM attributed_daily d
+            WHERE {in_scope} AND d.attributed_by IN ('inference_profile', 'tag', 'principal_tag')""", params)}
+    keys = [r[0] for r in ctx.store.rows(
+        f"""SELECT DISTINCT key FROM (
+                SELECT unnest(map_keys(coalesce(d.resource_tags, MAP {{}}))) AS key FROM attributed_daily d
+                WHERE {where}
+                UNION ALL
+                SELECT unnest(map_keys(coalesce(d.principal_tags, MAP {{}}))) FROM attributed_daily d WHERE {where})
+            ORDER BY key""", [*params, *params])]
+    return shared, keys
 
 
 def _summary(ctx: ToolContext, s: UnattributedSpend) -> str:
