@@ -212,3 +212,17 @@ def test_unattributed_spend_marks_the_untagged_rest_of_a_shared_principal(tmp_pa
     assert line.shared and line.reason == "unclaimed"
     assert line.usd == pytest.approx(sum(r[1] for r in FIXTURE if r[5] == "Platform"))
     assert result.tag_keys == ["user_bedrock_project"]  # the only key on the unattributed rows
+
+
+def test_spend_breakdown_by_attribution_names_the_rule_of_each_figure(store: Store) -> None:
+    from tests.conftest import make_ctx
+    from tools import toolset
+
+    result = toolset.call(make_ctx(store, "lead@example.com"), "spend_breakdown",
+                          {"month": "2026-11", "by": "attribution", "top": 20})
+    selector = {"inference_profile": FRAUD_PROFILE, "tag": "bedrock:project=search", "principal_tag": "team=risk",
+                "principal": GATEWAY}
+    expected: dict[str, float] = defaultdict(float)
+    for _, cost, _, _, _, owner, rule in FIXTURE:
+        expected[f"{owner} by {rule.replace('_', ' ')} {selector[rule]}"] += cost
+    assert {r.key: r.usd for r in result.rows} == pytest.approx(dict(expected))

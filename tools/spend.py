@@ -244,7 +244,9 @@ def spend_breakdown(ctx: ToolContext, args: BreakdownArgs) -> Breakdown:
     period; the other arguments filter.
 
     Bedrock spend within your scope grouped by product, portfolio, department, business_unit, model,
-    principal, account, region, kind (input/output/cache_read/cache_write/...) or day; top N largest,
+    principal, account, region, kind (input/output/cache_read/cache_write/...), day or attribution (each
+    product with the claim that attributes its spend: by inference profile, tag, principal tag or
+    principal); top N largest,
     with the change against the previous period (for a partial month: the same days of the previous month).
 
     Defaults: the current month; unblended usage cost in USD (credits, refunds and taxes excluded);

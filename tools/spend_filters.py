@@ -11,7 +11,7 @@ from tools.context import ToolContext
 from tools.scope import product_clause, require_node, require_product
 
 Grouping = Literal["product", "portfolio", "department", "business_unit", "model", "model_family", "principal",
-                   "account", "region", "kind", "tier", "day", "week", "month"]
+                   "account", "region", "kind", "tier", "day", "week", "month", "attribution"]
 GROUP_SQL: dict[str, str] = {
     "product": "coalesce(product, '(unattributed)')",
     "portfolio": "coalesce(portfolio, '(unattributed)')",
@@ -27,6 +27,9 @@ GROUP_SQL: dict[str, str] = {
     "day": "strftime(usage_date, '%Y-%m-%d')",
     "week": "strftime(date_trunc('week', usage_date), '%Y-%m-%d')",
     "month": "strftime(usage_date, '%Y-%m')",
+    # Product and the claim that attributes the spend: 'Fraud by tag bedrock:project=fraud'.
+    "attribution": "coalesce(product || ' by ' || replace(attributed_by, '_', ' ') || ' ' || attributed_selector, "
+                   "'(unattributed)')",
 }
 TIME_GROUPINGS = ("day", "week", "month")  # listed in time order, not largest first
 
