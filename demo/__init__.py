@@ -20,7 +20,9 @@ of the last 7 days of data x the days left in the month.
 - Claimed mid-month: loan-docs-pipeline (payments-prod) is claimed for Document Intake on the 15th
   of the current month, so its earlier spend that month and before stays unattributed.
 - Shared role: shared-genai-gateway (corp-shared) carries sessions hr-portal-* (Claude Sonnet 4.6)
-  and talent-match-* (Nova Lite); it is claimed by HR Portal only.
+  and talent-match-* (Nova Lite). The Talent Match calls go through the application inference profile
+  talentmatch01, which Talent Match claims; the role itself is claimed by HR Portal, so the role's
+  spend is split by profile (profile claims come before the principal's).
 - Over estimate: Checkout Service's month-end forecast is ~127% of its current-month estimate
   (unblended; ~121% on net); its cache hit rate is ~17% and its output tokens are 2x its output
   token estimate (full months exactly; current month on the forecast).

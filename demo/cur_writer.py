@@ -60,8 +60,8 @@ def iso_hour(d: date, hour: int = 0) -> str:
 
 def _variant(s: Stream, v: int) -> str:
     """The resource id of variant v of a stream (hourly scale-out: application inference profiles)."""
-    if v == 0 or s.resource_kind == "none":
-        return s.resource
+    if v == 0 or s.resource_kind == "none" or ":application-inference-profile/" in s.resource:
+        return s.resource  # a named profile stays itself: a claim may name it
     h = short_hash(s.account, s.region, s.usage_type, s.resource, v, n=16)
     if s.resource_kind == "bedrock":
         return f"arn:aws:bedrock:{s.region}:{s.account}:application-inference-profile/{h[:12]}"

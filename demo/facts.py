@@ -12,15 +12,26 @@ import numpy as np
 from demo.days import Period
 from demo.org_file import Quoted
 from demo.streams import Stream
-from demo.world import BUSINESS_UNITS, ESTIMATE_RATIOS, ROLES, RUN_RATE_DAYS, STORY, TOKEN_ESTIMATES, role_arn
+from demo.world import (
+    BUSINESS_UNITS,
+    ESTIMATE_RATIOS,
+    PROFILES,
+    ROLES,
+    RUN_RATE_DAYS,
+    STORY,
+    TOKEN_ESTIMATES,
+    profile_arn,
+    role_arn,
+)
 from ledger.principals import normalise_principal
 
 def demo_claims(periods: list[Period]) -> dict[str, tuple[str, date]]:
-    """Normalised role ARN -> (product, claimed_on)."""
+    """Normalised role ARN or application inference profile ARN -> (product, claimed_on)."""
     first, cur = periods[0].first, periods[-1]
     mid = date(cur.start.year, cur.start.month, min(STORY["mid_month_claim_day"], cur.last.day))
-    return {role_arn(r): (product, first if when == "start" else mid)
-            for r, (_, product, when) in ROLES.items() if product}
+    roles = {role_arn(r): (product, first if when == "start" else mid)
+             for r, (_, product, when) in ROLES.items() if product}
+    return {**roles, **{profile_arn(p): (product, first) for p, (_, _, product) in PROFILES.items()}}
 
 
 def _forecast(daily: np.ndarray, days_in_month: int) -> float:
@@ -58,7 +69,8 @@ def _tally(periods: list[Period], all_streams: list[list[Stream]], claims: dict[
         for s in streams:
             if s.workload is None:
                 continue
-            product, since = claims.get(normalise_principal(s.principals[0]), (None, None))
+            # A claim on the stream's profile comes before its role's (both run from the first day).
+            product, since = claims.get(s.resource) or claims.get(normalise_principal(s.principals[0]), (None, None))
             counted = np.where(days >= since, s.cost, 0.0) if product else np.zeros(period.days)
             tally.unattributed[pi] += float(s.cost.sum() - counted.sum())
             if product:

@@ -11,7 +11,7 @@ import numpy as np
 
 from demo.days import DayCalendar, Period, build_calendar, daily_levels, token_kinds
 from demo.workloads import OTHER_SERVICES, WORKLOADS, Workload
-from demo.world import ACCOUNTS, CORP, DATA_SCIENCE, REGIONS, STORY, TAX_RATE
+from demo.world import ACCOUNTS, CORP, DATA_SCIENCE, REGIONS, STORY, TAX_RATE, profile_arn
 from ledger.prices import load_prices as shipped_prices
 
 
@@ -137,6 +137,8 @@ def _bedrock_resource(w: Workload) -> str:
         return f"arn:aws:bedrock:{region}:{acct}:guardrail/{short_hash('guardrail', w.key, n=12)}"
     if w.feature is not None:
         return f"arn:aws:bedrock:{region}:{acct}:{w.feature.resource}/{short_hash(w.feature.resource, w.key, n=12)}"
+    if w.profile:
+        return profile_arn(w.profile)
     entry = load_prices()["by_name"][w.model]
     model_id = entry.get("model_id") or _UNMAPPED_IDS[w.model]
     if w.suffix == "-cross-region-global":

@@ -37,6 +37,7 @@ class Workload:
     principal_tags: tuple[tuple[str, str], ...] = ()
     cache_ttl: str = ""  # '' (5 minutes) | '1h': cache writes billed as `...-cache-write-input-token-count-1-hour`
     feature: Feature | None = None  # channel "feature" only
+    profile: str = ""  # called through this application inference profile (demo.world.PROFILES)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ WORKLOADS: list[Workload] = [
              cache_write=0.05, weekend=0.35, growth=0.0, sessions=("hr-portal-",),
              principal_tags=(("iamPrincipal/team", "platform"),)),
     Workload("gw-tm", CORP, "us-east-1", "role:shared-genai-gateway", "NovaLite", 900, weekend=0.35,
-             sessions=("talent-match-",), principal_tags=(("iamPrincipal/team", "platform"),)),
+             sessions=("talent-match-",), principal_tags=(("iamPrincipal/team", "platform"),),
+             profile="talentmatch01"),
     Workload("hr-titan", CORP, "us-east-1", "role:hr-portal-bedrock", "TitanEmbeddingV2-Text", 60, weekend=0.35,
              growth=0.0, sessions=("hr-portal-index-",), principal_tags=_HR_TAGS),
     Workload("tm-lite", CORP, "us-east-1", "role:talent-match-bedrock", "NovaLite", 800, weekend=0.4,

@@ -82,6 +82,20 @@ ROLES: dict[str, tuple[str, str | None, str | None]] = {
 }
 
 
+# Application inference profiles: id -> (account, region, claiming product). The shared gateway role
+# calls Talent Match's model through its own profile, so Talent Match claims the profile and the
+# gateway's other spend stays with the role's claim (HR Portal): one role, split by profile.
+PROFILES: dict[str, tuple[str, str, str]] = {
+    "talentmatch01": (CORP, "us-east-1", "Talent Match"),
+}
+
+
+def profile_arn(profile: str) -> str:
+    """The ARN of a demo application inference profile."""
+    account, region, _ = PROFILES[profile]
+    return f"arn:aws:bedrock:{region}:{account}:application-inference-profile/{profile}"
+
+
 def role_arn(role: str) -> str:
     """The normalised (IAM) ARN of a demo role."""
     return f"arn:aws:iam::{ROLES[role][0]}:role/{role}"
@@ -99,6 +113,7 @@ STORY: dict[str, Any] = {
     "shared_role": role_arn("shared-genai-gateway"),
     "shared_role_product": "HR Portal",
     "shared_role_session_prefixes": ["hr-portal-", "talent-match-"],
+    "shared_role_split": {"profile": profile_arn("talentmatch01"), "product": "Talent Match", "workload": "gw-tm"},
     "over_estimate_product": "Checkout Service",
     "over_estimate_forecast_ratio": 1.27,
     "low_cache_product": "Checkout Service",

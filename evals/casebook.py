@@ -55,7 +55,7 @@ class CaseBook:
         names = set(p for p in g.products if p not in s.products)
         for a in set(g.accounts) - s.visible_accounts:
             names |= {a, g.accounts[a]["name"]}
-        mine = {c["principal"] for c in g.org.get("claims", []) if c["product"] in s.products}
+        mine = {c["principal"] for c in g.org.get("claims", []) if c["product"] in s.products and "principal" in c}
         for (principal, account) in g.con.execute(
                 "SELECT DISTINCT principal, account FROM usage WHERE principal <> 'unknown'").fetchall():
             if account not in s.accounts and principal not in mine:

@@ -41,6 +41,7 @@ _USAGE_SQL = f"""
                 ELSE regexp_replace(trim(line_item_iam_principal), '{ASSUMED_ROLE_RE}',
                                     'arn:\\1:iam::\\2:role/\\3') END AS principal,
            line_item_usage_type AS usage_type,
+           line_item_resource_id AS resource,
            CASE WHEN bill_billing_entity = 'AWS Marketplace'
                 THEN replace(product['product_name'], ' (Amazon Bedrock Edition)', '')
                 ELSE nullif(regexp_extract(t, '{FIRST_PARTY_RE}', 1), '') END AS billing_model,
@@ -64,13 +65,16 @@ _USAGE_SQL = f"""
            OR product['product_name'] LIKE '%(Amazon Bedrock Edition)')
       AND line_item_line_item_type IN {USAGE_TYPES}"""
 
-# Usage rows with their model id and the product that claims them from the claim date (`attributed`).
+# Usage rows with their model id and the product that claims them from the claim date (`attributed`):
+# a claim on the row's application inference profile first, else the claim on its principal.
 _ATTRIBUTED_SQL = """
     CREATE TABLE attributed AS
     SELECT usage.*, names.model_id,
-           CASE WHEN claim.principal IS NOT NULL AND usage.day >= claim.claimed_on THEN claim.product END AS product,
+           CASE WHEN profile.product IS NOT NULL THEN profile.product
+                WHEN claim.principal IS NOT NULL AND usage.day >= claim.claimed_on THEN claim.product END AS product,
            claim.product AS claimed_product, claim.claimed_on
-    FROM usage LEFT JOIN claims claim ON claim.principal = usage.principal
+    FROM usage LEFT JOIN profile_claims profile ON profile.profile = usage.resource AND usage.day >= profile.claimed_on
+               LEFT JOIN claims claim ON claim.principal = usage.principal
                LEFT JOIN names ON names.billing_model = usage.billing_model"""
 
 
@@ -149,9 +153,14 @@ class Gold:
         con = self.con
         con.execute(_USAGE_SQL.replace("{glob}", parquet_glob))
         con.execute("CREATE TABLE claims (principal VARCHAR, product VARCHAR, claimed_on DATE)")
+        con.execute("CREATE TABLE profile_claims (profile VARCHAR, product VARCHAR, claimed_on DATE)")
         for c in self.org.get("claims", []):
-            con.execute("INSERT INTO claims VALUES (?, ?, ?)",
-                        [c["principal"], c["product"], as_date(c["claimed_on"])])
+            if "inference_profile" in c:
+                con.execute("INSERT INTO profile_claims VALUES (?, ?, ?)",
+                            [c["inference_profile"], c["product"], as_date(c["claimed_on"])])
+            elif "principal" in c:
+                con.execute("INSERT INTO claims VALUES (?, ?, ?)",
+                            [c["principal"], c["product"], as_date(c["claimed_on"])])
         con.execute("CREATE TABLE names (billing_model VARCHAR, model_id VARCHAR)")
         for name, (model_id, _) in self.model_names.items():
             con.execute("INSERT INTO names VALUES (?, ?)", [name, model_id])
@@ -208,7 +217,8 @@ class Gold:
         products = {n for n in nodes if self.kind[n] == "product"}
         owned = {p for r in roles if r["persona"] == "product_owner" for p in r.get("products", [])}
         accounts = {a for a, acc in self.accounts.items() if acc.get("owner") in nodes}
-        work = {c["principal"].split(":")[4] for c in self.org.get("claims", []) if c["product"] in products}
+        work = {c["principal"].split(":")[4] for c in self.org.get("claims", [])
+                if c["product"] in products and "principal" in c}
         return Scope(email, primary, False, frozenset(products), frozenset(owned), frozenset(nodes),
                      frozenset(accounts), frozenset(work))
 

@@ -30,8 +30,10 @@ class HeldoutGold:
         place in the hierarchy, from the org dict walked here."""
         con = self.con
         con.execute("CREATE OR REPLACE TABLE held_claim (principal VARCHAR, product VARCHAR, since DATE)")
+        con.execute("CREATE OR REPLACE TABLE held_profile (profile VARCHAR, product VARCHAR, since DATE)")
         for c in self.org.get("claims", []):
-            con.execute("INSERT INTO held_claim VALUES (?, ?, ?)", [c["principal"], c["product"], str(c["claimed_on"])])
+            table, key = ("held_profile", "inference_profile") if "inference_profile" in c else ("held_claim", "principal")
+            con.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", [c[key], c["product"], str(c["claimed_on"])])
         con.execute("CREATE OR REPLACE TABLE held_tree (product VARCHAR, department VARCHAR, portfolio VARCHAR, "
                     "bu VARCHAR)")
         for bu in self.org.get("business_units", []):
@@ -47,13 +49,15 @@ class HeldoutGold:
             CREATE OR REPLACE TABLE held AS
             SELECT u.day, u.account, u.region, u.tier, u.kind, u.tokens, u.usd,
                    coalesce(m.model_id, u.billing_model) AS model,
-                   CASE WHEN c.since IS NOT NULL AND u.day >= c.since THEN c.product END AS product,
-                   t.department, t.portfolio, t.bu
+                   owner.product, t.department, t.portfolio, t.bu
             FROM usage u
+            -- the claim on the row's application inference profile (from its date) comes first
+            LEFT JOIN held_profile p ON p.profile = u.resource AND u.day >= p.since
             LEFT JOIN held_claim c ON c.principal = u.principal
+            CROSS JOIN LATERAL (SELECT coalesce(p.product, CASE WHEN c.since IS NOT NULL AND u.day >= c.since
+                                                              THEN c.product END) AS product) owner
             LEFT JOIN held_model m ON m.billing = u.billing_model
-            LEFT JOIN held_tree t ON t.product = (CASE WHEN c.since IS NOT NULL AND u.day >= c.since
-                                                       THEN c.product END)""")
+            LEFT JOIN held_tree t ON t.product = owner.product""")
 
     def _where(self, caller: str, spec: dict[str, Any]) -> tuple[str, list[Any]]:
         """The caller's rows (a FinOps Lead: every row, attributed or not) in [from, to) with the filters."""

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from demo.generate import DemoResult, generate
-from demo.world import STORY
+from demo.world import PROFILES, STORY
 from ledger import org_parse
 from ledger.principals import normalise_principal
 
@@ -152,7 +152,7 @@ def test_scaled_rows_are_hourly_with_inference_profile_variants(scaled: DemoResu
                count(DISTINCT identity_line_item_id), count(*)
         FROM cur""")
     assert hours == 24 and ids == n
-    assert profiles == 0  # 240k rows need fewer than 24 sub-rows per stream-day
+    assert profiles == len(PROFILES)  # the named ones only: 240k rows need fewer than 24 sub-rows per stream-day
     (bad,), = _rows(scaled, """SELECT count(*) FROM cur WHERE line_item_line_item_type = 'Usage'
         AND line_item_usage_end_date - line_item_usage_start_date <> INTERVAL 1 HOUR""")
     assert bad == 0
@@ -352,16 +352,22 @@ def _attributed(result: DemoResult) -> dict[tuple[str, str], dict[date, float]]:
     con = duckdb.connect()
     con.execute(f"CREATE VIEW cur AS SELECT * FROM {_glob(result)}")
     con.execute("CREATE TABLE claims (principal VARCHAR, product VARCHAR, claimed_on DATE)")
+    con.execute("CREATE TABLE profile_claims (profile VARCHAR, product VARCHAR, claimed_on DATE)")
     for c in _org(result)["claims"]:
-        con.execute("INSERT INTO claims VALUES (?, ?, ?)", [c["principal"], c["product"], c["claimed_on"]])
+        table, key = ("profile_claims", "inference_profile") if "inference_profile" in c else ("claims", "principal")
+        con.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", [c[key], c["product"], c["claimed_on"]])
+    # A claim on the row's profile (in effect that day) comes before the claim on its principal.
     rows = con.execute(rf"""
-        SELECT c.product, u.BILLING_PERIOD, CAST(u.line_item_usage_start_date AS DATE) AS day,
+        SELECT coalesce(p.product, c.product) AS product, u.BILLING_PERIOD, CAST(u.line_item_usage_start_date AS DATE) AS day,
                sum(u.line_item_unblended_cost)
         FROM (SELECT *, regexp_replace(line_item_iam_principal,
                   '^arn:aws:sts::(\d{{12}}):assumed-role/([^/]+)/.*$', 'arn:aws:iam::\1:role/\2') AS principal
               FROM cur WHERE {BEDROCK} AND line_item_line_item_type IN {USAGE_TYPES}) u
-        JOIN claims c ON c.principal = u.principal
+        LEFT JOIN profile_claims p ON p.profile = u.line_item_resource_id
+                     AND CAST(u.line_item_usage_start_date AS DATE) >= p.claimed_on
+        LEFT JOIN claims c ON c.principal = u.principal
                      AND CAST(u.line_item_usage_start_date AS DATE) >= c.claimed_on
+        WHERE coalesce(p.product, c.product) IS NOT NULL
         GROUP BY ALL""").fetchall()
     out: dict[tuple[str, str], dict[date, float]] = {}
     for product, month, day, usd in rows:
@@ -385,15 +391,21 @@ def test_org_file_matches_the_data(default: DemoResult) -> None:
     assert all(isinstance(a["id"], str) for a in org["accounts"])
     seen = {normalise_principal(r[0]) for r in _rows(default, f"""SELECT DISTINCT line_item_iam_principal
         FROM cur WHERE {BEDROCK} AND line_item_line_item_type IN {USAGE_TYPES}""")}
-    claimed = {c["principal"] for c in org["claims"]}
+    claimed = {c["principal"] for c in org["claims"] if "principal" in c}
     assert claimed <= seen
     assert all(re.match(r"^arn:aws:iam::\d{12}:role/[^/]+$", p) for p in claimed)
     unclaimed = set(STORY["unclaimed_roles"])
     assert len(unclaimed) >= 3 and unclaimed <= seen and not unclaimed & claimed
     assert len({p.split(":")[4] for p in unclaimed}) == 3  # one in each account
-    by_principal = {c["principal"]: c for c in org["claims"]}
+    by_principal = {c["principal"]: c for c in org["claims"] if "principal" in c}
     assert by_principal[STORY["mid_month_role"]]["claimed_on"] == date(2026, 11, 15)
     assert by_principal[STORY["shared_role"]]["product"] == "HR Portal"
+    split = STORY["shared_role_split"]  # the shared role's Talent Match calls go through a claimed profile
+    assert {"inference_profile": split["profile"], "product": split["product"]}.items() <= \
+        next(c for c in org["claims"] if "inference_profile" in c).items()
+    (profile_usd,), = _rows(default, f"""SELECT sum(line_item_unblended_cost) FROM cur
+        WHERE line_item_resource_id = '{split["profile"]}' AND line_item_iam_principal LIKE '%/shared-genai-gateway/%'""")
+    assert profile_usd > 100
     assert {c["claimed_on"] for c in org["claims"]} == {default.first_day, date(2026, 11, 15)}
     products = [p["name"] for bu in org["business_units"] for pf in bu["portfolios"]
                 for d in pf["departments"] for p in d["products"]]
