@@ -41,7 +41,7 @@ _USAGE_SQL = f"""
                 ELSE regexp_replace(trim(line_item_iam_principal), '{ASSUMED_ROLE_RE}',
                                     'arn:\\1:iam::\\2:role/\\3') END AS principal,
            line_item_usage_type AS usage_type,
-           line_item_resource_id AS resource,
+           {{resource}} AS resource,
            CASE WHEN bill_billing_entity = 'AWS Marketplace'
                 THEN replace(product['product_name'], ' (Amazon Bedrock Edition)', '')
                 ELSE nullif(regexp_extract(t, '{FIRST_PARTY_RE}', 1), '') END AS billing_model,
@@ -151,7 +151,10 @@ class Gold:
     def _load_rows(self, parquet_glob: str) -> None:
         """Tables usage, claims, names, attributed and product_portfolio."""
         con = self.con
-        con.execute(_USAGE_SQL.replace("{glob}", parquet_glob))
+        columns = {r[0] for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{parquet_glob}', union_by_name = true)").fetchall()}
+        resource = "line_item_resource_id" if "line_item_resource_id" in columns else "NULL"  # optional in CUR
+        con.execute(_USAGE_SQL.replace("{glob}", parquet_glob).replace("{resource}", resource))
         con.execute("CREATE TABLE claims (principal VARCHAR, product VARCHAR, claimed_on DATE)")
         con.execute("CREATE TABLE profile_claims (profile VARCHAR, product VARCHAR, claimed_on DATE)")
         for c in self.org.get("claims", []):
