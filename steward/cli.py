@@ -13,7 +13,7 @@ from rich.table import Table
 from ledger.errors import StewardError
 from ledger.store import Store
 from tools.display import money
-from steward import cli_agent, cli_claims, cli_doctor, cli_eval, cli_mcp, cli_serve
+from steward import cli_agent, cli_claims, cli_doctor, cli_eval, cli_mcp, cli_report, cli_serve
 from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
@@ -398,6 +398,7 @@ def demo(
 
 cli_agent.register(app)
 cli_eval.register_eval(app)
+cli_report.register_report(app)
 cli_mcp.register(app)
 cli_serve.register(app)
 cli_claims.register(app)

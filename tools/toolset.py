@@ -18,6 +18,7 @@ from tools import (
     anomalies,
     cards,
     catalog,
+    chargeback,
     charges,
     claim_requests,
     claims,
@@ -44,7 +45,7 @@ __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "g
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
             claims, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, migrations, compare,
-            facets, charges, coverage)
+            facets, charges, coverage, chargeback)
 
 
 def _register() -> dict[str, Tool]:

@@ -1,0 +1,89 @@
+"""Chargeback statements reconcile to the cent with a plain SQL sum over the CUR files, and are scoped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from ledger import org_apply, org_parse
+from ledger.ingest import ingest
+from ledger.store import Store
+from tests import curfile
+from tests.conftest import make_ctx
+from tests.curfile import line
+from tests.orgfixture import A1, A2, ORG_YAML, ROWS
+from tools import toolset
+
+EXTRA = [  # charges that name no principal: a tax and a refund on top of the fixture's credit
+    line("2026-11-01", "Tax", 0, 7.77, None, account=A1, item_type="Tax"),
+    line("2026-11-01", "Tax", 0, 3.33, None, account=A2, item_type="Tax"),
+    line("2026-11-06", "USE1-Claude4.6Sonnet-input-tokens", 0, -1.25, None, account=A2, item_type="Refund"),
+]
+
+
+def _build(tmp: Path) -> Store:
+    nov = [r for r in ROWS if r["bill_billing_period_start_date"].month == 11] + EXTRA
+    curfile.write(curfile.export_path(tmp, "2026-11"), nov)
+    store = Store(tmp / "steward.duckdb")
+    ingest(store, [str(tmp / "cur")], actor="test")
+    org_apply.apply_org(store, org_parse.load_org_text(ORG_YAML), actor="test")
+    return store
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("chargeback")
+    store = _build(tmp)
+    yield tmp, store
+    store.close()
+
+
+def _cur_total(tmp: Path) -> float:
+    """Every Bedrock charge of November in the files: plain SQL, no Steward code."""
+    return duckdb.sql(f"""
+        SELECT sum(line_item_unblended_cost) FROM read_parquet('{tmp}/cur/**/*.parquet')
+        WHERE line_item_product_code LIKE 'AmazonBedrock%'
+           OR product['product_name'] LIKE '%(Amazon Bedrock Edition)'""").fetchall()[0][0]
+
+
+@pytest.mark.parametrize("by", ["product", "portfolio", "business_unit", "account"])
+def test_the_leads_statement_reconciles_to_the_cent(world, by: str) -> None:
+    tmp, store = world
+    s = toolset.call(make_ctx(store, "lead@example.com"), "chargeback_statement", {"month": "2026-11", "by": by})
+    expected = _cur_total(tmp)
+    assert abs(s.total.total_usd - expected) < 0.005
+    assert abs(sum(ln.total_usd for ln in s.lines) - s.total.total_usd) < 0.005  # lines add up exactly
+    assert s.complete
+    assert s.total.taxes_usd == pytest.approx(7.77 + 3.33)
+    assert s.total.refunds_usd == pytest.approx(-1.25) and s.total.credits_usd == pytest.approx(-10.0)
+    if by != "account":
+        assert s.lines[-1].node == "(unattributed)"
+        assert s.lines[-1].taxes_usd == pytest.approx(7.77 + 3.33)  # no principal: not any product's
+
+
+def test_a_product_owner_sees_only_their_products_and_their_accounts_unattributed(world) -> None:
+    tmp, store = world
+    lead = toolset.call(make_ctx(store, "lead@example.com"), "chargeback_statement", {"month": "2026-11"})
+    maria = toolset.call(make_ctx(store, "maria@example.com"), "chargeback_statement", {"month": "2026-11"})
+    products = {ln.node for ln in maria.lines} - {"(unattributed)"}
+    assert products <= {"Checkout", "Fraud"} and products
+    lead_lines = {ln.node: ln for ln in lead.lines}
+    for ln in maria.lines:
+        if ln.node != "(unattributed)":
+            assert ln.total_usd == pytest.approx(lead_lines[ln.node].total_usd)
+    assert not maria.complete
+
+
+def test_steward_report_chargeback_csv(tmp_path: Path) -> None:
+    from steward.cli import app
+
+    _build(tmp_path).close()
+    out = CliRunner().invoke(app, ["--db", str(tmp_path / "steward.duckdb"), "--as-of", "2026-11-21", "report",
+                                   "chargeback", "--month", "2026-11", "--as", "lead@example.com", "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    rows = [r.split(",") for r in out.output.strip().splitlines()]
+    assert rows[0][:2] == ["node", "usage_usd"]
+    assert rows[-1][0] == "total" and abs(float(rows[-1][-1]) - _cur_total(tmp_path)) < 0.005
