@@ -37,6 +37,7 @@ def _table(statement) -> Table:  # noqa: ANN001 - ChargebackStatement
     table.add_column(statement.by.replace("_", " "))
     for c in COLUMNS:
         table.add_column(c.removesuffix("_usd").replace("_", " "), justify="right")
+    # Every cent shown (finance reconciles the statement), unlike tools.display.money for answers.
     for ln in [*statement.lines, statement.total]:
         table.add_row(ln.node if not ln.account_name else f"{ln.node} ({ln.account_name})",
                       *(f"${getattr(ln, c):,.2f}" for c in COLUMNS), style="bold" if ln.node == "total" else None)
