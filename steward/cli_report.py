@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from ledger.errors import StewardError
-from ledger.store import Store
 from steward.cli_common import console, fail, settings_of
+from steward.store_access import store_for
 
 FORMATS = ("table", "csv")
 
@@ -68,7 +68,7 @@ def register_report(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--format is one of {', '.join(FORMATS)}")
         s = settings_of(ctx)
         try:
-            with Store(s.db) as store:
+            with store_for(s.db) as store:  # the owner's store when `steward serve` holds it
                 args = {"by": by, **({"month": month} if month else {})}
                 statement = toolset.call(tool_context(s, store, who), "chargeback_statement", args)
         except StewardError as exc:
