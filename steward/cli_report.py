@@ -68,7 +68,7 @@ def register_report(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--format is one of {', '.join(FORMATS)}")
         s = settings_of(ctx)
         try:
-            with store_for(s.db) as store:  # the owner's store when `steward serve` holds it
+            with store_for(s.db, create=False) as store:  # the owner's store when `steward serve` holds it
                 args = {"by": by, **({"month": month} if month else {})}
                 statement = toolset.call(tool_context(s, store, who), "chargeback_statement", args)
         except StewardError as exc:
