@@ -226,3 +226,20 @@ def test_spend_breakdown_by_attribution_names_the_rule_of_each_figure(store: Sto
     for _, cost, _, _, _, owner, rule in FIXTURE:
         expected[f"{owner} by {rule.replace('_', ' ')} {selector[rule]}"] += cost
     assert {r.key: r.usd for r in result.rows} == pytest.approx(dict(expected))
+
+
+def test_a_store_made_before_claims_by_profile_and_tag_gets_the_rollup_columns(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:  # usage_daily as it was: no profile_id, no tag_set
+        con.execute("""CREATE TABLE usage_daily (billing_period VARCHAR NOT NULL, usage_date DATE NOT NULL,
+            account_id VARCHAR NOT NULL, region VARCHAR NOT NULL, principal VARCHAR NOT NULL, billing_model VARCHAR,
+            model_id VARCHAR, model_family VARCHAR, kind VARCHAR NOT NULL, tier VARCHAR NOT NULL,
+            routing VARCHAR NOT NULL, charge_class VARCHAR NOT NULL, tokens DOUBLE, usage_amount DOUBLE,
+            unblended_cost DOUBLE NOT NULL, net_unblended_cost DOUBLE NOT NULL, line_items BIGINT NOT NULL)""")
+    with Store(path) as store:
+        columns = {r[0]: r[1] for r in store.rows("DESCRIBE usage_daily")}
+        ensure_views(store)  # the attribution view reads them
+        assert store.scalar("SELECT count(*) FROM attributed_daily") == 0
+    assert columns["profile_id"] == "VARCHAR" and columns["tag_set"] == "UBIGINT"
