@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from ledger.org_schema import CLAIM_KINDS, Claim
@@ -37,6 +38,25 @@ def selector_claim_row(claim: Claim, position: int) -> list:
     precedence = CLAIM_KINDS.index(claim.kind) * KIND_RANK + position
     return [claim.kind, claim.selector, match_keys(claim), match_value(claim), claim.product, claim.claimed_by,
             claim.claimed_on, claim.note, position, precedence]
+
+def selector_condition(claim: Claim, profile: str = "usage.profile_id") -> tuple[str, list]:
+    """SQL condition and parameters for the rows a claim by profile or tag matches: `profile` names the
+    row's profile column, `tags` is the alias of the row's usage_tag_sets row."""
+    if claim.kind == "inference_profile":
+        return f"{profile} = ?", [match_value(claim)]
+    column = "resource_tags" if claim.kind == "tag" else "principal_tags"
+    return (f"list_contains(list_transform(?::VARCHAR[], lambda k: tags.{column}[k]), ?)",
+            [match_keys(claim), match_value(claim)])
+
+
+def selector_seen(store: Store, claim: Claim) -> dict[str, tuple[date, date]]:
+    """Account -> (first, last day) of the usage a claim by profile or tag matches (rollup rows)."""
+    condition, params = selector_condition(claim)
+    return {account: (first, last) for account, first, last in store.rows(
+        f"""SELECT usage.account_id, min(usage.usage_date), max(usage.usage_date) FROM usage_daily usage
+            LEFT JOIN usage_tag_sets tags ON tags.billing_period = usage.billing_period AND tags.tag_set = usage.tag_set
+            WHERE {condition} GROUP BY 1""", params)}
+
 
 # Which claim a rollup row falls under. Claims by inference profile, resource tag and principal tag
 # (selector_claims) come first, in that order, then the claim on the row's principal; among claims

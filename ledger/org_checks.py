@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.attribution import match_keys, match_value
+from ledger.attribution import selector_condition
 from ledger.hidden_chars import escape_hidden, folded, has_hidden
 from ledger.org_errors import Errors, raise_errors, suggest
 from ledger.org_schema import ROLE_SCOPE_FIELDS, OrgFile, Person
@@ -203,21 +203,15 @@ def cross_check(org: OrgFile) -> Errors:
 
 
 def _unmatched_selector_claims(store: Store, org: OrgFile) -> list[int]:
-    """Positions of the claims by profile or tag that no bedrock_usage row matches."""
+    """Positions of the claims by profile or tag that no bedrock_usage row matches (a row's tags are its
+    set's, in usage_tag_sets)."""
     missing = []
     for i, c in enumerate(org.claims):
         if c.kind == "principal":
             continue
-        keys, value = match_keys(c), match_value(c)
-        if c.kind == "inference_profile":
-            sql, params = "SELECT 1 FROM bedrock_usage WHERE resource_id = ? LIMIT 1", [value]
-        else:
-            # Tags are kept once per set beside the rows (usage_tag_sets): a row matches through its set.
-            column = "resource_tags" if c.kind == "tag" else "principal_tags"
-            sql = (f"SELECT 1 FROM bedrock_usage usage JOIN usage_tag_sets tags USING (billing_period, tag_set) "
-                   f"WHERE list_contains(list_transform(?::VARCHAR[], lambda k: tags.{column}[k]), ?) LIMIT 1")
-            params = [keys, value]
-        if not store.rows(sql, params):
+        condition, params = selector_condition(c, profile="usage.resource_id")
+        if not store.rows(f"SELECT 1 FROM bedrock_usage usage LEFT JOIN usage_tag_sets tags "
+                          f"USING (billing_period, tag_set) WHERE {condition} LIMIT 1", params):
             missing.append(i)
     return missing
 

@@ -325,16 +325,23 @@ CREATE TABLE IF NOT EXISTS claim_requests (
     request_id    VARCHAR PRIMARY KEY,  -- CR-0001
     created_at    TIMESTAMP NOT NULL,
     requested_by  VARCHAR NOT NULL,
-    principal     VARCHAR NOT NULL,     -- normalised, as the claim would store it
+    principal     VARCHAR NOT NULL,     -- normalised, as the claim would store it; for other kinds the
+                                        -- profile ARN or key=value (`kind` says which)
     product       VARCHAR NOT NULL,
     reason        VARCHAR,
     claimed_on    DATE NOT NULL,        -- the asked-for start date
     status        VARCHAR NOT NULL,     -- open | approved | rejected
     decided_by    VARCHAR,
     decided_at    TIMESTAMP,
-    decision_note VARCHAR
+    decision_note VARCHAR,
+    kind          VARCHAR               -- principal (NULL in stores made before) | inference_profile | tag |
+                                        -- principal_tag
 );
 """
+
+# Columns added to tables after stores were first created: Store.ensure_schema adds them.
+ADDED_COLUMNS = {"bedrock_usage": USAGE_ADDED_COLUMNS, "usage_daily": ROLLUP_ADDED_COLUMNS,
+                 "claim_requests": {"kind": "VARCHAR"}}
 
 ALL_DDL = (USAGE_DDL, TAGS_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
            ROUTES_DDL, LIFECYCLE_DDL, CLAIM_REQUESTS_DDL)

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from ledger.errors import StoreError, StoreLocked
-from ledger.schema import ALL_DDL, ROLLUP_ADDED_COLUMNS, SCHEMA_VERSION, USAGE_ADDED_COLUMNS
+from ledger.schema import ADDED_COLUMNS, ALL_DDL, SCHEMA_VERSION
 
 
 def _connect(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -77,10 +77,9 @@ class Store:
         """Create every table and view that is missing (ledger.schema) and record the version."""
         for ddl in ALL_DDL:
             self.con.execute(ddl)
-        for col, sql_type in USAGE_ADDED_COLUMNS.items():  # stores created before these columns existed
-            self.con.execute(f"ALTER TABLE bedrock_usage ADD COLUMN IF NOT EXISTS {col} {sql_type}")
-        for col, sql_type in ROLLUP_ADDED_COLUMNS.items():
-            self.con.execute(f"ALTER TABLE usage_daily ADD COLUMN IF NOT EXISTS {col} {sql_type}")
+        for table, columns in ADDED_COLUMNS.items():  # stores created before these columns existed
+            for col, sql_type in columns.items():
+                self.con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {col} {sql_type}")
         self.con.execute(
             "INSERT OR REPLACE INTO schema_info VALUES ('version', ?)", [str(SCHEMA_VERSION)]
         )

@@ -25,6 +25,7 @@ from tools.schemas import compact
 # (destructive, not idempotent) until someone describes them here.
 WRITE_HINTS: dict[str, tuple[bool, bool]] = {
     "claim_principal": (False, True),       # adds a claim; the same claim again changes nothing
+    "claim_profile_or_tag": (False, True),  # the same, for a profile or tag
     "set_estimate": (True, True),           # replaces the month's estimate; same figure, same state
     "request_model_access": (False, False),  # each accepted call opens a new request
     "approve_spend_card": (False, True),    # approving the same week again changes nothing

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ledger import claim_requests as requests
 from tools.claims import current_claim, insert_claim, seen_in_cur
+from tools.claims_selector import insert_selector_claim, selector_claim, selector_standing
 from tools.context import ToolContext
 from tools.declare import tool
 from tools.errors import ToolError
@@ -23,7 +24,9 @@ class ClaimRequestView(BaseModel):
     request_id: str
     created_at: datetime
     requested_by: str
-    principal: str
+    kind: str = Field("principal", description="What the claim names: principal, inference_profile, tag or "
+                                               "principal_tag.")
+    principal: str = Field(description="The principal ARN; for other kinds the profile ARN or key=value.")
     product: str
     reason: str | None
     claimed_on: date = Field(description="The day the claim would count from.")
@@ -41,7 +44,10 @@ class ClaimRequestList(BaseModel):
     requests: list[ClaimRequestView]
 
 
-def _standing(ctx: ToolContext, principal: str) -> str:
+def _standing(ctx: ToolContext, principal: str, kind: str = "principal") -> str:
+    if kind != "principal":
+        claim = selector_claim(kind, principal, "?", ctx.caller.email, ctx.today, None)
+        return selector_standing(ctx, claim) or "unclaimed; seen in the CUR"
     existing = current_claim(ctx, principal)
     if existing:
         return f"already claimed by {existing[0]}"
@@ -65,9 +71,10 @@ def claim_requests(ctx: ToolContext, args: ClaimRequestsArgs) -> ClaimRequestLis
     if not lead:
         where.append("(list_contains(?::VARCHAR[], product) OR requested_by = ?)")
         params += [sorted(ctx.caller.owned_products), ctx.caller.email]
-    rows = ctx.store.dicts("SELECT * FROM claim_requests" + (f" WHERE {' AND '.join(where)}" if where else "")
-                           + " ORDER BY request_id", params)
-    out = [ClaimRequestView(**r, lead_note=_standing(ctx, r["principal"]) if lead else None) for r in rows]
+    rows = ctx.store.dicts("SELECT * REPLACE (coalesce(kind, 'principal') AS kind) FROM claim_requests"
+                           + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY request_id", params)
+    out = [ClaimRequestView(**r, lead_note=_standing(ctx, r["principal"], r["kind"]) if lead else None)
+           for r in rows]
     return ClaimRequestList(status=args.status, count=len(out), requests=out)
 
 
@@ -95,21 +102,27 @@ def decide_claim_request(ctx: ToolContext, args: DecideClaimArgs) -> ClaimDecisi
 
     Approve or reject an open claim request, with a rationale. Approving claims the principal for the
     requested product from the requested day (it must be in the CUR and unclaimed)."""
-    rows = ctx.store.dicts("SELECT * FROM claim_requests WHERE request_id = ?", [args.request_id.strip().upper()])
+    rows = ctx.store.dicts("SELECT * REPLACE (coalesce(kind, 'principal') AS kind) FROM claim_requests "
+                           "WHERE request_id = ?", [args.request_id.strip().upper()])
     if not rows:
         raise ToolError(f"there is no claim request {args.request_id}; `claim_requests` lists them")
     r = rows[0]
     if r["status"] != "open":
         raise ToolError(f"{r['request_id']} is already {r['status']} (by {r['decided_by']})")
+    what_claimed = requests.rule(r["kind"], r["principal"])
     if args.decision == "approve":
-        standing = _standing(ctx, r["principal"])
+        standing = _standing(ctx, r["principal"], r["kind"])
         if standing != "unclaimed; seen in the CUR":
-            raise ToolError(f"{r['principal']}: {standing}; reject {r['request_id']} or fix the claim first")
-        insert_claim(ctx, r["principal"], r["product"], r["claimed_on"], f"claim request {r['request_id']} by "
-                                                                         f"{r['requested_by']}")
+            raise ToolError(f"{what_claimed}: {standing}; reject {r['request_id']} or fix the claim first")
+        note = f"claim request {r['request_id']} by {r['requested_by']}"
+        if r["kind"] == "principal":
+            insert_claim(ctx, r["principal"], r["product"], r["claimed_on"], note)
+        else:  # the requester claims; the lead's approval is in the request and the audit log
+            insert_selector_claim(ctx, selector_claim(r["kind"], r["principal"], r["product"], r["requested_by"],
+                                                      r["claimed_on"], note))
     status = "approved" if args.decision == "approve" else "rejected"
     requests.decide(ctx.store, r["request_id"], status=status, by=ctx.caller.email, at=ctx.now(), note=args.rationale)
-    what = (f"{r['principal']} now belongs to {r['product']} from {r['claimed_on']}" if status == "approved"
+    what = (f"{what_claimed} now belongs to {r['product']} from {r['claimed_on']}" if status == "approved"
             else "nothing is claimed")
     return ClaimDecision(subject=r["request_id"], request_id=r["request_id"], principal=r["principal"],
                          product=r["product"], status=status, claimed_on=r["claimed_on"],

@@ -14,7 +14,7 @@ from tools.context import ToolContext
 from tools.declare import tool
 from tools.errors import ToolError
 from tools.scope import claim_accounts, owned_product
-from tools.write_checks import FINOPS_LEAD, PRODUCT_OWNER, next_position
+from tools.write_checks import FINOPS_LEAD, PRODUCT_OWNER, next_claim_position
 
 # What a caller is told about a principal they may not know about: the same whatever the reason.
 NOT_IN_SCOPE = ("{principal} is not in your scope, or not a principal Steward has seen. Check the ARN; a "
@@ -63,7 +63,7 @@ def insert_claim(ctx: ToolContext, principal: str, product: str, claimed_on: dat
     ctx.store.con.execute(
         "INSERT INTO claims (principal, product, claimed_by, claimed_on, note, position) VALUES (?, ?, ?, ?, ?, ?)",
         [principal, product, ctx.caller.email, claimed_on, (note or "").strip() or None,
-         next_position(ctx.store, "claims")])
+         next_claim_position(ctx.store)])
 
 
 def _principal(text: str) -> str:

@@ -22,6 +22,7 @@ from tools import (
     charges,
     claim_requests,
     claims,
+    claims_selector,
     compare,
     coverage,
     drift,
@@ -44,7 +45,7 @@ from tools.errors import NotAllowed, ToolError
 __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "get", "tools_for"]
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
-            claims, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, migrations, compare,
+            claims, claims_selector, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, migrations, compare,
             facets, charges, coverage, chargeback)
 
 

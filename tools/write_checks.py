@@ -26,6 +26,13 @@ def next_position(store: Store, table: str) -> int:
     return store.scalar(f"SELECT coalesce(max(position), -1) + 1 FROM {table}")
 
 
+def next_claim_position(store: Store) -> int:
+    """Where a new claim goes in the org file's one claims list (claims by principal and by profile or
+    tag share it: positions order the export and break ties of precedence)."""
+    return store.scalar("SELECT coalesce(max(position), -1) + 1 FROM (SELECT position FROM claims "
+                        "UNION ALL SELECT position FROM selector_claims)")
+
+
 def check_accounts(store: Store, accounts: list[str]) -> list[str]:
     known = {r[0] for r in store.rows("SELECT account_id FROM accounts")}
     out = []
