@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -13,7 +14,7 @@ from ledger.errors import StewardError
 from steward.cli_common import console, fail, settings_of
 from steward.store_access import store_for
 
-FORMATS = ("table", "csv")
+FORMATS = ("table", "csv", "html")
 
 
 def _csv(statement) -> str:  # noqa: ANN001 - ChargebackStatement
@@ -55,7 +56,8 @@ def register_report(app: typer.Typer) -> None:
         who: Annotated[str, typer.Option("--as", help="Who is asking (email in the registry)")] = "",
         month: Annotated[Optional[str], typer.Option(help="YYYY-MM [default the current month]")] = None,
         by: Annotated[str, typer.Option(help="product | department | portfolio | business_unit | account")] = "product",
-        fmt: Annotated[str, typer.Option("--format", help="table | csv")] = "table",
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | html")] = "table",
+        out: Annotated[Optional[Path], typer.Option("--out", help="write to this file (html: one file to mail)")] = None,
     ) -> None:
         """The month's chargeback statement: per node usage (unblended and net), credits, refunds, taxes
         and other charges, and unattributed spend as its own line. A FinOps Lead's adds up to the CUR total."""
@@ -66,6 +68,8 @@ def register_report(app: typer.Typer) -> None:
             raise typer.BadParameter("say who is asking: --as EMAIL")
         if fmt not in FORMATS:
             raise typer.BadParameter(f"--format is one of {', '.join(FORMATS)}")
+        if out is not None and fmt == "table":
+            raise typer.BadParameter("--out writes csv or html: add --format csv or --format html")
         s = settings_of(ctx)
         try:
             with store_for(s.db, create=False) as store:  # the owner's store when `steward serve` holds it
@@ -73,7 +77,17 @@ def register_report(app: typer.Typer) -> None:
                 statement = toolset.call(tool_context(s, store, who), "chargeback_statement", args)
         except StewardError as exc:
             raise fail(exc) from None
-        if fmt == "csv":
-            typer.echo(_csv(statement), nl=False)
-        else:
+        if fmt == "table":
             console.print(_table(statement))
+            return
+        if fmt == "html":
+            from steward.chargeback_html import statement_html
+
+            text = statement_html(statement)
+        else:
+            text = _csv(statement)
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"wrote {out}")

@@ -87,3 +87,29 @@ def test_steward_report_chargeback_csv(tmp_path: Path) -> None:
     rows = [r.split(",") for r in out.output.strip().splitlines()]
     assert rows[0][:2] == ["node", "usage_usd"]
     assert rows[-1][0] == "total" and abs(float(rows[-1][-1]) - _cur_total(tmp_path)) < 0.005
+
+
+def test_steward_report_chargeback_html_is_one_file_with_the_table_and_a_chart(tmp_path: Path) -> None:
+    import base64
+    import html
+    import re
+
+    from steward.cli import app
+
+    _build(tmp_path).close()
+    out_file = tmp_path / "statement.html"
+    out = CliRunner().invoke(app, ["--db", str(tmp_path / "steward.duckdb"), "--as-of", "2026-11-21", "report",
+                                   "chargeback", "--month", "2026-11", "--as", "lead@example.com", "--format", "html",
+                                   "--out", str(out_file)])
+    assert out.exit_code == 0, out.output
+    page = out_file.read_text()
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000  # the chart, inside the file
+    assert "<link" not in page and "<script" not in page  # nothing to fetch: the file can be mailed
+    total_row = re.search(r'<tr class="total"><td>total</td>(.*?)</tr>', page).group(1)
+    last_cell = re.findall(r"\$([\d,.-]+)</td>", total_row)[-1]
+    assert abs(float(last_cell.replace(",", "")) - _cur_total(tmp_path)) < 0.005
+    assert html.escape("(unattributed)") in page
+    bad = CliRunner().invoke(app, ["--db", str(tmp_path / "steward.duckdb"), "report", "chargeback", "--as",
+                                   "lead@example.com", "--out", str(out_file)])
+    assert bad.exit_code != 0 and "--format csv or --format html" in bad.output
