@@ -29,8 +29,8 @@ _CLASS_SUMS = """sum(unblended_cost) FILTER (WHERE charge_class = 'usage') AS us
 
 
 class ChargebackArgs(BaseModel):
-    month: str | None = Field(None, description="YYYY-MM; default the current month.")
-    by: ChargebackBy = Field("product", description="The node each line is for.")
+    month: str | None = Field(None, description="YYYY-MM; default this month.")
+    by: ChargebackBy = "product"
 
 
 class ChargebackLine(BaseModel):
@@ -50,7 +50,7 @@ class ChargebackStatement(BaseModel):
     period: str
     by: str
     restated: bool = Field(description="The month's CUR was delivered again with different charges.")
-    ingested_at: str | None
+    ingested_at: str | None = None
     lines: list[ChargebackLine] = Field(description="Largest total first; the unattributed line last.")
     total: ChargebackLine = Field(description="The sum of the lines (every column).")
     complete: bool = Field(description="True when the statement covers every charge of the month (a FinOps "
@@ -82,7 +82,9 @@ def _rows(ctx: ToolContext, args: ChargebackArgs, period: str) -> list[dict]:
 
 @tool(name="chargeback_statement", personas=CHARGEBACK_PERSONAS, action="read", family="chargeback")
 def chargeback_statement(ctx: ToolContext, args: ChargebackArgs) -> ChargebackStatement:
-    """The month's chargeback (showback) statement: one line per product, department, portfolio, business
+    """A month's chargeback statement, one line per node (`by`), unattributed apart.
+
+    The month's chargeback (showback) statement: one line per product, department, portfolio, business
     unit or account with usage (unblended and net), credits, refunds, taxes and other charges as separate
     columns and their total, and the spend no claim attributes as its own '(unattributed)' line (credits,
     refunds and taxes name no principal, so they sit there unless the statement is by account).

@@ -22,16 +22,12 @@ SELECTOR_KINDS = ("inference_profile", "tag", "principal_tag")
 
 
 class SelectorClaimArgs(BaseModel):
-    kind: SelectorKind = Field(description="inference_profile (an application inference profile ARN), tag (a "
-                                           "cost-allocation resource tag) or principal_tag (an IAM principal tag).")
-    selector: str = Field(description="The profile ARN, or the tag written key=value as in AWS, e.g. "
-                                      "'bedrock:project=fraud' or 'team=risk'.")
-    product: str = Field(description="The product whose spend the matching rows are.")
-    claimed_on: date | None = Field(None, description="Spend counts toward the product from this day (YYYY-MM-DD); "
-                                                      "default today. An earlier day needs a FinOps Lead.")
-    note: str | None = Field(None, description="What the profile or tag is, e.g. 'fraud gateway profile'.")
-    reason: str | None = Field(None, description="Why it is the product's: kept with a claim request and in the "
-                                                 "audit log; required for a FinOps Lead's backdated claim.")
+    kind: SelectorKind
+    selector: str
+    product: str
+    claimed_on: date | None = None  # default today
+    note: str | None = None
+    reason: str | None = None  # kept with a request and in the audit log; a lead's backdated claim needs one
 
 
 class SelectorClaimResult(BaseModel):
@@ -40,11 +36,11 @@ class SelectorClaimResult(BaseModel):
     selector: str
     product: str
     status: Literal["claimed", "already_claimed", "requested"]
-    request_id: str | None = Field(None, description="For a claim request: its id (a FinOps Lead decides it).")
+    request_id: str | None = None  # for a claim request: its id (a FinOps Lead decides it)
     claimed_by: str
     claimed_on: date
-    cur_first_seen: date | None = Field(description="None for a request: nothing about its spend before approval.")
-    cur_last_seen: date | None
+    cur_first_seen: date | None = None  # None for a request: nothing about its spend before approval
+    cur_last_seen: date | None = None
     message: str
 
 
@@ -91,7 +87,9 @@ def _request(ctx: ToolContext, claim: Claim, reason: str | None, why: str) -> Se
 
 @tool(name="claim_profile_or_tag", personas=PRODUCT_OWNER | FINOPS_LEAD, action="write", family="claims")
 def claim_profile_or_tag(ctx: ToolContext, args: SelectorClaimArgs) -> SelectorClaimResult:
-    """Claim an application inference profile, a cost-allocation resource tag or an IAM principal tag for one
+    """Claim a profile ARN, or a resource or principal tag (k=v), for a product; or request it.
+
+    Claim an application inference profile, a cost-allocation resource tag or an IAM principal tag for one
     of your products, so the Bedrock spend on rows carrying it (from claimed_on, default today) is attributed
     to that product, before any claim on the row's principal (precedence: profile, tag, principal tag,
     principal). It must match at least one CUR row, and belongs to one product at a time. A Product Owner

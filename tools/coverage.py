@@ -22,9 +22,9 @@ _TAGGED_SQL = ("(d.profile_id IS NOT NULL OR cardinality(coalesce(d.resource_tag
 
 
 class CoverageArgs(BaseModel):
-    month: str | None = Field(None, description="YYYY-MM; default the current month (ignored if start/end).")
-    start: date | None = Field(None, description="Window start (inclusive).")
-    end: date | None = Field(None, description="Window end (exclusive).")
+    month: str | None = Field(None, description="YYYY-MM; default this month.")
+    start: date | None = None
+    end: date | None = None  # exclusive
 
 
 class CoverageLine(BaseModel):
@@ -50,7 +50,7 @@ class TagCoverage(BaseModel):
     period: str
     start: date
     end: date = Field(description="Exclusive.")
-    data_through: date | None
+    data_through: date | None = None
     total: CoverageLine
     accounts: list[CoverageLine] = Field(description="Largest spend first.")
     tag_keys: list[TagKey] = Field(description="Tag keys present on the window's Bedrock rows, largest first.")
@@ -68,7 +68,9 @@ def _line(row: dict) -> CoverageLine:
 
 @tool(name="tag_coverage", personas=COVERAGE_PERSONAS, action="read", family="tag_coverage")
 def tag_coverage(ctx: ToolContext, args: CoverageArgs) -> TagCoverage:
-    """What share of Bedrock spend is tagged and what share is attributed to a product, per account
+    """Tagged and attributed shares of spend, by account and rule.
+
+    What share of Bedrock spend is tagged and what share is attributed to a product, per account
     and in total, with the attributed spend split by the rule that attributed it (application inference
     profile, resource tag, IAM principal tag, or the principal itself), and the tag keys present on the
     rows with the spend carrying each. Use it to see where tagging or claims fall short before
