@@ -16,7 +16,8 @@ from ledger.prices import display_names
 from ledger.store import Store
 from tools.context import ToolContext
 from tools.errors import ScopeError, ToolError
-from tools.scope import all_products, implements_everything, product_clause, require_product
+from tools.caller import Caller
+from tools.scope import all_products, implements_everything, product_clause, require_product, text_about
 from tools.declare import ALL_PERSONAS, tool
 
 SEEN_DAYS = 90
@@ -52,6 +53,7 @@ class Redactor:
     products: frozenset[str] | None = None  # None: all
     accounts: frozenset[str] | None = None
     hidden: tuple[tuple[str, str], ...] = ()  # (name, replacement) for free text
+    caller: Caller | None = None  # None: free text is shown as written
 
     @classmethod
     def for_caller(cls, ctx: ToolContext) -> Redactor:
@@ -68,7 +70,7 @@ class Redactor:
             if account_id not in accounts:
                 hidden += [(account_id, "[another account]")] + ([(name, "[another account]")] if name else [])
         hidden.sort(key=lambda h: -len(h[0]))  # longest first: 'HR Portal' before 'HR'
-        return cls(products=caller.products, accounts=accounts, hidden=tuple(hidden))
+        return cls(products=caller.products, accounts=accounts, hidden=tuple(hidden), caller=caller)
 
     def split(self, names: list[str], kind: Literal["product", "account"]) -> tuple[list[str], int]:
         """The names the caller may see, and how many others there are."""
@@ -77,6 +79,11 @@ class Redactor:
             return list(names), 0
         shown = [n for n in names if n in visible]
         return shown, len(names) - len(shown)
+
+    def rationale(self, value: str, products: list[str]) -> str:
+        """A catalog entry's rationale: withheld when the entry concerns only products the caller cannot
+        see, else with the names they may not see scrubbed."""
+        return self.text(text_about(self.caller, products, value) or "") if self.caller else value
 
     def text(self, value: str) -> str:
         for name, replacement in self.hidden:
@@ -210,7 +217,7 @@ def model_catalog(ctx: ToolContext, args: CatalogArgs) -> ModelCatalog:
             entries.append(CatalogEntry(model_id=mid, name=name, state=state, accounts=shown_a,
                                         other_accounts=other_a, regions=regions or [], action_scope=scope,
                                         products=shown_p, other_products=other_p,
-                                        rationale=redactor.text(rationale), decided_by=by, decided_on=on))
+                                        rationale=redactor.rationale(rationale, products or []), decided_by=by, decided_on=on))
     end = ctx.today + timedelta(days=1)
     start = end - timedelta(days=SEEN_DAYS)
     figures = ctx.caller.all_access
@@ -347,7 +354,7 @@ def model_status(ctx: ToolContext, args: ModelStatusArgs) -> ModelStatus:
                                   "before using it.")
     state, products, accounts, regions, scope, rationale, by, on = rows[0]
     products, accounts, regions = products or [], accounts or [], regions or []
-    rationale = redactor.text(rationale)
+    rationale = redactor.rationale(rationale, products)
     said = (rationale or "").rstrip(". ")  # in the answer's own sentence, which ends with its period
     shown_p, other_p = redactor.split(products, "product")
     shown_a, other_a = redactor.split(accounts, "account")

@@ -197,7 +197,7 @@ def _reason(r: dict, product: str | None, entry: tuple | None, redactor: Redacto
             return f"billing name {r['billing']} maps to no model id, so it has not been reviewed"
         return "not in the model catalog (unreviewed)"
     products, accounts, regions, rationale = entry if entry else ([], [], [], "")
-    rationale = redactor.text(rationale)
+    rationale = redactor.rationale(rationale, products or [])
     if r["compliance"] == "blocked":
         return f"blocked in the catalog: {rationale}"
     if r["compliance"] == "restricted_to_others":

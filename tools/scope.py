@@ -42,6 +42,19 @@ def implements_everything(caller: Caller) -> bool:
     return caller.all_access or caller.has("cloud_engineer")
 
 
+# What a caller reads in place of free text about products they cannot see.
+WITHHELD = "[withheld: written about a product outside your scope]"
+
+
+def text_about(caller: Caller, products: list[str] | set[str] | frozenset[str], text: str | None) -> str | None:
+    """Free text (a rationale, reason or note) written about these products, for this caller: as written
+    when it concerns no product in particular or one the caller sees (everything, for those who implement
+    for every product); otherwise withheld, as the product's name is."""
+    if text is None or not products or implements_everything(caller):
+        return text
+    return text if any(caller.sees_product(p) for p in products) else WITHHELD
+
+
 def match_name(name: str, options: list[str] | set[str] | frozenset[str]) -> str | None:
     """The option that is `name` regardless of case and surrounding blanks, else None."""
     wanted = name.strip().casefold()
