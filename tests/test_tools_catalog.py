@@ -79,8 +79,9 @@ def test_product_owner_sees_a_restriction_to_another_product_only_as_a_count(org
     r = catalog(org_store, "hana@example.com")
     llama = entries(r)[LLAMA405]
     assert (llama.products, llama.other_products) == ([], 1)
-    assert "Fraud" not in r.model_dump_json()  # the rationale "Fraud research only" is scrubbed too
-    assert llama.rationale == "[another product] research only"
+    assert "Fraud" not in r.model_dump_json()
+    # The rationale ("Fraud research only") is about a product she cannot see: withheld, not just scrubbed.
+    assert llama.rationale == "[withheld: written about a product outside your scope]"
 
 
 def test_product_owner_sees_accounts_outside_her_scope_only_as_a_count(org_store) -> None:
