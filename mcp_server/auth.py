@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from ledger import access, audit
 from ledger.errors import StewardError
 from ledger.store import Store
-from tools.caller import resolve_caller
+from tools.caller import authorise, resolve_caller
 
 if TYPE_CHECKING:
     from mcp_server.server import StoreAccess
@@ -91,9 +91,17 @@ def _find(store: Store, ref: str) -> access.TokenRow:
 
 
 def revoke_token(store: Store, ref: str, *, by: str, at: datetime | None = None) -> access.TokenRow:
-    """Revoke by id, id prefix or the token itself; the next request with it gets 401."""
+    """Revoke by id, id prefix or the token itself; the next request with it gets 401. A person may revoke
+    their own tokens; anyone else's needs a FinOps Lead (`by`), checked by the one write helper."""
     store.ensure_schema()
-    row = _find(store, ref)
+    try:
+        row: access.TokenRow | None = _find(store, ref)
+    except TokenError:
+        row = None
+    # Checked before saying whether the token exists: only a FinOps Lead learns which ids are real.
+    authorise(store, by, action="revoke someone else's token", for_email=row.email if row else None)
+    if row is None:
+        row = _find(store, ref)
     if not row.active:
         raise TokenError(f"token {row.token_id} ({row.email}) was already revoked at {row.revoked_at:%Y-%m-%d %H:%M}")
     when = _now(at)

@@ -177,9 +177,10 @@ def tokens_create(
 def tokens_revoke(
     ctx: typer.Context,
     token: Annotated[str, typer.Argument(help="The token's id (from `steward tokens list`), a prefix, or the token")],
-    who: Annotated[Optional[str], typer.Option("--as", help="Who revokes it (audit log) [default: operator]")] = None,
+    who: Annotated[Optional[str], typer.Option("--as", help="Who revokes it: its owner, or a FinOps Lead "
+                                                              "[default: operator]")] = None,
 ) -> None:
-    """Revoke a bearer token; requests with it get 401 from then on."""
+    """Revoke a bearer token (your own, or anyone's as a FinOps Lead); requests with it get 401 from then on."""
     from mcp_server.auth import revoke_token
 
     s = settings_of(ctx)

@@ -166,7 +166,7 @@ def test_grant_and_token_commands(db: Path) -> None:
     token_id = token.split("_")[1]
     r = run(db, "tokens", "list")
     assert r.exit_code == 0 and token_id in r.output and token not in r.output
-    r = run(db, "tokens", "revoke", token_id)
+    r = run(db, "tokens", "revoke", token_id, "--as", LEAD)
     assert r.exit_code == 0 and f"revoked token {token_id}" in r.output
     r = run(db, "tokens", "create", "--for", "mallory@example.com", "--as", LEAD)
     assert r.exit_code == 2 and "not in the Steward registry" in r.output

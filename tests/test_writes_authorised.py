@@ -77,3 +77,41 @@ def test_a_shipped_model_never_used_may_be_decided(fresh_org_store):
     r = toolset.call(make_ctx(fresh_org_store, LEAD), "decide_model",
                      {"model_id": shipped[0], "state": "blocked", "rationale": "not for us"})
     assert r.state == "blocked"
+
+
+def active_tokens(db: Path) -> list[tuple[str, str]]:
+    with Store(db) as store:
+        return [tuple(r) for r in store.rows("SELECT token_id, email FROM mcp_tokens WHERE revoked_at IS NULL "
+                                             "ORDER BY token_id")]
+
+
+def test_revoking_someone_elses_token_needs_a_finops_lead(db):
+    assert run(db, "tokens", "create", "--for", HANA, "--as", HANA).exit_code == 0
+    [(token_id, _)] = active_tokens(db)
+    with Store(db) as store:
+        entries_before = store.scalar("SELECT count(*) FROM audit_log")
+    for who in (["--as", MARIA], []):  # another Product Owner; the operator, nobody in the registry
+        r = run(db, "tokens", "revoke", token_id, *who)
+        assert r.exit_code != 0 and "only a FinOps Lead" in r.output, r.output
+    # An id that matches nothing is refused the same way: a non-lead learns nothing about which ids exist.
+    r = run(db, "tokens", "revoke", "ffffffff", "--as", MARIA)
+    assert r.exit_code != 0 and "only a FinOps Lead" in r.output and "no token" not in r.output
+    assert active_tokens(db) == [(token_id, HANA)]
+    with Store(db) as store:
+        assert store.scalar("SELECT count(*) FROM audit_log") == entries_before
+    r = run(db, "tokens", "revoke", token_id, "--as", LEAD)
+    assert r.exit_code == 0, r.output
+    assert active_tokens(db) == []
+    with Store(db) as store:
+        [entry] = audit.entries(store, action="mcp.token.revoke", limit=None)
+    assert (entry.actor, entry.subject) == (LEAD, HANA)
+
+
+def test_anyone_may_revoke_their_own_token(db):
+    assert run(db, "tokens", "create", "--for", MARIA, "--as", MARIA).exit_code == 0
+    [(token_id, _)] = active_tokens(db)
+    r = run(db, "tokens", "revoke", token_id[:6], "--as", MARIA)
+    assert r.exit_code == 0, r.output
+    assert active_tokens(db) == []
+    r = run(db, "tokens", "revoke", "ffffffff", "--as", LEAD)  # a FinOps Lead gets the precise reason
+    assert r.exit_code != 0 and "no token matches" in r.output
