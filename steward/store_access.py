@@ -16,14 +16,15 @@ from ledger.store import Store
 _OWNER_STARTING_SECONDS = 3.0
 
 
-def open_store(db: Path, *, create: bool = True) -> Store:
+def open_store(db: Path, *, create: bool = True, read_only: bool = False) -> Store:
     """The store at `db` for one command: the owner's (same API) or the file's. `create=False` (a command
-    that reads, or writes into an existing registry) never makes a new empty store at a mistyped path."""
+    that reads, or writes into an existing registry) never makes a new empty store at a mistyped path;
+    `read_only` opens the file so (a check that must not change it; the owner's store is as it is)."""
     remote = remote_store.connect(db)
     if remote is not None:
         return remote
     try:
-        return Store(db, create=create)
+        return Store(db, create=create and not read_only, read_only=read_only)
     except StoreLocked:  # (no store there, or a damaged one, is not worth waiting for)
         deadline = time.monotonic() + _OWNER_STARTING_SECONDS
         while time.monotonic() < deadline:
@@ -35,9 +36,9 @@ def open_store(db: Path, *, create: bool = True) -> Store:
 
 
 @contextmanager
-def store_for(db: Path, *, create: bool = True) -> Iterator[Store]:
+def store_for(db: Path, *, create: bool = True, read_only: bool = False) -> Iterator[Store]:
     """`with store_for(settings.db) as store:` for a command that uses the store and stops."""
-    store = open_store(db, create=create)
+    store = open_store(db, create=create, read_only=read_only)
     try:
         yield store
     finally:

@@ -4,6 +4,7 @@ killed owner leaves the store as it was."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -147,10 +148,17 @@ def test_while_serve_owns_the_store_every_command_and_two_ides_work(tmp_path, ru
         assert "Checkout" in results["ask"].stdout
         for rows in sessions:
             assert round(rows["Checkout"]["usd"], 2) == expected_checkout
+        doctor = steward(db, runtime_dir, "doctor")   # checks the store through its owner
+        assert doctor.returncode == 0, (doctor.stdout, doctor.stderr)
+        assert f"pid {serve.pid}" in doctor.stdout
         assert serve.poll() is None   # the owner is still serving
     finally:
         stop(serve)
     assert serve.returncode == 0, (runtime_dir / "serve.log").read_text()
+    with Store(db) as store:
+        usage_rows, entries = store.scalar("SELECT count(*) FROM bedrock_usage"), store.scalar("SELECT count(*) FROM audit_log")
+    assert re.search(rf"ok\s+bedrock_usage \({usage_rows:,} rows\)", doctor.stdout), doctor.stdout
+    assert re.search(rf"ok\s+audit chain: {entries} entries", doctor.stdout), doctor.stdout
     with Store(db) as store:
         assert usage_total(store) == round(before + sept_cost, 6)
         assert store.scalar("SELECT usd FROM estimates WHERE product = 'Fraud' AND month = '2026-11'") == 250
