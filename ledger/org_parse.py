@@ -15,11 +15,27 @@ from ledger.org_schema import SECTIONS, OrgFile
 
 MAX_ORG_BYTES = 2_000_000   # an org file of thousands of people and accounts is well under this
 MAX_EXPANDED_NODES = 200_000  # YAML nodes once aliases are expanded (an alias bomb is billions)
+MAX_NESTING = 64  # collections inside collections: an org file needs about 8
 
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader that rejects duplicate keys instead of keeping the last silently, and a document whose
-    aliases would expand beyond MAX_EXPANDED_NODES (checked on the composed graph, before building it)."""
+    aliases would expand beyond MAX_EXPANDED_NODES (checked on the composed graph, before building it), or
+    whose collections nest deeper than MAX_NESTING (PyYAML composes recursively: 10,000 `[` would end in a
+    RecursionError)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self._depth >= MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None, None, f"its collections are nested more than {MAX_NESTING} levels deep; an org file needs "
+                "far fewer: is it the right file?", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def compose_document(self) -> yaml.Node | None:
         node = super().compose_document()
