@@ -31,7 +31,7 @@ from agent.answer import Answer
 from agent.config import AgentConfig
 from ledger.errors import StewardError
 from ledger.store import Store
-from slack_app import actions
+from slack_app import actions, claim_actions
 from slack_app import blocks as kit
 from slack_app.config import SlackSettings
 from slack_app.mrkdwn import in_messages
@@ -93,6 +93,7 @@ def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
     _register_questions(app, rt)
     _register_home(app, rt)
     actions.register(app, rt)
+    claim_actions.register(app, rt)
 
     @app.error
     def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:

@@ -27,6 +27,8 @@ DECIDE = {"approved": "steward_decide_approved", "restricted": "steward_decide_r
           "blocked": "steward_decide_blocked"}
 REQUEST_ACCESS = "steward_request_access"
 APPROVE_CARD = "steward_approve_card"
+CLAIM = "steward_claim"
+DECIDE_CLAIM = {"approve": "steward_claim_approve", "reject": "steward_claim_reject"}
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -217,6 +219,19 @@ def drift_buttons(result: dict, caller: Caller) -> list[dict]:
     return blocks
 
 
+def claim_buttons(result: dict, caller: Caller) -> list[dict]:
+    """Claim, per unclaimed role or user in an unattributed-spend answer, for those who may claim (a Product
+    Owner's claim outside their part of the org becomes a request: slack_app.claim_actions)."""
+    if not (caller.owned_products or caller.has("finops_lead")):
+        return []
+    lines = [line for group in result.get("groups") or [] for line in group.get("lines") or []]
+    wanted = [line["principal"] for line in lines if line.get("reason") == "unclaimed"
+              and line.get("principal_type") in ("role", "user") and not line.get("look_alike")]
+    return [{"type": "actions", "block_id": f"claim_{i}", "elements": [
+        button(f"Claim {principal.rsplit('/', 1)[-1]}", CLAIM, {"pr": principal})]}
+        for i, principal in enumerate(list(dict.fromkeys(wanted))[:MAX_BUTTON_GROUPS])]
+
+
 def card_button(result: dict, caller: Caller, index: int = 0) -> list[dict]:
     """Approve, for the card's Product Owner while the card awaits approval of a complete week."""
     if (caller.has("product_owner") and result.get("product") in caller.owned_products
@@ -252,6 +267,8 @@ def answer_blocks(answer: Answer, caller: Caller) -> list[dict]:
                 buttons += drift_buttons(f.result or {}, caller)
             elif f.tool == "spend_card":
                 buttons += card_button(f.result or {}, caller, i)
+            elif f.tool == "unattributed_spend":
+                buttons += claim_buttons(f.result or {}, caller)
     blocks: list[dict] = []
     if head:
         blocks.append(header(head))
@@ -313,6 +330,9 @@ def home_view(caller: Caller, scope: dict, standings: list[dict], quota: dict | 
         blocks += [{"type": "divider"}, section(f"*{qhead}*"), *qbody]
     if tasks is not None:
         blocks += [{"type": "divider"}, section(f"*Engineer task queue:* {tasks} open task(s)")]
+    if caller.owned_products or caller.has("finops_lead"):
+        blocks.append({"type": "actions", "block_id": "home_claim", "elements": [
+            button("Claim a principal", CLAIM, {})]})  # the modal asks which (slack_app.claim_actions)
     blocks += [{"type": "divider"},
                section("Ask me in a DM, mention me in a channel, or use `/steward <question>`, e.g. "
                        "_how are we doing against estimate?_"),

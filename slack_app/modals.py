@@ -42,10 +42,21 @@ def _multi(block_id: str, label: str, options: list[tuple[str, str]], initial: l
     return block
 
 
-def _text_input(block_id: str, label: str, *, min_length: int = 1, placeholder: str = "") -> dict:
+def text_input(block_id: str, label: str, *, min_length: int = 1, placeholder: str = "",
+               multiline: bool = True) -> dict:
+    """A required text input (action id `v`, as every input here)."""
     return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label},
-            "element": {"type": "plain_text_input", "action_id": "v", "multiline": True, "min_length": min_length,
+            "element": {"type": "plain_text_input", "action_id": "v", "multiline": multiline, "min_length": min_length,
                         "placeholder": {"type": "plain_text", "text": placeholder or label}}}
+
+
+def single_select(block_id: str, label: str, values: list[str]) -> dict:
+    """A required choice of one value; preselected when there is only one."""
+    element: dict[str, Any] = {"type": "static_select", "action_id": "v", "options": _options([(v, v) for v in values]),
+                               "placeholder": {"type": "plain_text", "text": "Choose"}}
+    if len(values) == 1:
+        element["initial_option"] = element["options"][0]
+    return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": label}, "element": element}
 
 
 def where_used(rt: Runtime, ctx: ToolContext, model_id: str, product: str | None = None) -> dict[str, list[str]]:
@@ -83,7 +94,7 @@ def decide_modal(rt: Runtime, caller: Caller, state: str, value: dict, channel: 
         {"type": "input", "block_id": "action_scope", "label": {"type": "plain_text", "text": "Action scope"},
          "element": {"type": "static_select", "action_id": "v", "options": _options(list(SCOPES.items())),
                      "initial_option": _options([("inference_only", SCOPES["inference_only"])])[0]}},
-        _text_input("rationale", "Rationale (kept in the catalog and the audit log)", min_length=10),
+        text_input("rationale", "Rationale (kept in the catalog and the audit log)", min_length=10),
     ]
     return {"type": "modal", "callback_id": DECIDE_VIEW, "title": {"type": "plain_text", "text": _TITLES[state]},
             "submit": {"type": "plain_text", "text": "Record decision"},
@@ -110,5 +121,5 @@ def request_modal(rt: Runtime, caller: Caller, value: dict, channel: str | None,
                        hint="Empty: the accounts of your product's claimed roles."),
                 _multi("regions", "Regions", [(r, r) for r in regions], used["regions"], optional=True,
                        hint="Empty: any region."),
-                _text_input("reason", "Why does the product need this model?", min_length=10),
+                text_input("reason", "Why does the product need this model?", min_length=10),
             ]}
