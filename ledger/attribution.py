@@ -154,18 +154,21 @@ SNAPSHOT_DB = "steward_snapshot"
 
 
 def build_snapshot(store: Store) -> None:
-    """Materialise attributed_daily and usage_compliance as they are now, on `store` (live views)."""
+    """Materialise attributed_daily, usage_compliance and org_products as they are now, on `store` (live views)."""
     ensure_views(store)
     store.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT_DB}")
     store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.attributed_daily AS SELECT * FROM attributed_daily")
     store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.usage_compliance AS SELECT * FROM usage_compliance")
+    store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.org_products AS SELECT * FROM org_products")
 
 
 def read_snapshot(store: Store) -> None:
-    """Point this connection's attributed_daily and usage_compliance at the snapshot (build it first).
+    """Point this connection's attributed_daily, usage_compliance and org_products at the snapshot (build it first).
     For read-only work: a write on this connection would not see its own changes in them."""
     store.con.execute(f"CREATE OR REPLACE TEMP VIEW attributed_daily AS SELECT * FROM {SNAPSHOT_DB}.attributed_daily")
     store.con.execute(f"CREATE OR REPLACE TEMP VIEW usage_compliance AS SELECT * FROM {SNAPSHOT_DB}.usage_compliance")
+    # The hierarchy view (a recursive walk of org_nodes); a temp view comes first in DuckDB's search path.
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW org_products AS SELECT * FROM {SNAPSHOT_DB}.org_products")
     store._views_ready = True
 
 

@@ -17,6 +17,7 @@ from mcp_server.server import build_server
 from tests.conftest import make_ctx
 from tests.orgfixture import APP, CHECKOUT, FRAUD, ORG_YAML, STRAY, TODAY, principal_of, product_of, usage_rows
 from tools import toolset
+from tools.errors import ToolError
 
 MARIA, LEAD = "maria@example.com", "lead@example.com"
 NOVEMBER = {"by": "principal", "month": "2026-11"}
@@ -105,3 +106,30 @@ def test_values_kept_per_snapshot_go_with_it(fresh_org_store) -> None:
                  {"principal": STRAY, "product": "Checkout", "reason": "its batch job"})
     with access.reading() as cur:
         assert cur.snapshot_memo == {} and cur.snapshot_memo is not kept
+
+
+REQUIRED = {"model_status": {"model": "anthropic.claude-sonnet-4-6", "account": "111111111111", "region": "us-east-1"},
+            "iam_policy": {"product": "Checkout"}, "product_status": {"product": "Checkout"},
+            "principal_claim": {"principal": CHECKOUT},
+            "compare_spend": {"first_start": "2026-10-01", "first_end": "2026-10-21", "second_start": "2026-11-01",
+                              "second_end": "2026-11-21", "by": "product"},
+            "estimate_status": {"product": "Checkout"}, "spend_card": {"product": "Checkout"}}
+
+
+@pytest.mark.parametrize("email", [MARIA, LEAD, "priya@example.com", "eng@example.com"])
+def test_every_read_tool_answers_the_same_on_the_snapshot(org_store, email: str) -> None:
+    from dataclasses import replace
+
+    ctx = make_ctx(org_store, email)
+    reads = [t for t in toolset.tools_for(ctx) if t.action == "read"]
+    assert len(reads) >= 6
+    def outcome(c: Any, name: str, args: dict) -> Any:
+        try:
+            return toolset.call(c, name, args)
+        except ToolError as exc:  # a refusal must be the same refusal
+            return str(exc)
+
+    with StoreAccess(org_store, ttl=0).reading() as cur:
+        for t in reads:
+            args = REQUIRED.get(t.name, {})
+            assert outcome(replace(ctx, store=cur), t.name, args) == outcome(ctx, t.name, args), t.name
