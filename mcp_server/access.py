@@ -19,6 +19,11 @@ from ledger.remote_store import RemoteStore
 from ledger.store import Store
 
 
+# Rebuilds are rare (after a change); one lock for every StoreAccess of the process, since servers
+# on the same open store share its attached snapshot database.
+_SNAPSHOT_BUILD = threading.Lock()
+
+
 class StoreAccess:
     """The one open store, shared by a server's requests.
 
@@ -44,7 +49,6 @@ class StoreAccess:
         self._version_cur = store.cursor()
         self._version: tuple[int, float] = (0, float("-inf"))
         self.snapshot = snapshot and not isinstance(store, RemoteStore)
-        self._snapshot_lock = threading.Lock()
         self._snapshot_version: int | None = None
         self._snapshot_free: list[Store] = []
         self._snapshot_memo: dict = {}  # ledger.attribution.per_snapshot's values for this snapshot
@@ -92,7 +96,7 @@ class StoreAccess:
         version = self.version()
         if self._snapshot_version == version:
             return
-        with self._snapshot_lock:  # one rebuild; readers arriving meanwhile wait for it
+        with _SNAPSHOT_BUILD:  # one rebuild; readers arriving meanwhile wait for it
             if self._snapshot_version != version:
                 # A change committed after `version` was read is in the snapshot already; the
                 # version moves with it, so the next read rebuilds again: never older than claimed.
