@@ -71,9 +71,11 @@ SELECTOR_MATCH_SQL = """(sel.claimed_on <= usage.usage_date AND CASE sel.kind
 
 ATTRIBUTED_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW attributed_daily AS
-WITH tagged AS (
-    -- A rollup row's tags are its set's (usage_tag_sets, one row per set and period).
-    SELECT usage.rowid AS rid, usage.*, tags.resource_tags, tags.principal_tags
+WITH tagged AS MATERIALIZED (
+    -- A rollup row's tags are its set's (usage_tag_sets, one row per set and period). The row number
+    -- (not rowid: usage_daily may be a view, as in bench/tools.py) is computed once, as the CTE is
+    -- materialised, so both uses below see the same numbering.
+    SELECT row_number() OVER () AS rid, usage.*, tags.resource_tags, tags.principal_tags
     FROM usage_daily usage
     LEFT JOIN usage_tag_sets tags ON tags.billing_period = usage.billing_period AND tags.tag_set = usage.tag_set
 ), matched AS (
