@@ -74,6 +74,15 @@ def _rows() -> list[dict]:
     return out
 
 
+def build_store_file(tmp: Path, rows: list[dict]) -> Path:
+    """A store file of these CUR rows (one November export) under the org file ORG_YAML."""
+    curfile.write(curfile.export_path(tmp, "2026-11"), rows)
+    with Store(tmp / "steward.duckdb") as s:
+        ingest(s, [str(tmp / "cur")], actor="test")
+        org_apply.apply_org(s, org_parse.load_org_text(ORG_YAML), actor="test")
+    return tmp / "steward.duckdb"
+
+
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     tmp = tmp_path_factory.mktemp("kinds")

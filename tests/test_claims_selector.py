@@ -13,14 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ledger import org_apply, org_export, org_parse
+from ledger import org_export
 from ledger.attribution import ensure_views
-from ledger.ingest import ingest
 from ledger.store import Store
-from tests import curfile
 from tests.conftest import make_ctx
 from tests.curfile import line
-from tests.test_attribution_kinds import FIXTURE, ORG_YAML, _rows
+from tests.test_attribution_kinds import FIXTURE, build_store_file, _rows
 from tools import toolset
 from tools.errors import ToolError
 
@@ -38,12 +36,7 @@ def _all_rows() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("claims_selector")
-    curfile.write(curfile.export_path(tmp, "2026-11"), _all_rows())
-    with Store(tmp / "steward.duckdb") as s:
-        ingest(s, [str(tmp / "cur")], actor="test")
-        org_apply.apply_org(s, org_parse.load_org_text(ORG_YAML), actor="test")
-    return tmp / "steward.duckdb"
+    return build_store_file(tmp_path_factory.mktemp("claims_selector"), _all_rows())
 
 
 @pytest.fixture

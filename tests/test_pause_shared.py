@@ -10,12 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import org_apply, org_parse
-from ledger.ingest import ingest
 from ledger.store import Store
-from tests import curfile
 from tests.conftest import make_ctx
-from tests.test_attribution_kinds import FIXTURE, FRAUD_PROFILE, ORG_YAML, OTHER_PROFILE, _rows
+from tests.test_attribution_kinds import FIXTURE, build_store_file, FRAUD_PROFILE, OTHER_PROFILE, _rows
 from tools import toolset
 from tools.errors import ToolError
 from tools.iam_eval import Request
@@ -27,12 +24,7 @@ MODEL = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("pause_shared")
-    curfile.write(curfile.export_path(tmp, "2026-11"), _rows())
-    with Store(tmp / "steward.duckdb") as s:
-        ingest(s, [str(tmp / "cur")], actor="test")
-        org_apply.apply_org(s, org_parse.load_org_text(ORG_YAML), actor="test")
-    return tmp / "steward.duckdb"
+    return build_store_file(tmp_path_factory.mktemp("pause_shared"), _rows())
 
 
 @pytest.fixture
