@@ -3,6 +3,7 @@ and the View (readable model names, who is asking). One rule for every door (too
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,11 +56,15 @@ def day(d: date, *, year: bool = False) -> str:
 month_label = display.month
 
 
+_IDENTIFIER = re.compile(r"[a-z][\w-]{2,}[.:/@][\w-]")
+
+
 def sentence(text: str) -> str:
     text = text.strip()
     if not text:
         return text
-    text = text[0].upper() + text[1:]
+    if not _IDENTIFIER.match(text):  # a model id, ARN or address is quoted as it is spelled
+        text = text[0].upper() + text[1:]
     return text if text[-1] in ".!?:" else text + "."
 
 

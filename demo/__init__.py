@@ -32,6 +32,9 @@ of the last 7 days of data x the days left in the month.
   checkout-service-bedrock in payments-prod us-west-2 from the 4th of the current month (a few
   thousand dollars); Llama 3 70B (blocked) by the unclaimed ds-notebook-experiments role; billing
   name Mistral-Large-3 (user alice) is not in model_names.yaml, so it is unmapped.
+- Lifecycle: Loan Advisor also calls Claude Opus 4.1 (approved, Legacy since 2026-07-08, end of life
+  2027-01-08) in payments-prod us-east-1; Claude 3 Haiku, past its end of life (2026-09-10) in the
+  Regions AWS lists, is still called by several products (lifecycle.yaml says where each date is from).
 - Spike: Customer Insights spends 5x its usual on the 10th of the current month (or the last day
   with data, if earlier).
 - Pricing unit change: Nova Lite rows are billed in '1M tokens' in the current month, '1K tokens'

@@ -79,6 +79,9 @@ WORKLOADS: list[Workload] = [
              cache_read=0.5, cache_write=0.05, op=_STREAM, sessions=("canary-",)),
     Workload("loan-sonnet", PAYMENTS, "us-west-2", "role:loan-advisor-bedrock", "Claude4.6Sonnet", 1500,
              suffix="-cross-region-geo", cache_read=0.6, cache_write=0.05, sessions=("loan-advisor-",)),
+    # Claude Opus 4.1 went Legacy on 2026-07-08 and reaches end of life on 2027-01-08 (lifecycle.yaml [T1]).
+    Workload("loan-opus41", PAYMENTS, "us-east-1", "role:loan-advisor-bedrock", "Claude4.1Opus", 220, out=0.3,
+             cache_read=0.3, cache_write=0.05, sessions=("loan-advisor-",)),
     Workload("docintake-pro", PAYMENTS, "us-east-1", "role:document-intake-bedrock", "NovaPro", 900, out=0.08,
              cache_read=0.3, cache_write=0.05, weekend=0.8, sessions=("doc-intake-",)),
     Workload("docintake-titan", PAYMENTS, "us-east-1", "role:document-intake-bedrock", "TitanEmbeddingV2-Text",

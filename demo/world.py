@@ -134,6 +134,13 @@ STORY: dict[str, Any] = {
     "unit_change": {"billing_name": "NovaLite", "pricing_unit": "1M tokens", "period": "current"},
     "restricted_model": {"model_id": "meta.llama3-1-405b-instruct-v1:0", "products": ["Research Copilot"]},
     "marketplace_model": "Claude 3 Haiku (Amazon Bedrock Edition)",
+    # Lifecycle (lifecycle.yaml): one product on a Legacy model nearing end of life, and Claude 3 Haiku
+    # past its EOL (2026-09-10) in the Regions the AWS table lists, where several products still call it.
+    "legacy_model": {"billing_name": "Claude4.1Opus", "model_id": "anthropic.claude-opus-4-1-20250805-v1:0",
+                     "product": "Loan Advisor", "account": PAYMENTS, "region": "us-east-1",
+                     "eol": "2027-01-08"},
+    "eol_model": {"billing_name": "Claude3Haiku", "model_id": "anthropic.claude-3-haiku-20240307-v1:0",
+                  "eol": "2026-09-10"},
 }
 
 

@@ -70,3 +70,15 @@ def make_ctx(store: Store, email: str):  # noqa: ANN201 - ToolContext
 
     return ToolContext(store=store, caller=resolve_caller(store, email), today=TODAY,
                        clock=datetime(2026, 11, 21, 9, 30))
+
+
+def as_if_active(monkeypatch: pytest.MonkeyPatch, model_id: str) -> None:
+    """The shipped lifecycle data with one model Active everywhere: a what-if for tests of other rules
+    (a real model may since have gone Legacy or EOL)."""
+    import copy
+
+    from ledger import lifecycle
+
+    data = copy.deepcopy(lifecycle.shipped())
+    data["models"][model_id] = {**data["models"][model_id], "status": "active", "eol": None, "regions": {}}
+    monkeypatch.setattr("ledger.lifecycle.shipped", lambda: data)

@@ -474,3 +474,26 @@ def test_the_story_holds_in_the_data(default: DemoResult) -> None:
     median = sorted(daily.values())[len(daily) // 2]
     assert 4.0 <= spike / median <= 6.0
     assert default.facts["spike_day"] == "2026-11-10"
+
+
+def test_the_lifecycle_story_holds_in_the_data(default: DemoResult) -> None:
+    """One product on a Legacy model nearing end of life, and a model past it, both as lifecycle.yaml
+    (read here as data, not through ledger.lifecycle) says for the Region where the rows run."""
+    life = yaml.safe_load((MODEL_NAMES.parent / "lifecycle.yaml").read_text())["models"]
+    legacy, eol = STORY["legacy_model"], STORY["eol_model"]
+    spec = life[legacy["model_id"]]
+    assert (spec["status"], spec["eol"].isoformat()) == ("legacy", legacy["eol"])
+    assert 0 < (spec["eol"] - AS_OF).days <= 60  # nearing: within two months of the demo's today
+    assert all(r["status"] != "active" for r in (spec.get("regions") or {}).values())
+    (usd, regions, roles), = _rows(default, f"""SELECT sum(line_item_unblended_cost), list(DISTINCT product_region_code),
+            list(DISTINCT regexp_extract(line_item_iam_principal, 'role/([^/]+)', 1))
+        FROM cur WHERE line_item_usage_type LIKE '%-{legacy["billing_name"]}-%'""")
+    assert usd > 100 and regions == [legacy["region"]]
+    claims = {c["principal"].split("/")[-1]: c["product"] for c in _org(default)["claims"] if "principal" in c}
+    assert [claims[r] for r in roles] == [legacy["product"]]
+    catalog = {m["id"]: m for m in _org(default)["models"]}
+    assert catalog[legacy["model_id"]]["state"] == "approved"  # approved, yet reaching end of life
+    assert life[eol["model_id"]]["eol"].isoformat() == eol["eol"] < AS_OF.isoformat()
+    (after,), = _rows(default, f"""SELECT count(*) FROM cur WHERE line_item_usage_type LIKE '%-{eol["billing_name"]}-%'
+        AND line_item_usage_start_date >= DATE '{eol["eol"]}'""")
+    assert after > 0  # still called after its end of life

@@ -405,3 +405,25 @@ def test_the_planner_with_every_tool_raising_fails_the_eval(eval_world: Path, mo
     offline = AgentConfig(mode="offline")
     _run_stand_in(eval_world, lambda ctx, q, *, config, thread_id=None: ask(ctx, q, config=offline,
                                                                              thread_id=thread_id), "raising")
+
+
+def test_no_recommendation_over_the_eval_world_targets_a_model_that_is_not_active(eval_world: Path) -> None:
+    """Issue 18: advice points only at Active models. Every move the demo world's recommendations
+    propose targets a model lifecycle.yaml (read here as data) calls Active in every Region."""
+    from datetime import datetime
+
+    from ledger.store import Store
+    from tools import toolset
+    from tools.caller import resolve_caller
+    from tools.context import ToolContext
+
+    life = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "lifecycle.yaml").read_text())["models"]
+    store = Store(eval_world / eval_store.BASE_DB, read_only=True)
+    ctx = ToolContext(store=store, caller=resolve_caller(store, "lead@example.com"), today=EVAL_AS_OF,
+                      clock=datetime(2026, 11, 23, 9, 0))
+    moves = [r for r in toolset.call(ctx, "recommendations", {"top": 200}).recommendations if r.target_model]
+    assert moves  # the world has right-sizing moves to check
+    for r in moves:
+        spec = life[r.target_model]
+        assert spec["status"] == "active" and not spec.get("eol"), r
+        assert all(reg.get("status", "active") == "active" for reg in (spec.get("regions") or {}).values()), r

@@ -395,7 +395,9 @@ def test_a_write_refused_by_the_tool_is_the_answer(fresh_org_store) -> None:
 
 def test_a_right_size_target_not_yet_approved_is_flagged_in_the_answer(org_store, monkeypatch) -> None:
     from ledger.prices import load_prices
+    from tests.conftest import as_if_active
 
+    as_if_active(monkeypatch, "meta.llama3-1-405b-instruct-v1:0")  # past EOL in us-west-2 in reality
     prices = {**load_prices(), "models": [dict(m) for m in load_prices()["models"]]}
     for m in prices["models"]:
         m.pop("rightsize_to", None)
@@ -429,3 +431,10 @@ def test_mapped_principals_are_not_read_as_unmapped(org_store) -> None:
 
     q = read(make_ctx(org_store, LEAD), "which principals are mapped to a product?")
     assert "mapped" in q.words and "unmapped" not in q.words
+
+
+def test_an_answer_that_starts_with_a_model_id_keeps_its_spelling() -> None:
+    from agent.render_words import sentence
+
+    assert sentence("amazon.nova-premier-v1:0 reached end of life") == "amazon.nova-premier-v1:0 reached end of life."
+    assert sentence("checkout is within its estimate") == "Checkout is within its estimate."

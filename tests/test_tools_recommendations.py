@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import make_ctx
+from ledger import lifecycle as lc
+from tests.conftest import as_if_active, make_ctx
 from tests.orgfixture import LLAMA405, OPUS, ROWS, SONNET, day, kind, product_of
 from tools import toolset
 
 WINDOW = (date(2026, 10, 22), date(2026, 11, 21))  # the last 30 days of data (through 20 Nov)
 PRICES = yaml.safe_load((Path(__file__).parents[1] / "ledger" / "data" / "prices.yaml").read_text())
 PRICE = {m["model_id"]: m for m in PRICES["models"]}
-CHEAP_SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # claude-sonnet in model_names.yaml, Active
+CHEAP_SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # claude-sonnet in model_names.yaml, Legacy since 2026-10-08
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
 
@@ -87,6 +88,7 @@ def test_small_on_demand_spend_is_no_batch_candidate(org_store) -> None:
 
 
 def test_right_sizing_moves_a_share_to_the_cheapest_model_of_the_family(org_store, monkeypatch) -> None:
+    as_if_active(monkeypatch, CHEAP_SONNET)
     prices = without_step_downs()
     cheap = {"model_id": CHEAP_SONNET, "billing_name": "Claude4.5Sonnet", "name": "Cheap Sonnet",
              "family": "claude-sonnet", "input": 0.001, "output": 0.005, "cache_read": 0.0001,
@@ -100,6 +102,17 @@ def test_right_sizing_moves_a_share_to_the_cheapest_model_of_the_family(org_stor
     assert r.target_model == CHEAP_SONNET
     assert r.monthly_saving_usd == pytest.approx(0.3 * diff, abs=0.01)
     assert "cheapest priced model of the claude-sonnet family" in r.assumption
+
+
+def test_right_sizing_never_points_at_a_legacy_model_even_when_it_is_the_cheapest(org_store, monkeypatch) -> None:
+    # The same cheaper Sonnet as above, with its real status: Legacy (EOL 2027-04-08) in us-east-1.
+    assert lc.load().standing(CHEAP_SONNET, "us-east-1", date(2026, 11, 23)).status == "legacy"
+    prices = without_step_downs()
+    prices["models"].append({"model_id": CHEAP_SONNET, "billing_name": "Claude4.5Sonnet", "name": "Cheap Sonnet",
+                             "family": "claude-sonnet", "input": 0.001, "output": 0.005, "cache_read": 0.0001,
+                             "cache_write": 0.00125})
+    monkeypatch.setattr("tools.recommendations.load_prices", lambda: prices)
+    assert not [r for r in recs(org_store).recommendations if r.target_model == CHEAP_SONNET]
 
 
 def test_no_right_sizing_when_the_model_is_the_cheapest_of_its_family(org_store, monkeypatch) -> None:
@@ -161,7 +174,9 @@ def test_the_window_is_the_last_thirty_days_of_data(org_store) -> None:
 
 def test_a_step_down_the_catalog_does_not_approve_for_the_product_says_so(org_store, monkeypatch) -> None:
     """HR Portal runs Sonnet in 222222222222 us-east-1 and us-west-2; Llama 3.1 405B is restricted to
-    Fraud, so moving HR traffic there needs an access request first (or it would be drift)."""
+    Fraud, so moving HR traffic there needs an access request first (or it would be drift). (Llama 3.1
+    405B is past EOL in us-west-2 in reality: made Active here to test the approval check alone.)"""
+    as_if_active(monkeypatch, LLAMA405)
     prices = without_step_downs()
     next(m for m in prices["models"] if m["model_id"] == SONNET)["rightsize_to"] = LLAMA405
     monkeypatch.setattr("tools.recommendations.load_prices", lambda: prices)
