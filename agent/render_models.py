@@ -76,8 +76,9 @@ def decide_model(d: Any, v: View, args: dict) -> str:
 
 
 def iam_policy(p: Any, v: View, args: dict) -> str:
-    if not p.roles:
-        return f"{p.product} has no claimed IAM roles, so there is no role policy to apply yet."
+    shared = getattr(p, "shared_roles", [])
+    if not p.roles and not shared:
+        return f"{p.product} has no claimed IAM roles, so there is no role policy to apply yet." + _limits(p)
     lines = [f"{p.product}: {plural(len(p.roles), 'claimed role')}."]
     for r in p.roles:
         size = (f"{r.largest_document_chars:,} of {r.limit:,} characters" if r.mode == "inline" else
@@ -89,6 +90,23 @@ def iam_policy(p: Any, v: View, args: dict) -> str:
         if r.unapproved_paths:
             lines.append(f"  Refused (in use, not approved): {'; '.join(r.unapproved_paths)}.")
         lines.append("  Apply with:\n  " + "\n  ".join(r.commands))
+    lines += _shared_roles(p.product, shared)
     if p.skipped:
         lines.append(f"Not roles (no role policy): {', '.join(p.skipped)}.")
-    return "\n".join(lines)
+    return "\n".join(lines) + _limits(p)
+
+
+def _shared_roles(product: str, shared: list[Any]) -> list[str]:
+    """Shared roles reach the product through its profiles or tags: no role policy, a narrower Deny."""
+    lines = []
+    for c in shared:
+        lines.append(f"- {c.role_name} in account {c.account} is shared: {product} reaches it through "
+                     f"{', '.join(c.reached_through)}, so Steward writes no policy for the whole role. "
+                     f"A pause puts {c.policy_name} on it, which stops {c.stops}; {c.keeps_running}.")
+        lines.append(f"  Pause command:\n  {c.command}")
+    return lines
+
+
+def _limits(p: Any) -> str:
+    limits = getattr(p, "limits", [])
+    return ("\nNot covered: " + "; ".join(limits) + ".") if limits else ""

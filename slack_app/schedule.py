@@ -90,17 +90,25 @@ def _record(store: Store, action: str, subject: str, details: dict) -> None:
 
 def _post(store: Store, client: WebClient, channel: str, text: str, blocks: list[dict], posts: Posts, *,
           action: str, subject: str) -> bool:
-    """Post (paced per channel; the client retries a 429 after its Retry-After); a post Slack did not
-    take is audited with outcome error and counted, so the job fails and runs again."""
+    """Post (paced per channel; the client retries a 429 after its Retry-After)."""
+    return deliver(store, channel, lambda: client.chat_postMessage(channel=channel, text=kit.escape(text)[:3000],
+                                                                   blocks=blocks),
+                   posts, action=action, subject=subject)
+
+
+def deliver(store: Store, channel: str, send: Callable[[], object], posts: Posts, *, action: str,
+            subject: str) -> bool:
+    """Send one delivery to `channel` (paced); one Slack did not take is audited with outcome error and
+    counted, so the job fails and runs again (deliveries already recorded as sent are not repeated)."""
     posts.pacer.wait(channel)
     try:
-        client.chat_postMessage(channel=channel, text=kit.escape(text)[:3000], blocks=blocks)
+        send()
         return True
     except SlackApiError as exc:
         error = str(exc.response.get("error"))
-    except (SlackClientError, OSError) as exc:  # Slack unreachable: the post is retried next run
+    except (SlackClientError, OSError) as exc:  # Slack unreachable: the delivery is retried next run
         error = f"{type(exc).__name__}: {exc}"
-    log.warning("could not post %s to %s: %s", subject, channel, error)
+    log.warning("could not deliver %s to %s: %s", subject, channel, error)
     audit.append(store, actor=ACTOR, action=action, subject=subject, details={"channel": channel, "error": error},
                  outcome="error")
     posts.failed += 1

@@ -1,9 +1,7 @@
-"""`steward report chargeback`: the month's chargeback statement as a table or CSV, scoped to who asks."""
+"""`steward report chargeback`: the month's chargeback statement as a table, CSV, Parquet or HTML, scoped to who asks."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,18 +12,7 @@ from ledger.errors import StewardError
 from steward.cli_common import console, fail, settings_of
 from steward.store_access import store_for
 
-FORMATS = ("table", "csv", "html")
-
-
-def _csv(statement) -> str:  # noqa: ANN001 - ChargebackStatement
-    from tools.chargeback import COLUMNS
-
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["node", *COLUMNS])
-    for ln in [*statement.lines, statement.total]:
-        writer.writerow([ln.node, *(f"{getattr(ln, c):.2f}" for c in COLUMNS)])
-    return out.getvalue()
+FORMATS = ("table", "csv", "parquet", "html")
 
 
 def _table(statement) -> Table:  # noqa: ANN001 - ChargebackStatement
@@ -56,8 +43,8 @@ def register_report(app: typer.Typer) -> None:
         who: Annotated[str, typer.Option("--as", help="Who is asking (email in the registry)")] = "",
         month: Annotated[Optional[str], typer.Option(help="YYYY-MM [default the current month]")] = None,
         by: Annotated[str, typer.Option(help="product | department | portfolio | business_unit | account")] = "product",
-        fmt: Annotated[str, typer.Option("--format", help="table | csv | html")] = "table",
-        out: Annotated[Optional[Path], typer.Option("--out", help="write to this file (html: one file to mail)")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="table | csv | parquet | html")] = "table",
+        out: Annotated[Optional[Path], typer.Option("--out", help="write to this file (html: one file to mail; parquet needs it)")] = None,
     ) -> None:
         """The month's chargeback statement: per node usage (unblended and net), credits, refunds, taxes
         and other charges, and unattributed spend as its own line. A FinOps Lead's adds up to the CUR total."""
@@ -69,7 +56,9 @@ def register_report(app: typer.Typer) -> None:
         if fmt not in FORMATS:
             raise typer.BadParameter(f"--format is one of {', '.join(FORMATS)}")
         if out is not None and fmt == "table":
-            raise typer.BadParameter("--out writes csv or html: add --format csv or --format html")
+            raise typer.BadParameter("--out writes a file: add --format csv, parquet or html")
+        if fmt == "parquet" and out is None:
+            raise typer.BadParameter("--format parquet writes a binary file: add --out FILE.parquet")
         s = settings_of(ctx)
         try:
             with store_for(s.db, create=False) as store:  # the owner's store when `steward serve` holds it
@@ -80,14 +69,11 @@ def register_report(app: typer.Typer) -> None:
         if fmt == "table":
             console.print(_table(statement))
             return
-        if fmt == "html":
-            from steward.chargeback_html import statement_html
+        from steward.statement_files import statement_file
 
-            text = statement_html(statement)
-        else:
-            text = _csv(statement)
+        content, _ = statement_file(statement, fmt)
         if out is None:
-            typer.echo(text, nl=False)
+            typer.echo(content.decode("utf-8"), nl=False)
         else:
-            out.write_text(text, encoding="utf-8")
+            out.write_bytes(content)
             typer.echo(f"wrote {out}")

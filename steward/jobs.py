@@ -1,4 +1,4 @@
-"""`steward serve`'s scheduler: ingest of new CUR files, the nightly rollup and posts, the weekly spend cards.
+"""`steward serve`'s scheduler: CUR ingest, the nightly rollup and posts, weekly spend cards, monthly statements.
 
 Each job records its run in the audit log (actor system:serve), so a restart does not repeat it; a
 failed job is retried after `Scheduler.retry_seconds`.
@@ -230,9 +230,30 @@ def _spend_cards_job(settings: Settings, *, client: Any) -> Job:
     return Job("spend_cards", due, run)
 
 
+def _statements_job(settings: Settings, *, client: Any) -> Job:
+    """The closed month's chargeback statements, from the month's first working day: once a day, each
+    recipient gets what they have not had (a first statement, or a restated one)."""
+    from slack_app import statements
+    from steward.statement_files import statement_file
+
+    after = _daily_after(settings.schedule.statements_at, "serve.statements")
+
+    def due(store: Store, now: datetime) -> bool:
+        return statements.closed_month_due(settings.today()) is not None and after(store, now)
+
+    def run(store: Store, now: datetime) -> None:
+        posts = statements.monthly_statements(store, context_for(settings), client, settings.today(),
+                                              render=statement_file, fmt=settings.schedule.statements_format)
+        if posts.failed:
+            raise StewardError(f"{posts.failed} statement(s) could not be sent; retrying")
+        _record(store, "serve.statements", f"{now:%Y-%m-%d}", {"sent": [p.to for p in posts]})
+
+    return Job("statements", due, run)
+
+
 def build_jobs(settings: Settings, *, client: Any, s3_client: Any = None) -> list[Job]:
     """ingest (when a source is configured), nightly rollup, nightly posts (drift digest, quota alerts),
-    weekly spend cards (when Slack is on and they are not off)."""
+    weekly spend cards and monthly chargeback statements (when Slack is on and they are not off)."""
     jobs: list[Job] = []
     if settings.schedule.cur_source:
         jobs.append(_ingest_job(settings, client=client, s3_client=s3_client))
@@ -240,4 +261,6 @@ def build_jobs(settings: Settings, *, client: Any, s3_client: Any = None) -> lis
     jobs.append(_nightly_posts_job(settings, client=client))
     if client is not None and settings.schedule.spend_cards_day != "off":
         jobs.append(_spend_cards_job(settings, client=client))
+    if client is not None and settings.schedule.statements_format != "off":
+        jobs.append(_statements_job(settings, client=client))
     return jobs

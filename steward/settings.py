@@ -88,9 +88,14 @@ class ScheduleSettings(Section):
     spend_cards_day: str = Field("mon", validation_alias=env("STEWARD_SPEND_CARDS_DAY", "spend_cards_day"),
                                  description="mon..sun, * for every day, or off.")
     spend_cards_at: str = Field("09:00", validation_alias=env("STEWARD_SPEND_CARDS_AT", "spend_cards_at"))
+    statements_format: Literal["html", "csv", "off"] = Field(
+        "html", validation_alias=env("STEWARD_STATEMENTS_FORMAT", "statements_format"),
+        description="Monthly chargeback statements in Slack: html, csv, or off.")
+    statements_at: str = Field("08:00", validation_alias=env("STEWARD_STATEMENTS_AT", "statements_at"),
+                               description="UTC HH:MM, from the month's first working day, of the statements.")
     tick_seconds: float = Field(30.0, gt=0, validation_alias=env("STEWARD_SCHEDULER_TICK_SECONDS", "tick_seconds"))
 
-    @field_validator("nightly_at", "spend_cards_at")
+    @field_validator("nightly_at", "spend_cards_at", "statements_at")
     @classmethod
     def _time_of_day(cls, value: str) -> str:
         hhmm(value)

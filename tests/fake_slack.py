@@ -1,9 +1,10 @@
 """A loopback Slack Web API for tests and benchmarks: a stdlib ThreadingHTTPServer on 127.0.0.1, port 0.
 
 Point a WebClient at it with `WebClient(token="xoxb-test", base_url=fake.api_url)` (the trailing
-/api/ matters). It answers the methods Steward uses (auth.test, chat.*, views.*, reactions.*, the
-files_upload_v2 trio) and records every call with its decoded arguments; response_url posts are
-recorded as method "response_url". Never used in production.
+/api/ matters). It answers the methods Steward uses (auth.test, chat.*, views.*, reactions.*,
+conversations.open, the files_upload_v2 trio, whose uploaded bytes it keeps in `uploads`) and records
+every call with its decoded arguments; response_url posts are recorded as method "response_url".
+Never used in production.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class FakeSlack:
         self.fail_channel: dict[str, str] = {}  # channel -> Slack error code for chat.postMessage to it
         self.rate_limited: dict[str, int] = {}  # method -> how many more calls get HTTP 429 (Retry-After: 0)
         self.on_call: Any = None         # optional callback(Call), e.g. to stream calls to another process
+        self.uploads: list[bytes] = []   # the bytes of each file uploaded (files_upload_v2), in order
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         fake = self
@@ -85,6 +87,9 @@ class FakeSlack:
                     method = path
                 args = {"_bytes": len(body)} if method == "upload" else \
                     _decode(body, self.headers.get("content-type") or "")
+                if method == "upload":
+                    with fake._cond:
+                        fake.uploads.append(body)
                 limited = fake._rate_limited(method)
                 reply = {"ok": False, "error": "ratelimited"} if limited else fake._answer(method, args)
                 fake._record(Call(method, args, status=429 if limited else 200))
@@ -148,6 +153,8 @@ class FakeSlack:
             return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "V0TEST001", **(args.get("view") or {})}}
+        if method == "conversations.open":  # a DM's conversation id, as Slack gives one per user
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "")).lstrip("U")[:10]}}
         if method == "files.getUploadURLExternal":
             return {"ok": True, "upload_url": f"{self.url}/upload/F0TEST001", "file_id": "F0TEST001"}
         if method == "files.completeUploadExternal":
@@ -176,6 +183,7 @@ class FakeSlack:
     def clear(self) -> None:
         with self._cond:
             self.calls.clear()
+            self.uploads.clear()
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Block until `count` calls of `method` arrived; raise TimeoutError otherwise."""

@@ -112,4 +112,32 @@ def test_steward_report_chargeback_html_is_one_file_with_the_table_and_a_chart(t
     assert html.escape("(unattributed)") in page
     bad = CliRunner().invoke(app, ["--db", str(tmp_path / "steward.duckdb"), "report", "chargeback", "--as",
                                    "lead@example.com", "--out", str(out_file)])
-    assert bad.exit_code != 0 and "--format csv or --format html" in bad.output
+    assert bad.exit_code != 0 and "--format csv, parquet or html" in bad.output
+
+
+def test_steward_report_chargeback_parquet_reads_back_and_reconciles_to_the_cent(tmp_path: Path) -> None:
+    """The same columns as the CSV, in exact cents: duckdb reads the file back and its total row, and
+    the sum of its lines, equal the CUR files' own sum to the cent."""
+    from steward.cli import app
+
+    _build(tmp_path).close()
+    out_file = tmp_path / "statement.parquet"
+    args = ["--db", str(tmp_path / "steward.duckdb"), "--as-of", "2026-11-21", "report", "chargeback",
+            "--month", "2026-11", "--as", "lead@example.com", "--by", "account", "--format", "parquet"]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code != 0 and "add --out FILE.parquet" in refused.output
+    out = CliRunner().invoke(app, [*args, "--out", str(out_file)])
+    assert out.exit_code == 0, out.output
+    csv_out = CliRunner().invoke(app, args[:-1] + ["csv"])
+    con = duckdb.connect()
+    got = con.execute(f"SELECT * FROM read_parquet('{out_file}')")
+    columns = [d[0] for d in got.description]
+    rows = got.fetchall()
+    assert columns == csv_out.output.splitlines()[0].split(",")
+    assert [r[0] for r in rows] == [ln.split(",")[0] for ln in csv_out.output.strip().splitlines()[1:]]
+    cents = round(_cur_total(tmp_path) * 100)
+    total = con.execute(f"SELECT total_usd FROM read_parquet('{out_file}') WHERE node = 'total'").fetchone()[0]
+    lines = con.execute(f"SELECT sum(total_usd) FROM read_parquet('{out_file}') WHERE node <> 'total'").fetchone()[0]
+    assert round(total * 100) == cents and round(lines * 100) == cents
+    taxes = con.execute(f"SELECT sum(taxes_usd) FROM read_parquet('{out_file}') WHERE node <> 'total'").fetchone()[0]
+    assert float(taxes) == pytest.approx(7.77 + 3.33)

@@ -17,6 +17,7 @@ from tools import toolset
 from tools.errors import ToolError
 from tools.iam_eval import Request
 from tools.iam_eval import evaluate as iam_evaluate
+from tools.iam_policy import policy_json as iam_policy_json
 
 LEAD = "lead@example.com"
 MODEL = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"
@@ -87,3 +88,51 @@ def test_resume_removes_the_products_own_policy_from_the_shared_role(store: Stor
     (task,) = result.tasks
     assert "delete-role-policy" in task.command and "--policy-name Steward-Pause-Fraud" in task.command
     assert "--policy-name Steward-Pause-Fraud" in task.undo_command and FRAUD_PROFILE in task.undo_command
+
+
+# ------------------------------------------------------------------ iam_policy, consistent with the pause
+
+def _policy_view(store: Store, product: str):  # noqa: ANN202 - IamPolicyView
+    return toolset.call(make_ctx(store, LEAD), "iam_policy", {"product": product})
+
+
+PAUSE_ACTIONS = ["bedrock:CreateModelInvocationJob", "bedrock:InvokeModel*"]
+
+
+def test_iam_policy_of_a_product_reached_by_profile_is_a_deny_on_its_profile_not_a_role_policy(store: Store) -> None:
+    view = _policy_view(store, "Fraud")
+    assert view.roles == []  # no Steward-Bedrock policy for the whole shared role
+    (control,) = view.shared_roles
+    assert control.principal.endswith(":role/shared-gateway") and control.reached_through == [FRAUD_PROFILE]
+    assert control.policy_name == "Steward-Pause-Fraud"
+    assert control.policy == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "StewardPauseProfiles", "Effect": "Deny", "Action": PAUSE_ACTIONS, "Resource": [FRAUD_PROFILE]}]}
+    assert "directly" in control.keeps_running and "other products" in control.keeps_running
+    # exactly what the pause puts on the role
+    (task,) = _pause(store, "Fraud").tasks
+    assert iam_policy_json(control.policy) == store.scalar("SELECT policy_json FROM engineer_tasks WHERE task_id = ?",
+                                               [task.task_id])
+    assert control.command == task.command and control.undo_command == task.undo_command
+
+
+def test_iam_policy_of_a_product_reached_by_principal_tag_denies_sessions_with_the_tag(store: Store) -> None:
+    (control,) = _policy_view(store, "Risk").shared_roles
+    assert control.reached_through == ["team=risk"]
+    assert control.policy == {"Version": "2012-10-17", "Statement": [
+        {"Sid": "StewardPausePrincipalTag0", "Effect": "Deny", "Action": PAUSE_ACTIONS, "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "risk"}}}]}
+    assert "sessions without the tag" in control.keeps_running
+
+
+def test_iam_policy_says_what_no_policy_can_stop_and_the_owner_keeps_its_role_policy(store: Store) -> None:
+    tagged_usd = sum(cost for _, cost, res, _, _, owner, rule in FIXTURE if owner == "Search" and rule == "tag")
+    search = _policy_view(store, "Search")
+    assert search.roles == [] and search.shared_roles == []
+    assert any(limit.startswith(f"${tagged_usd:.0f} tagged bedrock:project=search on role shared-gateway")
+               for limit in search.limits)
+    platform = _policy_view(store, "Platform")
+    assert [r.role_name for r in platform.roles] == ["shared-gateway"] and platform.shared_roles == []
+    from agent.render import render_result
+
+    text = render_result("iam_policy", _policy_view(store, "Fraud").model_dump(mode="json"))
+    assert "shared-gateway in account 111122223333 is shared" in text and "Steward-Pause-Fraud" in text

@@ -168,11 +168,12 @@ def test_serve_settings_reject_a_bad_day_or_time_naming_the_value(monkeypatch) -
     assert "'25:00' is not a UTC time of day" in str(err.value)
 
 
-def test_spend_cards_off_leaves_only_the_rollup_and_nightly_jobs() -> None:
-    jobs = build_jobs(Settings(schedule=ScheduleSettings(spend_cards_day="off")), client=object())
-    assert [j.name for j in jobs] == ["rollup", "nightly"]
+def test_spend_cards_and_statements_off_leave_only_the_rollup_and_nightly_jobs() -> None:
+    off = ScheduleSettings(spend_cards_day="off", statements_format="off")
+    assert [j.name for j in build_jobs(Settings(schedule=off), client=object())] == ["rollup", "nightly"]
     weekly = build_jobs(Settings(schedule=ScheduleSettings(spend_cards_day="Sunday")), client=object())
-    assert [j.name for j in weekly] == ["rollup", "nightly", "spend_cards"]
+    assert [j.name for j in weekly] == ["rollup", "nightly", "spend_cards", "statements"]
+    assert [j.name for j in build_jobs(Settings(), client=None)] == ["rollup", "nightly"]  # no Slack
 
 
 # ------------------------------------------------------------------ the real command, SIGTERM
@@ -186,7 +187,7 @@ def test_steward_serve_subprocess_serves_schedules_and_stops_cleanly_on_sigterm(
         env = {**os.environ, "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-test-serve",
                "STEWARD_SLACK_API_URL": fake.api_url, "STEWARD_SLACK_FINOPS_CHANNEL": "C0FINOPS01",
                "STEWARD_CUR_SOURCE": str(tmp_path / "cur"), "STEWARD_NIGHTLY_AT": "00:00",
-               "STEWARD_SPEND_CARDS_DAY": "*", "STEWARD_SPEND_CARDS_AT": "00:00",
+               "STEWARD_SPEND_CARDS_DAY": "*", "STEWARD_SPEND_CARDS_AT": "00:00", "STEWARD_STATEMENTS_AT": "00:00",
                "STEWARD_SCHEDULER_TICK_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen([sys.executable, "-m", "steward.cli", "--db", str(db), "--as-of", "2026-11-21",
                                  "serve", "--port", "0"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
@@ -216,6 +217,9 @@ def test_steward_serve_subprocess_serves_schedules_and_stops_cleanly_on_sigterm(
             # the scheduler: ingest from STEWARD_CUR_SOURCE, nightly digest, spend cards
             wanted = {"C0FINOPS01", "U0MARIA01", "U0HANA001"}
             posts_until(fake, lambda calls: wanted <= {c.args.get("channel") for c in calls})
+            # October's statements (closed month; as of 21 Nov, past November's first working day)
+            statements = fake.wait_for("files.completeUploadExternal", 2, timeout=60)
+            assert {c.args["channel_id"] for c in statements} == {"D0PRIYA01", "D0LEAD001"}
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=60)
@@ -226,4 +230,4 @@ def test_steward_serve_subprocess_serves_schedules_and_stops_cleanly_on_sigterm(
         assert totals(again) == before       # re-ingesting the same files changed nothing
         actions = {e.action for e in audit.entries(again, limit=None)}
         assert {"serve.ingest", "serve.rollup", "serve.nightly", "serve.spend_cards", "slack.spend_card",
-                "slack.drift_digest"} <= actions
+                "slack.drift_digest", "serve.statements", "slack.statement"} <= actions

@@ -260,11 +260,29 @@ class RolePolicy(BaseModel):
     command: str = Field(description="The exact command(s) a Cloud Engineer runs in the role's account.")
 
 
+class SharedRoleControl(BaseModel):
+    """A shared role reaching the product through its profiles or tags: the product's own Deny there
+    (Steward-Pause-<product>, exactly what pause_product puts), never a policy for the whole role."""
+
+    principal: str
+    account: str
+    role_name: str
+    reached_through: list[str]  # the product's profile ARNs and principal tags (key=value) on the role
+    policy_name: str
+    policy: dict[str, Any]
+    command: str
+    undo_command: str
+    stops: str
+    keeps_running: str
+
+
 class IamPolicyView(BaseModel):
     product: str
     regions_when_unscoped: list[str] = Field(description="Regions a catalog entry with no regions stands for.")
     roles: list[RolePolicy]
     skipped: list[str] = Field(description="Claimed principals that are not roles (no role policy).")
+    shared_roles: list[SharedRoleControl] = []  # roles it reaches only through profiles or tags
+    limits: list[str] = []  # what no policy Steward generates for it can stop
 
 
 def role_policy_view(store: Store, principal: str, product: str, regions: list[str],
@@ -293,8 +311,8 @@ def role_policy_view(store: Store, principal: str, product: str, regions: list[s
 @tool(name="iam_policy", personas={"cloud_engineer", "finops_lead", "product_owner"}, action="read",
       family="iam")
 def iam_policy(ctx: ToolContext, args: IamPolicyArgs) -> IamPolicyView:
-    """The IAM policy Steward generates for each claimed role of a product (approved models allowed, others
-    denied), with the `aws iam` commands that apply it.
+    """Each claimed role's generated IAM policy (approved models allowed, others denied), and the `aws iam`
+    commands that apply it.
 
     The IAM policy Steward generates for each claimed role of a product, with a one-line summary
     per statement and the exact `aws iam` commands that apply it (put-role-policy Steward-Bedrock, or
@@ -305,11 +323,18 @@ def iam_policy(ctx: ToolContext, args: IamPolicyArgs) -> IamPolicyView:
     to the profile), application profiles and batch jobs the role's usage shows; explicitly denies
     models blocked there or restricted to other products on every path; and denies agentic access
     through AWS-managed MCP servers (aws:ViaAWSMCPService) unless the FinOps Lead approved an agentic
-    action scope for every model the role may use. Product Owners see their own products only."""
+    action scope for every model the role may use. A product reached through its inference profiles or
+    principal tags on a role it does not claim (a shared gateway) gets no policy for that role: `shared_roles`
+    gives the narrower Deny Steward can put there for it (the one pause_product uses) and what it cannot
+    stop. Product Owners see their own products only."""
     product = require_policy_product(ctx, args.product)
     regions = configured_regions(ctx)
     principals = [p for p, _ in claimed_roles(ctx.store, product)]
     inputs = PolicyInputs(ctx.store, principals)
     roles = [role_policy_view(ctx.store, p, product, regions, inputs) for p in principals]
     skipped = [c.principal for c in registry.claims_for(ctx.store, product) if principal_type(c.principal) != "role"]
-    return IamPolicyView(product=product, regions_when_unscoped=regions, roles=roles, skipped=skipped)
+    from tools.pause_shared import shared_role_controls  # it builds on this module's policies
+
+    shared, limits = shared_role_controls(ctx.store, product, set(principals))
+    return IamPolicyView(product=product, regions_when_unscoped=regions, roles=roles, skipped=skipped,
+                         shared_roles=shared, limits=limits)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.attribution import ensure_views
-from ledger.principals import principal_type, role_name
+from ledger.principals import account_of, principal_type, role_name
 from ledger.store import Store
 from tools import iam_policy as iam
 from tools.display import money
@@ -99,3 +99,26 @@ def _limit(pause: SharedRolePause) -> str:
         left.append("sessions without the tag")
     return (f"role {role} is shared: only its calls {pause.what()} are denied; {' and '.join(left)} keep "
             "running (they are not this product's spend by its claims), and so do the role's other products")
+
+
+def shared_role_controls(store: Store, product: str,
+                         own_roles: set[str]) -> tuple[list[iam.SharedRoleControl], list[str]]:
+    """The per-role Deny a pause of `product` would put on shared roles (exactly pause_product's), and
+    what no role policy can reach (tagged spend through no profile, principals that are not roles)."""
+    pauses, skipped, limits = shared_role_pauses(store, product, own_roles)
+    controls = []
+    for pause in pauses:
+        role, name, policy = role_name(pause.principal) or pause.principal, policy_name(product), pause.policy()
+        controls.append(iam.SharedRoleControl(
+            principal=pause.principal, account=account_of(pause.principal) or "", role_name=role,
+            reached_through=sorted(pause.profiles) + [f"{k}={v}" for k, v in sorted(pause.principal_tags)],
+            policy_name=name, policy=policy,
+            command=iam.put_role_policy_command(role, name, policy),
+            undo_command=iam.delete_role_policy_command(role, name),
+            stops=f"{product}'s model invocation and new batch jobs on role {role} {pause.what()}",
+            keeps_running=_limit(pause)))
+    said = {c.keeps_running for c in controls}  # each role's own limit is its control's keeps_running
+    limits = [x for x in limits if x not in said]
+    limits += [f"{p} calls {product} through its profiles or tags but is not an IAM role: no role policy "
+               "reaches it" for p in skipped]
+    return controls, limits
