@@ -25,19 +25,9 @@ from tests import curfile
 from tests.curfile import line
 from tests.fake_slack import FakeSlack
 from tests.orgfixture import A1, A2, ROWS
+from tests.test_slack_schedule import client, fake  # noqa: F401 - the loopback Slack and its client
 
 FIRST_WORKING_DAY = date(2026, 11, 2)  # 2026-11-01 is a Sunday
-
-
-@pytest.fixture
-def fake():
-    with FakeSlack() as f:
-        yield f
-
-
-@pytest.fixture
-def client(fake) -> WebClient:
-    return WebClient(token="xoxb-test", base_url=fake.api_url)
 
 
 def _contexts(store, today: date):  # noqa: ANN202 - ContextFactory
