@@ -51,6 +51,8 @@ ENVIRONMENT = [
     ("STEWARD_NIGHTLY_AT", "03:30", "schedule.nightly_at", "03:30"),
     ("STEWARD_SPEND_CARDS_DAY", "Friday", "schedule.spend_cards_day", "fri"),
     ("STEWARD_SPEND_CARDS_AT", "08:15", "schedule.spend_cards_at", "08:15"),
+    ("STEWARD_STATEMENTS_FORMAT", "csv", "schedule.statements_format", "csv"),
+    ("STEWARD_STATEMENTS_AT", "07:30", "schedule.statements_at", "07:30"),
     ("STEWARD_SCHEDULER_TICK_SECONDS", "5", "schedule.tick_seconds", 5.0),
 ]
 
