@@ -340,7 +340,7 @@ def test_the_manifest_matches_what_the_app_listens_for(app) -> None:
     assert manifest["features"]["app_home"]["home_tab_enabled"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert scopes == {"app_mentions:read", "chat:write", "commands", "im:history", "reactions:write",
-                      "files:write"}
+                      "files:write", "im:write"}  # im:write: the DM a monthly statement is shared into
     urls = {settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"],
             manifest["features"]["slash_commands"][0]["url"]}
     assert len(urls) == 1 and urls.pop().endswith("/slack/events")
