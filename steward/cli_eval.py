@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from evals.gate import GATES
+from evals.gate import GATES, Gate
 from steward.cli_common import console, err, settings_of
 
 
@@ -42,43 +42,51 @@ def register_eval(app: typer.Typer) -> None:
         """Score the agent on the eval sets over the demo org (built once and cached), each set apart.
         Exits 1 when a set misses its gate: accuracy below its minimum, a confident-wrong rate above the
         maximum, or a leak."""
-        from evals import report as evals_report
-        from evals import run as evals_run
-        from evals.gate import Gate, gate_failures
-        from steward.wiring import agent_config
-
         if mode not in ("offline", "bedrock"):
             raise typer.BadParameter("--mode is offline or bedrock")
         # The same settings as `steward ask` (STEWARD_BEDROCK_* ...), with the mode asked for here.
         overrides = {k: v for k, v in {"model_id": model_id, "region": region,
                                         "endpoint_url": endpoint_url}.items() if v is not None}
-        config = replace(agent_config(settings_of(ctx), offline=mode == "offline"), mode=mode, **overrides)
-        try:
-            with console.status("building the eval store and running the cases...") if not as_json else _nothing():
-                if dataset is not None:
-                    one = evals_run.evaluate(dataset=dataset, mode=mode, family=family, persona=persona,
-                                             config=config)
-                    report = {"mode": mode, "sets": {dataset.stem: {"set": dataset.stem, **one}}}
-                else:
-                    names = list(evals_run.SETS) if eval_set == "all" else [eval_set]
-                    report = evals_run.evaluate_sets(names, mode=mode, family=family, persona=persona,
-                                                     config=config)
-        except (ValueError, FileNotFoundError) as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
+        report = _evaluate(ctx, mode, overrides, dataset, eval_set, family, persona, quiet=as_json)
         if as_json:
             typer.echo(json.dumps(report, indent=2, default=str))
         else:
+            from evals import report as evals_report
+
             typer.echo("\n\n".join(evals_report.format_report(s, failures=failures)
                                     for s in report["sets"].values()))
-        minimum = {"heldout": min_heldout_accuracy}
-        missed = [why for name, s in report["sets"].items()
-                  for why in gate_failures(name, s, Gate(min_accuracy=minimum.get(name, min_accuracy),
-                                                         max_confident_wrong_rate=max_confident_wrong,
-                                                         max_leaks=max_leaks))]
-        if missed:
-            err.print("[bold red]eval gate failed:[/] " + "; ".join(missed), highlight=False)
-            raise typer.Exit(code=1)
+        _gate(report, {"heldout": min_heldout_accuracy}, Gate(
+            min_accuracy=min_accuracy, max_confident_wrong_rate=max_confident_wrong, max_leaks=max_leaks))
+
+
+def _evaluate(ctx: typer.Context, mode: str, overrides: dict, dataset: Optional[Path], eval_set: str,
+              family: Optional[str], persona: Optional[str], *, quiet: bool) -> dict:
+    """The report of one dataset file, or of the named sets (each apart); exit 2 on a bad set or file."""
+    from evals import run as evals_run
+    from steward.wiring import agent_config
+
+    config = replace(agent_config(settings_of(ctx), offline=mode == "offline"), mode=mode, **overrides)
+    try:
+        with _nothing() if quiet else console.status("building the eval store and running the cases..."):
+            if dataset is not None:
+                one = evals_run.evaluate(dataset=dataset, mode=mode, family=family, persona=persona, config=config)
+                return {"mode": mode, "sets": {dataset.stem: {"set": dataset.stem, **one}}}
+            names = list(evals_run.SETS) if eval_set == "all" else [eval_set]
+            return evals_run.evaluate_sets(names, mode=mode, family=family, persona=persona, config=config)
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def _gate(report: dict, min_by_set: dict[str, float], gate: Gate) -> None:
+    """Exit 1 naming every gate a set missed (its own minimum accuracy where one is given)."""
+    from evals.gate import gate_failures
+
+    missed = [why for name, s in report["sets"].items()
+              for why in gate_failures(name, s, replace(gate, min_accuracy=min_by_set.get(name, gate.min_accuracy)))]
+    if missed:
+        err.print("[bold red]eval gate failed:[/] " + "; ".join(missed), highlight=False)
+        raise typer.Exit(code=1)
 
 
 class _nothing:

@@ -86,7 +86,7 @@ def test_no_import_cycles_among_the_doors_and_the_root() -> None:
 
 # Sizes one can hold in one's head (issue 10). The packages listed are checked; a data table (a module that is
 # mostly literal data) may be named in DATA_TABLES with the reason it is long.
-SIZED = ("agent", "evals")
+SIZED = ("agent", "evals", "ledger", "tools", "steward", "slack_app", "mcp_server")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 DATA_TABLES: dict[str, str] = {}

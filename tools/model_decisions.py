@@ -101,6 +101,20 @@ def _known_model(store: Store, model_id: str) -> bool:
         [model_id, model_id, model_id]))
 
 
+def _open_request(ctx: ToolContext, request_id: str, model_id: str) -> dict[str, Any]:
+    """The open access request a decision answers (it must ask for the model decided)."""
+    rows = ctx.store.dicts("SELECT request_id, model_id, status, product FROM access_requests "
+                           "WHERE request_id = ?", [request_id.strip().upper()])
+    if not rows:
+        raise ToolError(f"there is no access request {request_id}")
+    request = rows[0]
+    if request["status"] != "open":
+        raise ToolError(f"{request['request_id']} is already closed ({request['status']})")
+    if request["model_id"] != model_id:
+        raise ToolError(f"{request['request_id']} asks for {request['model_id']}, not {model_id}")
+    return request
+
+
 @tool(name="decide_model", personas=FINOPS_LEAD, action="agentic", family="catalog")
 def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
     """Approve, restrict (to listed products) or block a model for accounts and regions, with a rationale;
@@ -115,17 +129,7 @@ def decide_model(ctx: ToolContext, args: DecideModelArgs) -> ModelDecision:
     that is past end of life in a Region of the decision is refused; a Legacy one gets a warning with
     its end-of-life date."""
     entry = _entry_from_args(ctx, args)
-    request = None
-    if args.request_id:
-        rows = ctx.store.dicts("SELECT request_id, model_id, status, product FROM access_requests "
-                               "WHERE request_id = ?", [args.request_id.strip().upper()])
-        if not rows:
-            raise ToolError(f"there is no access request {args.request_id}")
-        request = rows[0]
-        if request["status"] != "open":
-            raise ToolError(f"{request['request_id']} is already closed ({request['status']})")
-        if request["model_id"] != entry.id:
-            raise ToolError(f"{request['request_id']} asks for {request['model_id']}, not {entry.id}")
+    request = _open_request(ctx, args.request_id, entry.id) if args.request_id else None
     warnings: list[str] = []
     if entry.state != "blocked":  # approving a retired model would open a path that fails
         regions = list(entry.regions) or iam.configured_regions(ctx)
