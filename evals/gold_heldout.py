@@ -14,7 +14,7 @@ from evals.gold import Gold
 
 # Filter and grouping keys of heldout.yaml -> a column of the `held` view.
 COLUMNS = {"product": "product", "model": "model", "region": "region", "account": "account", "tier": "tier",
-           "bu": "bu", "department": "department", "portfolio": "portfolio"}
+           "bu": "bu", "department": "department", "portfolio": "portfolio", "kind": "kind"}
 
 
 class HeldoutGold:
@@ -101,6 +101,21 @@ class HeldoutGold:
             "sum(tokens) FILTER (WHERE kind IN ('input', 'cache_read', 'cache_write')) "
             "FROM held WHERE product = ? AND day >= ? AND day < ?", [product, start, end]).fetchone()
         return 100.0 * float(read or 0) / float(side) if side else 0.0
+
+    def unattributed(self, caller: str, spec: dict[str, Any]) -> float:
+        """Spend no product owns (no claim, or before the claim date) in the accounts whose unattributed
+        spend the caller sees (a FinOps Lead: every account), in [from, to) with the filters."""
+        where, params = ["product IS NULL", "day >= ?", "day < ?"], [spec["from"], spec["to"]]
+        s = self.g.scope(caller)
+        if not s.all_access:
+            where.append("list_contains(?::VARCHAR[], account)")
+            params.append(sorted(s.accounts))
+        for key in ("account", "region", "model", "tier", "kind"):
+            if key in spec:
+                where.append(f"{COLUMNS[key]} = ?")
+                params.append(str(spec[key]))
+        return float(self.con.execute(f"SELECT coalesce(sum(usd), 0) FROM held WHERE {' AND '.join(where)}",
+                                      params).fetchone()[0])
 
     def unreviewed_models(self, start: date, end: date) -> list[str]:
         """Models used in the window that have no entry in the org's model catalog."""

@@ -61,6 +61,9 @@ class HeldoutBuilder:
             spec = _dates(spec)
             return [pct(self.h.cache_hit(spec["product"], spec["from"], spec["to"]), "cache hit rate")], \
                 [spec["product"]]
+        if kind == "unattributed":
+            spec = _dates(spec)
+            return [usd(self.h.unattributed(caller, spec), f"unattributed {spec['from']}..{spec['to']}")], []
         if kind == "unreviewed_models":
             spec = _dates(spec)
             return [], [self.names("model", m) for m in self.h.unreviewed_models(spec["from"], spec["to"])]
