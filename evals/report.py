@@ -32,6 +32,12 @@ class CaseResult:
     outcome: str | None = None
     confident_wrong: bool = False
 
+    @property
+    def batch(self) -> str:
+        """The batch a case was written in: the family's prefix before '-' ('fresh-period' -> 'fresh'),
+        'base' for a family without one, so a later batch of questions is scored apart from the first."""
+        return self.family.split("-", 1)[0] if "-" in self.family else "base"
+
 
 def _pctile(values: list[float], q: float) -> float:
     if not values:
@@ -74,7 +80,7 @@ def summary(results: list[CaseResult], mode: str = "offline") -> dict[str, Any]:
         "outcomes": dict(sorted(Counter(r.outcome or "none" for r in results).items())),
         "latency_ms": {"p50": round(_pctile(latencies, 0.5), 2), "p95": round(_pctile(latencies, 0.95), 2),
                        "mean": round(statistics.fmean(latencies), 2) if latencies else 0.0},
-        "by_family": group("family"), "by_persona": group("persona"),
+        "by_batch": group("batch"), "by_family": group("family"), "by_persona": group("persona"),
         "failure_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "failures": [{"id": r.id, "caller": r.caller, "question": r.question, "reasons": r.reasons,
                       "leaks": r.leaks, "answer": r.text, "outcome": r.outcome,
@@ -114,7 +120,10 @@ def format_report(s: dict[str, Any], *, failures: int = 40) -> str:
                      f"{u['output_tokens']:.0f} output tokens, ${u['cost_usd']:.5f} (total ${u['total_cost_usd']:.4f})"
                      + (f"; {u['planner_fallbacks']} answered by the offline planner (Bedrock unavailable)"
                         if u["planner_fallbacks"] else ""))
-    for title, key in (("family", "by_family"), ("persona", "by_persona")):
+    tables = (("batch", "by_batch"), ("family", "by_family"), ("persona", "by_persona"))
+    for title, key in tables:
+        if key == "by_batch" and len(s.get(key, {})) < 2:
+            continue  # one batch: the overall line says it
         lines.append("")
         lines.append(f"{'by ' + title:<20} {'cases':>5} {'passed':>6} {'accuracy':>8} {'leaks':>5} {'conf-wrong':>10}")
         for k, v in s[key].items():
