@@ -4,11 +4,13 @@ last month', 'this month vs the same period last year'. Earlier period first."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from agent.spoken_periods import (
     _MONTH_WORD,
+    ORDINAL_WEEKS,
+    day_ranges,
     QUARTER_PATTERN,
     QUARTER_WORDS,
     YEAR_AGO_PHRASES,
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from agent.question import Question
 
 COMPARE_WORDS = {"compare", "compared", "comparing", "comparison", "vs", "versus"}
+# 'September against October', 'cheaper in October than in September': a comparison when two periods are named
+TWO_PERIOD_CUES = {"against", "than"}
 _RELATIVE = re.compile(r" (this|current|last|previous|prior) (month|quarter) ")
 _MONTH_MENTION = re.compile(rf"(?<= ){_MONTH_WORD}(?: (\d{{4}}))?(?= )")
 
@@ -34,7 +38,8 @@ def read_comparison(q: Question, today: date) -> tuple[Period, Period] | None:
     if q.phrase(*YEAR_AGO_PHRASES) and (q.has(COMPARE_WORDS) or q.phrase("against", "than", "to")):
         base = read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False)
         return base.a_year_earlier(today), base
-    if not (q.has(COMPARE_WORDS) or q.phrase("against last month", "than last month", "to last month")):
+    if not (q.has(COMPARE_WORDS, TWO_PERIOD_CUES) or q.phrase("against last month", "than last month",
+                                                               "to last month")):
         return None
     mentions = sorted(_mentions(q, today), key=lambda m: m[0])
     periods = [p for _, p in mentions]
@@ -47,10 +52,13 @@ def read_comparison(q: Question, today: date) -> tuple[Period, Period] | None:
 def _mentions(q: Question, today: date) -> list[tuple[int, Period]]:
     """Every month, quarter and relative month/quarter the text names, with its position."""
     text = q.text
-    found: list[tuple[int, Period]] = []
+    spans = day_ranges(text, today)
+    spans += _weeks(text, today, [(s, e) for s, e, _ in spans])
+    found: list[tuple[int, Period]] = [(start, period) for start, _, period in spans]
+    taken = [(s, e) for s, e, _ in spans]  # a month inside a range of days or a week is not a period of its own
     for hit in _MONTH_MENTION.finditer(text):
         month = _month_of(hit.group(1))
-        if month is None or hit.group(1) == "may":
+        if month is None or hit.group(1) == "may" or any(s <= hit.start() < e for s, e in taken):
             continue
         year = int(hit.group(2)) if hit.group(2) else (today.year if month <= today.month else today.year - 1)
         found.append((hit.start(), Period(month=f"{year:04d}-{month:02d}")))
@@ -74,3 +82,28 @@ def _relative(which: str, unit: str, today: date) -> Period:
     if which in ("this", "current"):
         return quarter_period(number, today.year, today)
     return quarter_period(number - 1 or 4, today.year - (number == 1), today)
+
+
+_WEEK_OF_MONTH = re.compile(rf" (first|1st|second|2nd|third|3rd|fourth|4th) week of {_MONTH_WORD} ")
+
+
+def _weeks(text: str, today: date, taken: list[tuple[int, int]]) -> list[tuple[int, int, Period]]:
+    """Weeks named: 'the first week of November' (days 1-7), 'last week' / 'this week' (Mon-Sun), and 'the
+    week before' (the week before the other week named, else before this one)."""
+    found: list[tuple[int, int, Period]] = []
+    for hit in _WEEK_OF_MONTH.finditer(text):
+        month = _month_of(hit.group(2))
+        if month is not None:
+            year = today.year if month <= today.month else today.year - 1
+            start = date(year, month, 1) + timedelta(days=7 * (ORDINAL_WEEKS[hit.group(1)] - 1))
+            found.append((hit.start(), hit.end(), Period(start=start, end=start + timedelta(days=7), week=start)))
+    monday = today - timedelta(days=today.weekday())
+    for hit in re.finditer(r" (this|last|previous|prior) week ", text):
+        start = monday if hit.group(1) == "this" else monday - timedelta(days=7)
+        found.append((hit.start(), hit.end(), Period(start=start, end=start + timedelta(days=7), week=start)))
+    before = re.search(r" (?:the )?week before(?: that)? ", text)
+    if before and len(found) <= 1:
+        ref = found[0][2].start if found and found[0][2].start else monday
+        found.append((before.start(), before.end(),
+                      Period(start=ref - timedelta(days=7), end=ref, week=ref - timedelta(days=7))))
+    return [hit for hit in found if not any(s <= hit[0] < e for s, e in taken)]

@@ -6,6 +6,7 @@ the least. Each rule is a named test over the read question (agent.question.Ques
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,7 +55,8 @@ PERMISSION_PHRASES = ("can i", "may i", "can we", "could i", "am i allowed", "ar
 NOT_APPROVED_PHRASES = ("not approved", "haven't approved", "havent approved", "not been approved",
                         "never approved", "never signed off", "not signed off", "havent signed off",
                         "outside the catalog", "not in the catalog", "outside catalog", "without approval",
-                        "isn't approved", "isnt approved", "aren't approved", "arent approved", "non compliant")
+                        "isn't approved", "isnt approved", "aren't approved", "arent approved", "non compliant",
+                        "no approval", "no decision", "not reviewed", "never reviewed", "without a decision")
 FORBIDDEN_PHRASES = ("shouldnt", "should not", "not supposed", "not allowed", "isnt allowed", "arent allowed")
 CAN_USE_PHRASES = ("can i use", "may i use", "could i use", "am i allowed", "are we allowed", "can we use",
                    "may we use", "allowed to use", "permitted to use", "ok to use", "okay to use", "can use",
@@ -64,7 +66,8 @@ SAVING_PHRASES = ("spend less", "bring down", "lower my", "lower our", "save mon
 OVER_WORDS = {"over", "exceeded", "exceeding", "exceed", "above", "near"}
 STATUS_PHRASES = ("on track", "how am i doing", "how are we doing", "am i over", "are we over", "how am i",
                   "how are we", "how are my", "how is my")
-CACHE_PHRASES = ("hit rate", "cache hit", "cache hits", "cache rate", "cache ratio", "caching rate")
+CACHE_PHRASES = ("hit rate", "cache hit", "cache hits", "cache rate", "cache ratio", "caching rate",
+                 "from the prompt cache", "from prompt cache", "from the cache", "from cache")
 PAUSED_WORDS = {"paused", "suspended", "frozen", "halted"}
 CHARGE_WORDS = {"credit", "credits", "refund", "refunds", "tax", "taxes", "discount", "discounts", "fee", "fees"}
 CLAIMED_WORDS = {"claimed", "owns", "owner", "belongs", "belong"}
@@ -146,7 +149,8 @@ def asks_scope(q: Question) -> bool:
 
 
 def asks_tasks(q: Question) -> bool:
-    return q.has(TASK_WORDS) or (q.phrase("to do", "commands to run", "should i run") and can_call(q.ctx, "task_queue"))
+    return q.has(TASK_WORDS) or (q.phrase("to do", "commands to run", "should i run", "waiting for me", "for me to run",
+                                          "for me to apply") and can_call(q.ctx, "task_queue"))
 
 
 def asks_unattributed(q: Question) -> bool:
@@ -170,9 +174,14 @@ def asks_iam_policy(q: Question) -> bool:
     return q.has(IAM_WORDS)
 
 
+# 'can the data-science account use Sonnet', 'can payments-prod call Opus 4.6': asking whether it may
+PERMISSION_PATTERN = re.compile(r" (?:can|may|could) (?:\w+ ){0,3}(?:use|call|invoke|run|access) ")
+
+
 def asks_model_status(q: Question) -> bool:
     return q.phrase(*MODEL_STATUS_PHRASES) or (
-        q.model is not None and q.first in ("is", "are", "can", "may") and q.has(CATALOG_WORDS))
+        q.model is not None and q.first in ("is", "are", "can", "may") and q.has(CATALOG_WORDS)) or (
+        q.model is not None and PERMISSION_PATTERN.search(q.text) is not None)
 
 
 def asks_catalog(q: Question) -> bool:
@@ -212,8 +221,20 @@ def names_a_product(q: Question) -> bool:
     return bool(q.products or (q.unknown_names and not q.model))
 
 
+def names_a_product_and_days(q: Question) -> bool:
+    """A product and a window of days ('Knowledge Search, last 90 days'): its spend over those days (an
+    estimate is per month)."""
+    return names_a_product(q) and q.period().start is not None
+
+
 def names_a_group(q: Question) -> bool:
     return bool(q.portfolios or q.departments)
+
+
+def asks_service_over_period(q: Question) -> bool:
+    """'what's the month-to-date Bedrock number': the service and a period, no other cue: its spend (words
+    the reading does not cover are named, so the answer is partial, never another question's)."""
+    return q.has({"bedrock", "genai", "ai", "llm"}) and bool(q.period().args())
 
 
 def names_a_model(q: Question) -> bool:
@@ -242,15 +263,17 @@ RULES: tuple[Rule, ...] = (
     Rule("catalog", asks_catalog),
     Rule("spend_card", asks_card),
     Rule("anomalies", asks_anomalies),
+    Rule("breakdown", compares_periods),  # before savings: 'cheaper in October than in September' compares
     Rule("recommendations", asks_savings),
     Rule("quota", asks_quota),
     Rule("charges", asks_charges),
-    Rule("breakdown", compares_periods),
     Rule("estimate_status", asks_estimate),
     Rule("breakdown", asks_breakdown),
     Rule("estimate_status", asks_status_of_named),
+    Rule("breakdown", names_a_product_and_days),
     Rule("estimate_status", names_a_product),
     Rule("breakdown", names_a_group),
+    Rule("breakdown", asks_service_over_period),
     Rule("catalog", names_a_model),
 )
 

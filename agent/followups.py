@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from agent.grouping import GROUPING_WORDS, grouping_of
+from agent.grouping import GROUPING_WORDS, TIER_WORDS, grouping_of
 from agent.plan import Plan, Step
 from agent.qualifiers import reading, spend_filters
 from agent.question import Question
@@ -30,7 +30,8 @@ from agent.vocabulary import (
 from tools.context import ToolContext
 from tools.periods import prev_month
 
-OPENERS = ("and", "what about", "how about", "same for", "and for", "and what about", "ok and", "now for")
+OPENERS = ("and", "what about", "how about", "same for", "and for", "and what about", "ok and", "now for",
+           "same thing for", "same thing", "same again for", "same question for", "how much of that", "of that")
 NEW_QUESTION_WORDS = (ESTIMATE_WORDS | QUOTA_WORDS | UNATTRIBUTED_WORDS | DRIFT_WORDS | CARD_WORDS | ANOMALY_WORDS
                       | SAVINGS_WORDS | TASK_WORDS)
 PERIOD_ARGS = ("month", "start", "end")
@@ -39,7 +40,8 @@ FOLLOWABLE_TOOLS = ("spend_breakdown", "compare_spend", "estimate_status", "quot
 SLOT_WORDS = ({w for _, words in GROUPING_WORDS for w in words} | set(MONTHS) | {"q1", "q2", "q3", "q4"}
               | {"last", "this", "previous", "prior", "past", "current", "month", "week", "quarter", "year",
                  "fortnight", "days", "weeks", "months", "ytd", "mtd", "today", "yesterday", "business", "unit",
-                 "units", "bu", "tier", "kind", "now", "instead", "then", "before"})
+                 "units", "bu", "tier", "kind", "now", "instead", "then", "before"}
+              | set(TIER_WORDS) | {"input", "output", "cache", "reads", "writes", "tokens", "embeddings"})
 SPEND_TOOLS = ("spend_breakdown", "compare_spend")
 MAX_THREADS = 2000
 
@@ -105,6 +107,9 @@ def follow_up_plan(q: Question, last: Turn) -> Plan | None:
     grouping = grouping_of(q)
     products = tuple(q.name_targets)
     filters, not_honoured = spend_filters(q, grouping)
+    model = q.model
+    if model is not None and not model.ambiguous:  # 'and Sonnet?': the model slot
+        filters["model"] = model.model_id or model.text
     if not (period.args() or grouping or products or filters):
         return None
     base = dict(last.plan.steps[0].args)

@@ -14,6 +14,7 @@ GROUPING_WORDS = [
     ("product", {"product", "products", "workload", "workloads", "app", "apps", "application", "applications",
                  "team", "teams"}),
 ]
+KIND_WORDS = {"input", "output", "cache"}
 TIER_WORDS = ("standard", "batch", "flex", "priority", "provisioned", "reserved")
 # A grouping word right after one of these is what the question groups by ('by region', 'top models').
 GROUPING_CUES = ("by", "per", "each", "which", "what", "top", "across", "every")
@@ -26,6 +27,8 @@ def grouping_of(q: Question) -> str | None:
     if q.phrase("token type", "token types", "token kind", "input vs output", "input and output",
                 "input versus output"):
         return "kind"
+    if len(q.wordset & KIND_WORDS) >= 2 and q.has({"token", "tokens", "split", "between", "vs", "versus"}):
+        return "kind"  # 'split into input, output and cache tokens': two token kinds or more named
     if q.phrase("per day", "each day", "by day", "over time", "day by day"):
         return "day"
     if q.has({"tier", "tiers"}) and not (q.wordset & set(TIER_WORDS)) or len(q.wordset & set(TIER_WORDS)) >= 2:

@@ -76,6 +76,12 @@ def find_product_words(q: Question, rest: str) -> str:
     return rest
 
 
+def _plain_words(token: str) -> bool:
+    """Every part of the token is an ordinary word, never a name ('Bedrock', 'Q4-to-date', 'Month-To-Date')."""
+    parts = [p for p in re.split(r"[-.'’]", token.casefold()) if p]
+    return bool(parts) and all(p in VOCABULARY or p in NOT_NAMES or p in MONTHS for p in parts)
+
+
 def find_unknown_names(q: Question, rest: str) -> str:
     """Capitalised names matching nothing the caller can see: passed on for the tool's scope check."""
     run: list[tuple[int, int, str]] = []
@@ -83,8 +89,7 @@ def find_unknown_names(q: Question, rest: str) -> str:
     for m in NAME_TOKEN.finditer(rest):
         tok = re.sub(r"['’]s$", "", m.group(0))
         gap = rest[run[-1][1]: m.start()] if run else ""
-        ok = (tok[:1].isupper() and tok.casefold() not in VOCABULARY and tok.casefold() not in NOT_NAMES
-              and not tok.isdigit() and tok.casefold() not in MONTHS)
+        ok = (tok[:1].isupper() and not _plain_words(tok) and not tok.isdigit())
         if ok and (not run or gap.strip() in ("", "&", "-")):
             run.append((m.start(), m.start() + len(tok), tok))
             continue

@@ -9,7 +9,7 @@ from agent.families import CAN_USE_PHRASES
 from agent.grouping import grouping_of
 from agent.help import help_text
 from agent.plan import Plan, Step, catalog_filter, owned_products, product_or_ask, which_model
-from agent.qualifiers import reading, unsupported
+from agent.qualifiers import FILTER_LABELS, reading, spend_filters, unsupported
 from agent.question import Question
 from agent.spend_plans import plan_breakdown
 from agent.spoken_periods import Period
@@ -43,7 +43,16 @@ def plan_quota(q: Question) -> Plan:
 
 
 def plan_unattributed(q: Question) -> Plan:
-    return Plan("unattributed", [Step("unattributed_spend", q.period().args())])
+    """Unattributed spend lists every account the caller sees: a filter the question carries is named as
+    not honoured (the lines of the account asked for are there, their sum is not)."""
+    filters, extra = spend_filters(q)
+    model = q.model
+    not_honoured = [f"{FILTER_LABELS.get(k, k)} {v} (unattributed spend is listed for every account you see)"
+                    for k, v in filters.items() if k != "cost"]
+    if model is not None:
+        not_honoured.append(f"model {model.text} (unattributed spend is listed for every model)")
+    return Plan("unattributed", [Step("unattributed_spend", q.period().args())],
+                not_honoured=not_honoured + [x for x in extra if not x.startswith("principal")])
 
 
 def plan_drift(q: Question) -> Plan:

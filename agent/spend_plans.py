@@ -11,6 +11,7 @@ from agent.plan import Plan, Step, which_model
 from agent.qualifiers import reading, spend_filters
 from agent.question import Question
 from agent.spoken_periods import Period
+from tools.scope import nameable_nodes
 
 MAX_PRODUCTS = 3  # one breakdown per product named, at most this many
 
@@ -25,16 +26,32 @@ def _default_grouping(q: Question, base: dict[str, Any], targets: list[str], gro
     return "product" if "model" in base or caller.all_access or len(caller.products) != 1 else "model"
 
 
+def _whole_scope(q: Question, kind: str, named: list[str]) -> bool:
+    """Several portfolios (or departments) named, and they are every one in a (non-lead) caller's scope:
+    their spend together is the caller's spend, no filter needed ('People and Insights' from their manager)."""
+    if q.ctx.caller.all_access or len(named) < 2:
+        return False
+    mine = {name for name, k in nameable_nodes(q.ctx) if k == kind}
+    return bool(mine) and mine <= set(named)
+
+
 def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
     asked_grouping = grouping_of(q)
     model = q.model
     if model is not None and model.ambiguous:
         return Plan(family, reply=which_model(q, model))
     filters, not_honoured = spend_filters(q, asked_grouping)
+    whole = {kind: " and ".join(named) for kind, named in (("portfolio", q.portfolios), ("department", q.departments))
+             if _whole_scope(q, kind, named)}
+    if "department" in whole:
+        filters.pop("department", None)
+        not_honoured = [x for x in not_honoured if not x.startswith("department ")]
     base: dict[str, Any] = dict(filters)
     if model is not None:
         base["model"] = model.model_id or model.text
-    if q.portfolios:
+    if "portfolio" in whole:
+        pass
+    elif q.portfolios:
         base["portfolio"] = q.portfolios[0]
         not_honoured += [f"the {p} portfolio as well (one portfolio at a time)" for p in q.portfolios[1:]]
     elif q.unknown_names and q.has({"portfolio", "portfolios"}) and not q.products:
@@ -48,7 +65,8 @@ def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
     period = q.period()
     top = q.top()
     base.update(period.args(), **({"top": top} if top else {}))
-    read_as = reading(q, period.describe(q.ctx.today), {**base, "product": ", ".join(targets[:MAX_PRODUCTS])},
+    read_as = reading(q, period.describe(q.ctx.today), {**base, "product": ", ".join(targets[:MAX_PRODUCTS]),
+                                                        **whole},
                       grouping)
     steps = [Step("spend_breakdown", {**base, "by": grouping, "product": p}) for p in targets[:MAX_PRODUCTS]] \
         or [Step("spend_breakdown", {**base, "by": grouping})]

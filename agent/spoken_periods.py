@@ -79,13 +79,15 @@ def _quarter(q: Question, today: date) -> Period | None:
     if hit:
         number = int(hit.group(1)) if hit.group(1) else QUARTER_WORDS[hit.group(2)]
         return quarter_period(number, int(hit.group(3)) if hit.group(3) else None, today)
-    relative = re.search(r" (this|current|last|previous|prior) quarter ", q.text) or re.search(
+    relative = re.search(r" (this|current|last|previous|prior|next|coming) quarter ", q.text) or re.search(
         r" (the) quarter (?:so far|to date) | (qtd) ", q.text)
     if not relative:
         return None
     number = (today.month - 1) // 3 + 1
     if relative.group(1) in ("this", "current", "the", None):
         return quarter_period(number, today.year, today)
+    if relative.group(1) in ("next", "coming"):
+        return quarter_period(number % 4 + 1, today.year + (number == 4), today)
     return quarter_period(number - 1 or 4, today.year - (number == 1), today)
 
 
@@ -164,7 +166,9 @@ def read_period(q: Question, today: date, *, future: bool) -> Period:
     if q.phrase(*YEAR_AGO_PHRASES) and not future:
         return read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False).a_year_earlier(today)
     return (_quarter(q, today) or _week_of_month(q, today) or _weeks_back(q, today) or _relative_period(q, today)
-            or _period_of_days(q, today, future=future) or _month_range(q, today)
+            or _weekend_or_weekday(q, today) or _half_month(q, today)
+            or next((p for _, _, p in day_ranges(q.text, today, future=future)), None)
+            or _period_of_days(q, today, future=future) or _since_month(q, today) or _month_range(q, today)
             or _named_month(q, today, future=future) or Period())
 
 
@@ -268,3 +272,76 @@ def _named_month(q: Question, today: date, *, future: bool) -> Period | None:
             year = today.year if month <= today.month else today.year - 1
         return Period(month=f"{year:04d}-{month:02d}")
     return None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
+_RANGE_WORD = r"(?:to |through |thru |till |until |and )?(?:the )?"
+# '1-15 October' (the dash is gone from the words: '1 15 october'), 'the 1st to the 15th of November',
+# 'Nov 1st through the 15th', 'October 1 to 15'
+_DAY_RANGES = (re.compile(rf" (?:the )?{_ORD} {_RANGE_WORD}{_ORD} (?:of )?{_MONTH_WORD}(?: (\d{{4}}))?(?= )"),
+               re.compile(rf" {_MONTH_WORD} {_ORD} {_RANGE_WORD}{_ORD}(?: (\d{{4}}))?(?= )"))
+
+
+def day_ranges(text: str, today: date, *, future: bool = False) -> list[tuple[int, int, Period]]:
+    """Ranges of days within one month ('1-15 October', 'Nov 1st through the 15th'): (start, end, period)
+    per range in the text, end inclusive in words and exclusive in the period."""
+    out = []
+    for number, pattern in enumerate(_DAY_RANGES):
+        for m in pattern.finditer(text):
+            first, last, month_text, year_text = ((m.group(1), m.group(2), m.group(3), m.group(4)) if number == 0
+                                                  else (m.group(2), m.group(3), m.group(1), m.group(4)))
+            month = _month_of(month_text)
+            if month is None or int(first) >= int(last):
+                continue
+            year = int(year_text) if year_text else today.year
+            try:
+                start, end = date(year, month, int(first)), date(year, month, int(last)) + timedelta(days=1)
+            except ValueError:
+                continue
+            if not year_text and not future and start > today:  # the latest such days up to today
+                start, end = _year_back(start), _year_back(end)
+            out.append((m.start(), m.end(), Period(start=start, end=end, week=start)))
+    return sorted(out, key=lambda hit: hit[0])
+
+
+def _since_month(q: Question, today: date) -> Period | None:
+    """'since the start of October', 'since October started', 'since October': that month's first day to today."""
+    hit = re.search(rf" (?:since|from) (?:the )?(?:(?:start|beginning) of )?{_MONTH_WORD}(?: (\d{{4}}))?"
+                    r"(?: started| began| start| begun)?(?= )", q.text)
+    if not hit or re.search(r" (?:to|until|till|through|thru) ", q.text[hit.end():]):
+        return None
+    month = _month_of(hit.group(1))
+    if month is None:
+        return None
+    year = int(hit.group(2)) if hit.group(2) else (today.year if month <= today.month else today.year - 1)
+    start = date(year, month, 1)
+    return Period(start=start, end=today + timedelta(days=1), label=f"{start:%-d %b %Y} to date") \
+        if start <= today else None
+
+
+def _half_month(q: Question, today: date) -> Period | None:
+    """'the first half of October' (days 1-15), 'the second half of October' (16 to the month's end)."""
+    hit = re.search(rf" (first|1st|second|2nd|last) half of {_MONTH_WORD}(?: (\d{{4}}))? ", q.text)
+    month = _month_of(hit.group(2)) if hit else None
+    if hit is None or month is None:
+        return None
+    year = int(hit.group(3)) if hit.group(3) else (today.year if month <= today.month else today.year - 1)
+    first = date(year, month, 1)
+    if hit.group(1) in ("first", "1st"):
+        return Period(start=first, end=first + timedelta(days=15))
+    return Period(start=first + timedelta(days=15), end=next_month(first))
+
+
+def _weekend_or_weekday(q: Question, today: date) -> Period | None:
+    """'over the weekend' / 'last weekend': the latest Saturday and Sunday before today; 'last Friday',
+    'on Tuesday': the latest such day before today."""
+    if q.phrase("weekend", "the weekend", "last weekend", "this weekend", "past weekend"):
+        sunday = today - timedelta(days=today.weekday() + 1)
+        return Period(start=sunday - timedelta(days=1), end=sunday + timedelta(days=1), week=sunday)
+    hit = re.search(r" (?:last|on|past|this past) (" + "|".join(WEEKDAYS) + ") ", q.text)
+    if not hit:
+        return None
+    back = (today.weekday() - WEEKDAYS.index(hit.group(1))) % 7 or 7
+    day = today - timedelta(days=back)
+    return Period(start=day, end=day + timedelta(days=1), week=day)

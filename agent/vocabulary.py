@@ -23,13 +23,14 @@ STOP_WORDS = {"a", "an", "the", "i", "im", "me", "my", "mine", "myself", "we", "
 
 ESTIMATE_WORDS = {"estimate", "estimates", "estimated", "budget", "budgets", "track", "tracking", "within", "forecast",
             "forecasts", "forecasted", "overrun", "headroom", "exceed", "exceeding", "exceeded", "overspend",
-            "overspending", "overspent", "projected", "projection", "pace", "target", "allowance", "allowances"}
+            "overspending", "overspent", "projected", "projection", "pace", "target", "allowance", "allowances",
+            "plan", "planned", "agreed", "committed"}
 SOFT_STATUS_WORDS = {"doing", "status", "standing", "overview", "summary", "going"}
 QUOTA_WORDS = {"quota", "quotas"}
 BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "cost", "costs", "costing", "bill", "billed", "charges",
              "expensive", "top", "biggest", "largest", "highest", "breakdown", "usage", "consume", "consumed",
              "consumption", "total", "money", "dollars", "most", "priciest", "costliest", "tokens", "token", "burn",
-             "burned", "burnt", "burning"}
+             "burned", "burnt", "burning", "pay", "paid", "paying"}
 UNATTRIBUTED_WORDS = {"unattributed", "unallocated", "unclaimed", "unowned", "orphaned", "orphan", "untracked",
                 "untagged"}
 DRIFT_WORDS = {"unapproved", "drift", "drifting", "noncompliant", "compliance", "unauthorized", "unauthorised",
@@ -68,8 +69,9 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
          "workloads", "team", "teams", "application", "applications", "claim", "claims", "claimed",
          "request", "requests", "requested", "access", "permission", "help", "scope", "ask", "examples",
          "this", "last", "previous", "prior", "current", "past", "next", "yesterday", "today", "year", "ytd",
-         "mtd", "far", "agentic", "inference", "read", "write", "everywhere", "reason", "rationale", "note",
+         "mtd", "far", "agentic", "inference", "read", "write", "reads", "writes", "everywhere", "reason", "rationale", "note",
          "command", "commands", "apply", "use", "using", "used", "invoking", "invoked", "running", "calling",
+         "call", "calls", "invoke", "invokes",
          "owner", "owns", "attributed", "attribution", "virginia", "oregon", "ohio", "ireland", "frankfurt",
          "london", "paris", "tokyo", "sydney", "singapore", "mumbai", "canada", "stockholm", "seoul",
          "california", "sign", "signed", "assign", "nobody", "noone", "never", "days", "weeks", "months", "years",
@@ -92,8 +94,10 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "arent", "dont", "doesnt", "didnt", "wont", "cant", "own", "actually", "really", "through",
                 "break", "split", "entry", "entries", "near", "far", "first",
                 "roughly", "approximately", "exactly", "number", "numbers", "figure", "figures", "amount",
-                "amounts", "looking", "looks", "happen", "happened", "opportunities", "again", "instead", "pay",
-                "paid", "paying", "reaching", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+                "amounts", "looking", "looks", "happen", "happened", "opportunities", "again", "instead",
+                "reaching", "folks", "blow", "blowing", "started", "start", "began", "beginning",
+                "date", "dates", "weekend", "weekends", "half", "second", "monday", "tuesday", "wednesday",
+                "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
                 "oct", "nov", "dec",
                 "already", "ever", "anything", "something", "everything", "one", "ones"}
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
