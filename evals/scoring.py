@@ -174,7 +174,11 @@ def _outcome_reasons(expect: dict[str, Any], answer: Any) -> list[str]:
     wanted = expect.get("outcome")
     if wanted is not None:
         allowed = [wanted] if isinstance(wanted, str) else list(wanted)
-        return [] if outcome in allowed else [f"outcome {outcome}, expected {' or '.join(allowed)}"]
+        if outcome not in allowed:
+            return [f"outcome {outcome}, expected {' or '.join(allowed)}"]
+        if outcome == "answered" and not has_data(answer):  # a named outcome never excuses an answer without data
+            return ["outcome answered without any tool result"]
+        return []
     if outcome == "error":
         return ["outcome error (an internal failure)"]
     if outcome == "answered" and not has_data(answer):

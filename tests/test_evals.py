@@ -213,6 +213,26 @@ def _answer(text: str, *facts: Fact, refused: str | None = None, outcome: str = 
     return Answer(question="q", text=text, facts=list(facts), refused=refused, outcome=outcome)
 
 
+def test_a_named_outcome_never_excuses_an_answer_without_data() -> None:
+    """A case that accepts 'answered' (and names no figure) still fails on an answer with no tool result:
+    an empty reply is not an answer."""
+    case = {"id": "x", "family": "fresh-governance", "expect": {"outcome": ["answered", "partial"], "refused": False}}
+    assert not es.score(case, _answer(""))[0]
+    fact = Fact(tool="task_queue", args={}, result={"tasks": []})
+    assert es.score(case, _answer("No open tasks.", fact))[0]
+
+
+def test_per_batch_report_keeps_a_fresh_batch_apart() -> None:
+    rows = [er_report.CaseResult(id=f"{fam}-001", family=fam, persona="finops_lead", caller="lead@example.com",
+                                 question="q", passed=ok, confident_wrong=not ok)
+            for fam, ok in (("period", True), ("compare", True), ("fresh-period", False), ("fresh-typo", True))]
+    s = er_report.summary(rows)
+    assert s["by_batch"]["base"] == {"cases": 2, "passed": 2, "accuracy": 1.0, "leaks": 0, "confident_wrong": 0,
+                                     "confident_wrong_rate": 0.0}
+    assert s["by_batch"]["fresh"]["accuracy"] == 0.5 and s["by_batch"]["fresh"]["confident_wrong"] == 1
+    assert "by batch" in er_report.format_report(s)
+
+
 def test_score_counts_leaks_apart_from_failures() -> None:
     case = {"id": "x", "family": "estimate", "expect": {
         "figures": [{"label": "mtd", "value": 5767.52, "unit": "usd", "tolerance": "1%"}],
