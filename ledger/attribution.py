@@ -128,50 +128,72 @@ COMPLIANCE_SQL = f"""CASE
          ELSE 'approved'
        END"""
 
-COMPLIANCE_VIEW = f"""
-CREATE OR REPLACE TEMP VIEW usage_compliance AS
+# Over {attributed} (rows of attributed_daily) and {org_products}: each row's place in the hierarchy
+# and standing against the catalog. Written once for the live view and the snapshot's table.
+COMPLIANCE_SELECT = f"""
 SELECT d.*, op.department, op.portfolio, op.business_unit,
        mc.state AS catalog_state,
        {COMPLIANCE_SQL} AS compliance
-FROM attributed_daily d
-LEFT JOIN org_products op ON op.product = d.product
+FROM {{attributed}} d
+LEFT JOIN {{org_products}} op ON op.product = d.product
 LEFT JOIN model_catalog mc ON mc.model_id = d.model_id
 """
 
+COMPLIANCE_VIEW = "CREATE OR REPLACE TEMP VIEW usage_compliance AS " + COMPLIANCE_SELECT.format(
+    attributed="attributed_daily", org_products="org_products")
+
 
 def ensure_views(store: Store) -> None:
-    """Create the temp views on this connection (once per Store)."""
-    if getattr(store, "_views_ready", False):
+    """Make this connection's attributed_daily, usage_compliance and org_products the live views,
+    unless it is reading a snapshot (ledger.snapshot: `snapshot_memo` set), whose views it keeps."""
+    mode = getattr(store, "_views", None)
+    if mode == "live" or (mode == "snapshot" and getattr(store, "snapshot_memo", None) is not None):
         return
+    if mode == "snapshot":  # drop the temp view that shadowed the hierarchy view in `main`
+        store.con.execute("DROP VIEW IF EXISTS temp.org_products")
     store.con.execute(ATTRIBUTED_VIEW)
     store.con.execute(COMPLIANCE_VIEW)
-    store._views_ready = True
+    store._views = "live"
 
 
-# A materialised copy of both views, for a server answering many reads between changes: the joins
+# A materialised copy of the views, for a door answering many reads between changes: the joins
 # that decide each row's product and catalog standing run once per store version instead of in
 # every scoped query. In an in-memory database attached to the open store, so it is shared by all
-# its cursors and never written to the file.
+# its cursors and never written to the file. ledger.snapshot decides when to build and use it.
 SNAPSHOT_DB = "steward_snapshot"
 
 
-def build_snapshot(store: Store) -> None:
-    """Materialise attributed_daily, usage_compliance and org_products as they are now, on `store` (live views)."""
+def build_snapshot(store: Store, name: str = SNAPSHOT_DB,
+                   version: Callable[[Store], int] | None = None) -> int | None:
+    """Materialise attributed_daily, usage_compliance and org_products as they are now into the
+    attached database `name`, in one transaction on `store` (a connection of its own: a reader
+    sees all three tables old or all three new). Returns version(store) read in that transaction:
+    the store version the tables are exactly of."""
     ensure_views(store)
-    store.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SNAPSHOT_DB}")
-    store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.attributed_daily AS SELECT * FROM attributed_daily")
-    store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.usage_compliance AS SELECT * FROM usage_compliance")
-    store.con.execute(f"CREATE OR REPLACE TABLE {SNAPSHOT_DB}.org_products AS SELECT * FROM org_products")
+    store.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {name}")
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        built = version(store) if version is not None else None
+        store.con.execute(f"CREATE OR REPLACE TABLE {name}.org_products AS SELECT * FROM org_products")
+        store.con.execute(f"CREATE OR REPLACE TABLE {name}.attributed_daily AS SELECT * FROM attributed_daily")
+        # From the tables just made, not the views: the attribution joins run once, not twice.
+        store.con.execute(f"CREATE OR REPLACE TABLE {name}.usage_compliance AS " + COMPLIANCE_SELECT.format(
+            attributed=f"{name}.attributed_daily", org_products=f"{name}.org_products"))
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+    store.con.execute("COMMIT")
+    return built
 
 
-def read_snapshot(store: Store) -> None:
+def read_snapshot(store: Store, name: str = SNAPSHOT_DB) -> None:
     """Point this connection's attributed_daily, usage_compliance and org_products at the snapshot (build it first).
     For read-only work: a write on this connection would not see its own changes in them."""
-    store.con.execute(f"CREATE OR REPLACE TEMP VIEW attributed_daily AS SELECT * FROM {SNAPSHOT_DB}.attributed_daily")
-    store.con.execute(f"CREATE OR REPLACE TEMP VIEW usage_compliance AS SELECT * FROM {SNAPSHOT_DB}.usage_compliance")
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW attributed_daily AS SELECT * FROM {name}.attributed_daily")
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW usage_compliance AS SELECT * FROM {name}.usage_compliance")
     # The hierarchy view (a recursive walk of org_nodes); a temp view comes first in DuckDB's search path.
-    store.con.execute(f"CREATE OR REPLACE TEMP VIEW org_products AS SELECT * FROM {SNAPSHOT_DB}.org_products")
-    store._views_ready = True
+    store.con.execute(f"CREATE OR REPLACE TEMP VIEW org_products AS SELECT * FROM {name}.org_products")
+    store._views = "snapshot"
 
 
 def per_snapshot(store: Store, key: tuple[Any, ...], compute: Callable[[], T]) -> T:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 
-import yaml
 
+from ledger import data_files
+from ledger.attribution import per_snapshot
 from ledger.store import Store
 
 
@@ -38,7 +38,7 @@ class Standing:
 @cache
 def shipped() -> dict[str, Any]:
     """lifecycle.yaml as data (read-only, shared)."""
-    return yaml.safe_load(resources.files("ledger").joinpath("data/lifecycle.yaml").read_text(encoding="utf-8"))
+    return data_files.shipped("lifecycle.yaml")
 
 
 class Lifecycle:
@@ -74,6 +74,13 @@ class Lifecycle:
 
 
 def load(store: Store | None = None) -> Lifecycle:
+    """The lifecycle table with the store's synced statuses (once per attribution snapshot)."""
+    if store is None:
+        return _load(None)
+    return per_snapshot(store, ("lifecycle",), lambda: _load(store))
+
+
+def _load(store: Store | None) -> Lifecycle:
     synced: dict[tuple[str, str], tuple[str, date | None]] = {}
     # A store file written before this table existed and opened read-only has none: no syncs.
     if store is not None and store.scalar(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 
-import yaml
 from pydantic import BaseModel
 
+from ledger import data_files
+from ledger.attribution import per_snapshot
 from ledger.store import Store
 
 MARKETPLACE_SUFFIX = " (Amazon Bedrock Edition)"
@@ -26,9 +26,7 @@ def clean_billing_name(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def shipped_names() -> tuple[ModelName, ...]:
-    text = resources.files("ledger").joinpath("data/model_names.yaml").read_text()
-    doc = yaml.safe_load(text)
-    return tuple(ModelName(**n) for n in doc["names"])
+    return tuple(ModelName(**n) for n in data_files.shipped("model_names.yaml")["names"])
 
 
 # The version tail of a Bedrock model id: '-v1:0', '-v2:0', '-1:0' (gpt-oss), '-v1' (no minor).
@@ -38,8 +36,7 @@ _ID_VERSION = re.compile(r"-v?\d+(:\d+)?$")
 @lru_cache(maxsize=1)
 def shipped_families() -> dict[str, dict[str, str]]:
     """family -> {'rightsize': how} or {'why_not': reason} (ledger/data/model_names.yaml)."""
-    text = resources.files("ledger").joinpath("data/model_names.yaml").read_text()
-    return dict(yaml.safe_load(text).get("families") or {})
+    return dict(data_files.shipped("model_names.yaml").get("families") or {})
 
 
 def id_base(model_id: str) -> str:
@@ -68,7 +65,11 @@ class NameIndex:
 
 
 def effective_names(store: Store) -> list[ModelName]:
-    """Shipped names overlaid with the org file's `model_names` (the org wins)."""
+    """Shipped names overlaid with the org file's `model_names` (the org wins; once per snapshot)."""
+    return list(per_snapshot(store, ("effective_names",), lambda: tuple(_effective_names(store))))
+
+
+def _effective_names(store: Store) -> list[ModelName]:
     merged = {clean_billing_name(n.billing_name): n for n in shipped_names()}
     # duckdb_tables(), not information_schema (twice as slow), and no failing query: this may run
     # inside a transaction, which a catalog error would abort.

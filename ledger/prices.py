@@ -4,16 +4,15 @@ tier, with each model's display name. Read once per process."""
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
+from ledger import data_files
 
 
 @cache
 def load_prices() -> dict[str, Any]:
     """prices.yaml as data (treat it as read-only: it is shared)."""
-    return yaml.safe_load(resources.files("ledger").joinpath("data/prices.yaml").read_text(encoding="utf-8"))
+    return data_files.shipped("prices.yaml")
 
 
 def display_names() -> dict[str, str]:

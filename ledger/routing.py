@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
+from ledger import data_files
 from ledger.store import Store
 
 GLOBAL = "global"
@@ -69,8 +67,7 @@ def model_of(profile_id: str) -> str:
 @cache
 def shipped() -> dict[str, Any]:
     """routing.yaml as data (read-only, shared)."""
-    text = resources.files("ledger").joinpath("data/routing.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return data_files.shipped("routing.yaml")
 
 
 def _from_file() -> Routing:

@@ -58,6 +58,7 @@ class Store:
         self._after_commit: list[Callable[[], None]] = []
         self.write_lock = threading.RLock()
         self.commits = [0]  # write transactions committed through this store and its cursors
+        self.shared: dict[str, Any] = {}  # per open database, for its cursors too (ledger.snapshot)
 
     def cursor(self) -> Store:
         """Another connection to the same open database, for another thread of the one process
@@ -71,6 +72,7 @@ class Store:
         other._after_commit = []
         other.write_lock = self.write_lock
         other.commits = self.commits
+        other.shared = self.shared
         return other
 
     def ensure_schema(self) -> None:
@@ -143,6 +145,11 @@ class Store:
         return rows[0][0] if rows else None
 
     def close(self) -> None:
+        # A snapshot build in the background (ledger.snapshot) runs on a cursor of this database:
+        # DuckDB refuses to close a connection while one of its cursors is busy.
+        building = getattr(self, "shared", {}).get("snapshots")
+        if building is not None:
+            building.join()
         self.con.close()
 
     def __enter__(self) -> Store:

@@ -14,14 +14,9 @@ from typing import Any
 from mcp_types import CallToolResult
 
 import ledger.access  # the mcp_tokens / mcp_grants tables, registered on import
-from ledger import attribution
+from ledger import snapshot
 from ledger.remote_store import RemoteStore
 from ledger.store import Store
-
-
-# Rebuilds are rare (after a change); one lock for every StoreAccess of the process, since servers
-# on the same open store share its attached snapshot database.
-_SNAPSHOT_BUILD = threading.Lock()
 
 
 class StoreAccess:
@@ -34,13 +29,18 @@ class StoreAccess:
       store while it holds the file; a change made in-process by another front door is seen
       within `ttl`. ttl=0 checks on every request (tests).
     - The attribution snapshot (`reading`): read tools run on cursors whose attributed_daily and
-      usage_compliance are materialised once per registry version (ledger.attribution), so a call
-      no longer joins every rollup row to claims, accounts, the hierarchy and the catalog to find
-      what the caller may see. Rebuilt on the first read after the version moves (any audited
-      change: claims, org apply, decisions, ingest). snapshot=False (or a store bridged to its
-      owner) reads the live views."""
+      usage_compliance are materialised once per registry version (ledger.snapshot, shared with
+      the process's other doors on the same open store), so a call no longer joins every rollup
+      row to claims, accounts, the hierarchy and the catalog to find what the caller may see.
+      After the version moves (any audited change: claims, org apply, decisions, ingest) it is
+      rebuilt in the background, started by the write through this server or by the first read
+      that sees the new version; until it is built, reads run on the live views (the store as it
+      is now), never on the older snapshot. wait_for_snapshot=True makes reads wait for the
+      rebuild instead (tests). snapshot=False (or a store bridged to its owner) reads the live
+      views."""
 
-    def __init__(self, store: Store, *, ttl: float = 1.0, snapshot: bool = True) -> None:
+    def __init__(self, store: Store, *, ttl: float = 1.0, snapshot: bool = True,
+                 wait_for_snapshot: bool = False) -> None:
         self.store = store
         self.ttl = ttl
         self._pool_lock = threading.Lock()
@@ -49,9 +49,8 @@ class StoreAccess:
         self._version_cur = store.cursor()
         self._version: tuple[int, float] = (0, float("-inf"))
         self.snapshot = snapshot and not isinstance(store, RemoteStore)
-        self._snapshot_version: int | None = None
-        self._snapshot_free: list[Store] = []
-        self._snapshot_memo: dict = {}  # ledger.attribution.per_snapshot's values for this snapshot
+        self.wait_for_snapshot = wait_for_snapshot
+        self._snapshot_free: list[Store] = []  # cursors whose views point at the snapshot
 
     def acquire(self) -> Store:
         with self._pool_lock:
@@ -74,36 +73,22 @@ class StoreAccess:
 
     @contextmanager
     def reading(self) -> Iterator[Store]:
-        """A cursor for read-only work whose attribution views are the current version's snapshot."""
-        if not self.snapshot:
+        """A cursor for read-only work: on the current version's snapshot once it is built, else live."""
+        snapshots = snapshot.state(self.store) if self.snapshot else None
+        memo = snapshots.ready(self.store, self.version(), wait=self.wait_for_snapshot) if snapshots else None
+        if snapshots is None or memo is None:
             with self.cursor() as cur:
                 yield cur
             return
-        self._fresh_snapshot()
         with self._pool_lock:
-            cur = self._snapshot_free.pop() if self._snapshot_free else None
-        if cur is None:
-            cur = self.store.cursor()
-            attribution.read_snapshot(cur)
-        cur.snapshot_memo = self._snapshot_memo
+            cur = self._snapshot_free.pop() if self._snapshot_free else self.store.cursor()
+        snapshot.point_at(cur, snapshots, memo)
         try:
             yield cur
         finally:
+            cur.snapshot_memo = None
             with self._pool_lock:
                 self._snapshot_free.append(cur)
-
-    def _fresh_snapshot(self) -> None:
-        version = self.version()
-        if self._snapshot_version == version:
-            return
-        with _SNAPSHOT_BUILD:  # one rebuild; readers arriving meanwhile wait for it
-            if self._snapshot_version != version:
-                # A change committed after `version` was read is in the snapshot already; the
-                # version moves with it, so the next read rebuilds again: never older than claimed.
-                with self.cursor() as cur:
-                    attribution.build_snapshot(cur)
-                self._snapshot_memo = {}
-                self._snapshot_version = version
 
     def version(self) -> int:
         with self._version_lock:
@@ -115,9 +100,12 @@ class StoreAccess:
             return value
 
     def changed(self) -> None:
-        """A write went through: check the version on the next request."""
+        """A write went through: check the version on the next request, and start the snapshot's
+        rebuild now, so the next read is less likely to find it behind."""
         with self._version_lock:
             self._version = (self._version[0], float("-inf"))
+        if self.snapshot:
+            snapshot.state(self.store).ready(self.store, self.version())
 
 
 class ResultCache:

@@ -81,7 +81,7 @@ def chat_command(ctx: typer.Context, who: WhoOption = "", offline: OfflineOption
     thread_id = f"cli:{uuid.uuid4().hex}"
     try:
         with store_for(s.db, create=False) as store:
-            context = tool_context(s, store, who)
+            context = tool_context(s, store, who, snapshot=True)  # a session of many reads
             if interactive:
                 console.print(f"Steward for {context.caller.display} ({config.mode}). Ask about spend, estimates, "
                               "models or tasks; 'exit' to leave.", markup=False, highlight=False)

@@ -180,7 +180,7 @@ def _ingest_job(settings: Settings, *, client: Any, s3_client: Any) -> Job:
                                                 "periods": [p.billing_period for p in result.periods]})
         log.info("ingested %s: %s", source, ", ".join(p.billing_period for p in result.periods))
         if client is not None:
-            schedule.quota_alerts(store, context_for(settings), client, settings.today(), slack=settings.slack)
+            schedule.quota_alerts(store, context_for(settings, snapshot=True), client, settings.today(), slack=settings.slack)
 
     return Job("ingest", due, run)
 
@@ -199,7 +199,7 @@ def _nightly_posts_job(settings: Settings, *, client: Any) -> Job:
     from slack_app import schedule
 
     def run(store: Store, now: datetime) -> None:
-        today, contexts = settings.today(), context_for(settings)
+        today, contexts = settings.today(), context_for(settings, snapshot=True)
         pacer = schedule.Pacer()  # both post to the FinOps channel: one pace for the whole run
         failed = 0
         if client is not None:
@@ -222,7 +222,7 @@ def _spend_cards_job(settings: Settings, *, client: Any) -> Job:
         return (day == "*" or DAYS[now.weekday()] == day) and after(store, now)
 
     def run(store: Store, now: datetime) -> None:
-        posts = schedule.weekly_spend_cards(store, context_for(settings), client, settings.today())
+        posts = schedule.weekly_spend_cards(store, context_for(settings, snapshot=True), client, settings.today())
         if posts.failed:
             raise StewardError(f"{posts.failed} spend card(s) could not be posted; retrying")
         _record(store, "serve.spend_cards", f"{now:%Y-%m-%d}", {"posts": len(posts)})

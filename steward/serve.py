@@ -120,7 +120,7 @@ class StewardServer:
         # Acknowledgements and answers on separate pools: no answer in flight can delay an ack.
         self.listener_executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="steward-slack-ack")
         self.answer_executor = ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="steward-slack-answer")
-        app = build_app(self.store, slack=s, contexts=context_for(self.settings),
+        app = build_app(self.store, slack=s, contexts=context_for(self.settings, snapshot=True),
                         agent_config=self.agent_config, client=client, answerer=answerer,
                         stores=self.stores, socket_mode=self.socket_mode, listener_executor=self.listener_executor,
                         answer_executor=self.answer_executor)

@@ -19,21 +19,23 @@ def thresholds(settings: Settings) -> Thresholds:
                       hard_quota=settings.hard_quota)
 
 
-def context_for(settings: Settings) -> Callable[[Store, Caller], ToolContext]:
-    """(a store or cursor, a resolved caller) -> their ToolContext: the one way every door builds it."""
+def context_for(settings: Settings, *, snapshot: bool = False) -> Callable[[Store, Caller], ToolContext]:
+    """(a store or cursor, a resolved caller) -> their ToolContext: the one way every door builds it.
+    snapshot=True for long-running doors: read tools run on the store version's attribution snapshot."""
     limits = thresholds(settings)
     regions = tuple(settings.bedrock_regions)
 
     def build(store: Store, caller: Caller) -> ToolContext:
         return ToolContext(store=store, caller=caller, today=settings.today(), thresholds=limits,
-                           bedrock_regions=regions)
+                           bedrock_regions=regions, snapshot=snapshot)
 
     return build
 
 
-def tool_context(settings: Settings, store: Store, email: str, *, channel: str = "cli") -> ToolContext:
+def tool_context(settings: Settings, store: Store, email: str, *, channel: str = "cli",
+                 snapshot: bool = False) -> ToolContext:
     """The caller is resolved here, once, from an identity the front door authenticated."""
-    return context_for(settings)(store, resolve_caller(store, email, channel=channel))
+    return context_for(settings, snapshot=snapshot)(store, resolve_caller(store, email, channel=channel))
 
 
 def email_contexts(settings: Settings, channel: str) -> Callable[[Store, str], ToolContext]:

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from ledger import org_apply, org_parse
+from ledger import org_apply, org_parse, snapshot
 from mcp_server.access import StoreAccess
 from mcp_server.server import build_server
 from tests.conftest import make_ctx
@@ -74,13 +74,14 @@ def test_a_claim_and_an_org_apply_are_seen_by_the_next_call(fresh_org_store, tmp
 
 
 def test_reads_share_one_snapshot_per_store_version(fresh_org_store) -> None:
-    access = StoreAccess(fresh_org_store, ttl=0)
+    access = StoreAccess(fresh_org_store, ttl=0, wait_for_snapshot=True)
     with access.reading() as cur:
         first = cur.scalar("SELECT count(*) FROM usage_compliance")
-    built = access._snapshot_version  # noqa: SLF001
+        assert cur.snapshot_memo is not None  # on the snapshot
+    built = snapshot.state(fresh_org_store).builds
     with access.reading() as cur:
         assert cur.scalar("SELECT count(*) FROM usage_compliance") == first
-    assert access._snapshot_version == built  # noqa: SLF001 - unchanged store: not rebuilt
+    assert snapshot.state(fresh_org_store).builds == built == 1  # unchanged store: not rebuilt
     # The snapshot holds what the live views hold.
     live = fresh_org_store.cursor()
     from ledger.attribution import ensure_views
@@ -96,7 +97,7 @@ def test_values_kept_per_snapshot_go_with_it(fresh_org_store) -> None:
     an audited change starts a new snapshot with none kept."""
     from tools.periods import data_through
 
-    access = StoreAccess(fresh_org_store, ttl=0)
+    access = StoreAccess(fresh_org_store, ttl=0, wait_for_snapshot=True)
     with access.reading() as cur:
         through = data_through(cur)
         kept = cur.snapshot_memo
@@ -129,7 +130,8 @@ def test_every_read_tool_answers_the_same_on_the_snapshot(org_store, email: str)
         except ToolError as exc:  # a refusal must be the same refusal
             return str(exc)
 
-    with StoreAccess(org_store, ttl=0).reading() as cur:
+    with StoreAccess(org_store, ttl=0, wait_for_snapshot=True).reading() as cur:
+        assert cur.snapshot_memo is not None
         for t in reads:
             args = REQUIRED.get(t.name, {})
             snapshot, live = outcome(replace(ctx, store=cur), t.name, args), outcome(ctx, t.name, args)

@@ -31,6 +31,9 @@ class ToolContext:
     # The action scopes this channel lets the caller use (MCP: read, plus what a FinOps Lead granted).
     # A tool outside them is neither offered nor callable, whatever the persona allows.
     actions: frozenset[str] = ALL_ACTIONS
+    # Read tools run on the attribution snapshot of the store version (ledger.snapshot): for doors
+    # that answer many reads between changes (Slack, chat, jobs); a one-shot command reads live.
+    snapshot: bool = False
 
     def now(self) -> datetime:
         if self.clock is not None:

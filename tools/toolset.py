@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ledger import audit
+from ledger import audit, snapshot
 from ledger.personas import persona_name
 from tools import (
     access_requests,
@@ -133,7 +133,10 @@ def call(ctx: ToolContext, name: str, args: dict[str, Any] | BaseModel | None = 
                              for e in exc.errors())
         raise ToolError(f"bad arguments for {name}: {problems}") from None
     if t.action == "read":
-        return t.fn(ctx, parsed)
+        if not ctx.snapshot:
+            return t.fn(ctx, parsed)
+        with snapshot.reading(ctx.store):
+            return t.fn(ctx, parsed)
     try:
         with ctx.store.transaction():
             result = t.fn(ctx, parsed)
