@@ -126,7 +126,7 @@ def in_process(db: Path, as_of: date, reps: int = 10) -> dict[str, tuple[float, 
     out: dict[str, tuple[float, float]] = {}
     with Store(db) as store:
         ctx = tool_context(Settings(store={"db": db}, as_of=as_of), store, "lead@example.com", channel="mcp")
-        with StoreAccess(store).reading() as snapshot:
+        with StoreAccess(store, wait_for_snapshot=True).reading() as snapshot:
             for tool, args in TOOLS:
                 args = args_for("lead@example.com", tool, args)
                 out[tool] = (median_ms(ctx, tool, args), median_ms(replace(ctx, store=snapshot), tool, args))
