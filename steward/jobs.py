@@ -242,7 +242,7 @@ def _statements_job(settings: Settings, *, client: Any) -> Job:
         return statements.closed_month_due(settings.today()) is not None and after(store, now)
 
     def run(store: Store, now: datetime) -> None:
-        posts = statements.monthly_statements(store, context_for(settings), client, settings.today(),
+        posts = statements.monthly_statements(store, context_for(settings, snapshot=True), client, settings.today(),
                                               render=statement_file, fmt=settings.schedule.statements_format)
         if posts.failed:
             raise StewardError(f"{posts.failed} statement(s) could not be sent; retrying")
