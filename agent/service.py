@@ -72,6 +72,18 @@ def _too_long(question: str, config: AgentConfig) -> Answer:
         refused="question too long", outcome="clarify", family=None, mode="offline")
 
 
+def warm(config: AgentConfig) -> None:
+    """Import and build, before serving, what a first Bedrock answer would (LangChain, LangGraph, the
+    boto3 client and its service model): done by the first answers, it holds the GIL for seconds
+    while the requests arriving meanwhile wait to be acknowledged."""
+    if config.mode != "bedrock":
+        return
+    from agent import bedrock
+
+    bedrock.chat_model(config)
+    bedrock.graph_for(config.checkpoint_path, persistent=True)
+
+
 def _bedrock(ctx: ToolContext, question: str, config: AgentConfig, thread_id: str | None) -> Answer:
     from agent import bedrock
 

@@ -26,6 +26,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from ledger.personas import persona_name
 from slack_app import blocks as kit
 from slack_app.modals import ALL, DECIDE_VIEW, REQUEST_VIEW, decide_modal, request_modal
 from slack_app.runtime import Runtime
@@ -60,10 +61,10 @@ def allowed(caller: Caller, tool_name: str) -> bool:
     return t is not None and bool(t.personas & caller.personas)
 
 
-def refuse(rt: Runtime, caller: Caller, tool_name: str, args: dict) -> None:
-    """Audit a refused click the way toolset.call audits a refused call."""
+def refuse(rt: Runtime, caller: Caller, tool_name: str, args: dict, stage: str = "slack button") -> None:
+    """Audit a refused click or submission the way toolset.call audits a refused call."""
     rt.audit(actor=caller.email, persona=caller.primary_persona, action=f"tool.{tool_name}", subject="",
-             details={"args": args, "channel": caller.channel, "stage": "slack button"}, outcome="refused",
+             details={"args": args, "channel": caller.channel, "stage": stage}, outcome="refused",
              why="persona not allowed")
 
 
@@ -143,26 +144,36 @@ def _decide_click(rt: Runtime, state: str) -> Callable[..., None]:
         caller: Caller = context["caller"]
         value = _value(action)
         channel, thread_ts = _where(body)
-        if not allowed(caller, "decide_model"):
-            refuse(rt, caller, "decide_model", {"model_id": value.get("m"), "state": state})
-            tell(client, channel, caller, "Only a FinOps Lead can decide on models.", user_id=context.user_id)
-            return
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=decide_modal(rt, caller, state, value, channel, thread_ts))
+        user_id = context.user_id
+
+        def open_modal() -> None:  # on the prompt pool: never behind an answer, never before the ack
+            if not allowed(caller, "decide_model"):
+                refuse(rt, caller, "decide_model", {"model_id": value.get("m"), "state": state})
+                tell(client, channel, caller, "Only a FinOps Lead can decide on models.", user_id=user_id)
+                return
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=decide_modal(rt, caller, state, value, channel, thread_ts))
+
+        rt.soon(open_modal)
 
     on_click.__name__ = f"decide_{state}_click"
     return on_click
 
 
-def problem_before_writing(rt: Runtime, ctx: ToolContext, tool_name: str, args: dict[str, Any]) -> str | None:
-    """The checks that need no write, fast enough to run before acknowledging: the persona (a refusal
-    is made and audited by toolset.call, which refuses before reading the arguments) and the tool's
-    own argument model (missing or too short fields). Rules that need the store are the write's."""
-    if not allowed(ctx.caller, tool_name):
-        try:
-            rt.call(ctx, tool_name, args)
-        except ToolError as exc:  # NotAllowed
-            return str(exc)
+def refused_persona(caller: Caller, tool_name: str) -> str | None:
+    """What toolset.call says when the caller's persona may not use the tool (None when it may)."""
+    if allowed(caller, tool_name):
+        return None
+    return f"{tool_name} is not available to a {persona_name(caller.primary_persona)}"
+
+
+def problem_before_writing(caller: Caller, tool_name: str, args: dict[str, Any]) -> str | None:
+    """The checks that need neither the store nor a write, fast enough to run before acknowledging:
+    the persona and the tool's own argument model (missing or too short fields). Rules that need the
+    store are the write's."""
+    refusal = refused_persona(caller, tool_name)
+    if refusal is not None:
+        return refusal
     tool = toolset.get(tool_name)
     try:
         tool.args_model.model_validate(args)  # type: ignore[union-attr]  # allowed() found the tool
@@ -178,9 +189,11 @@ def _submission(rt: Runtime, ack: Callable[..., None], caller: Caller, tool_name
     """Check, acknowledge (the problem shown in the modal, or the modal closes), then write off the
     acknowledgement path; a write the store refuses after the modal closed is told (`on_error`) and,
     like every refusal, audited by toolset.call."""
-    problem = problem_before_writing(rt, rt.ctx(caller), tool_name, args)
+    problem = problem_before_writing(caller, tool_name, args)
     if problem is not None:
         ack(response_action="errors", errors={_error_block(problem, present, default_block): problem[:300]})
+        if refused_persona(caller, tool_name) is not None:
+            rt.later(lambda: refuse(rt, caller, tool_name, args, "slack modal"))  # on record, after the ack
         return
     ack()
 
@@ -234,12 +247,18 @@ def _request_click(rt: Runtime) -> Callable[..., None]:
         caller: Caller = context["caller"]
         value = _value(action)
         channel, thread_ts = _where(body)
-        if not allowed(caller, "request_model_access"):
-            refuse(rt, caller, "request_model_access", {"product": value.get("p"), "model_id": value.get("m")})
-            tell(client, channel, caller, "Only a Product Owner can request model access for their product.",
-                 user_id=context.user_id)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=request_modal(rt, caller, value, channel, thread_ts))
+        user_id = context.user_id
+
+        def open_modal() -> None:  # on the prompt pool: never behind an answer, never before the ack
+            if not allowed(caller, "request_model_access"):
+                refuse(rt, caller, "request_model_access", {"product": value.get("p"), "model_id": value.get("m")})
+                tell(client, channel, caller, "Only a Product Owner can request model access for their product.",
+                     user_id=user_id)
+                return
+            client.views_open(trigger_id=body["trigger_id"],
+                              view=request_modal(rt, caller, value, channel, thread_ts))
+
+        rt.soon(open_modal)
 
     return on_click
 

@@ -6,9 +6,11 @@ that says how to be added, the attempt is audited, and nothing else happens. Lis
 the ToolContext for their own thread (DuckDB connections are per thread) and call the agent or the
 tools; every tool call goes through tools.toolset, which checks the persona again.
 
-Acknowledgement first: Bolt acknowledges events before their listener runs; commands acknowledge
-before any work. Listeners hand answers to the answer pool (Runtime.later), so the listener pool
-that acknowledges commands, clicks and modal submissions never waits behind an answer. With
+Acknowledgement first: listeners acknowledge before any work and before any write, and return
+at once: answers, writes and App Home go to the answer pool (Runtime.later), opening a modal to
+the prompt pool (Runtime.soon), so nothing an answer does can occupy the acknowledgement path.
+`steward serve` runs each listener on the thread that dispatched the request (ack_in_dispatch):
+one thread hand-off per request instead of Bolt's three (listener pool, ack polling, back). With
 process_before_response=True (tests) everything runs before dispatch returns.
 """
 
@@ -59,13 +61,16 @@ def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
               agent_config: Callable[[], AgentConfig] | None = None, client: WebClient | None = None,
               answerer: Answerer | None = None, stores: StorePool | None = None,
               process_before_response: bool = False, socket_mode: bool = False,
-              listener_executor: Executor | None = None, answer_executor: Executor | None = None) -> App:
+              listener_executor: Executor | None = None, answer_executor: Executor | None = None,
+              ack_in_dispatch: bool = False) -> App:
     """A Bolt App for Steward. `contexts(cursor, caller)` builds a listener's ToolContext; `client`
     defaults to a WebClient on the bot token (and api_url if set); `answerer(ctx, question, thread_id)
     -> Answer` defaults to the agent with `agent_config()` (offline when not given).
 
-    Two pools: Bolt's `listener_executor` runs listeners, which acknowledge and hand every slow step
-    (answers, writes, App Home) to `answer_executor`; no answer can occupy the acknowledgement path."""
+    Two pools: `listener_executor` runs Bolt's listeners, which acknowledge and return, and opens
+    modals (Runtime.soon); every slow step (answers, writes, App Home) goes to `answer_executor`, so no
+    answer can occupy the acknowledgement path. `ack_in_dispatch` runs listeners on the dispatching
+    thread (Bolt's process_before_response, follow-ups still on the pools): serve's acknowledgement pool."""
     if client is None:
         kwargs = {"base_url": slack.api_url} if slack.api_url else {}
         client = WebClient(token=slack.secret("bot_token"), **kwargs)
@@ -78,7 +83,7 @@ def build_app(store: Store, *, slack: SlackSettings, contexts: ContextFactory,
                            "(or use Socket Mode with SLACK_APP_TOKEN)")
     app = App(client=client, signing_secret=signing_secret or "socket-mode-unused",
               request_verification_enabled=not socket_mode, token_verification_enabled=False,
-              process_before_response=process_before_response, listener_executor=executor,
+              process_before_response=process_before_response or ack_in_dispatch, listener_executor=executor,
               name="bedrock-steward")
     if stores is None:
         stores = StorePool(store)

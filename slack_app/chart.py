@@ -9,9 +9,6 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from ledger.months import last_day, parse_month
 from tools import toolset
 from tools.context import ToolContext
@@ -26,6 +23,11 @@ def daily_spend(ctx: ToolContext, product: str, month: str) -> list[tuple[date, 
 def burnup_png(*, product: str, month: str, daily: list[tuple[date, float]], estimate: float | None,
                forecast: float, data_through: date | None) -> bytes:
     """PNG bytes: cumulative actual (solid), estimate (flat line), forecast (dashed to month end)."""
+    # matplotlib is imported where the chart is drawn (serve's chart process), not by answer threads:
+    # importing it holds the GIL for a second, which would delay acknowledgements meanwhile.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     first = parse_month(month)
     last = last_day(first)
     fig = Figure(figsize=(7, 3.6), dpi=100)

@@ -67,12 +67,17 @@ def _claim_click(rt: Runtime) -> Callable[..., None]:
         caller: Caller = context["caller"]
         principal = str(_value(action).get("pr", ""))
         channel, _ = _where(body)
-        if not allowed(caller, "claim_principal"):
-            refuse(rt, caller, "claim_principal", {"principal": principal})
-            tell(client, channel, caller, "Only a Product Owner or a FinOps Lead can claim principals.",
-                 user_id=context.user_id)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=claim_modal(caller, principal, channel))
+        user_id = context.user_id
+
+        def open_modal() -> None:  # on the prompt pool: never behind an answer, never before the ack
+            if not allowed(caller, "claim_principal"):
+                refuse(rt, caller, "claim_principal", {"principal": principal})
+                tell(client, channel, caller, "Only a Product Owner or a FinOps Lead can claim principals.",
+                     user_id=user_id)
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=claim_modal(caller, principal, channel))
+
+        rt.soon(open_modal)
 
     return on_click
 
@@ -125,18 +130,23 @@ def _decide_click(rt: Runtime, decision: str) -> Callable[..., None]:
         caller: Caller = context["caller"]
         request_id = str(_value(action).get("r", ""))
         channel, _ = _where(body)
-        if not allowed(caller, "decide_claim_request"):
-            refuse(rt, caller, "decide_claim_request", {"request_id": request_id, "decision": decision})
-            tell(client, channel, caller, "Only a FinOps Lead can decide claim requests.", user_id=context.user_id)
-            return
+        user_id = context.user_id
         message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
         meta = {"r": request_id, "d": decision, "c": channel, "ts": message_ts}
-        client.views_open(trigger_id=body["trigger_id"], view=_modal(
-            DECIDE_CLAIM_VIEW, f"{decision.capitalize()} claim request", decision.capitalize(), meta,
-            [kit.section(f"{decision.capitalize()} {kit.escape(request_id)}"
-                         + (": the principal is claimed for the product from the asked-for day." if decision == "approve"
-                            else ": nothing is claimed.")),
-             text_input("rationale", "Rationale (kept with the request and in the audit log)", min_length=10)]))
+
+        def open_modal() -> None:  # on the prompt pool: never behind an answer, never before the ack
+            if not allowed(caller, "decide_claim_request"):
+                refuse(rt, caller, "decide_claim_request", {"request_id": request_id, "decision": decision})
+                tell(client, channel, caller, "Only a FinOps Lead can decide claim requests.", user_id=user_id)
+                return
+            client.views_open(trigger_id=body["trigger_id"], view=_modal(
+                DECIDE_CLAIM_VIEW, f"{decision.capitalize()} claim request", decision.capitalize(), meta,
+                [kit.section(f"{decision.capitalize()} {kit.escape(request_id)}"
+                             + (": the principal is claimed for the product from the asked-for day."
+                                if decision == "approve" else ": nothing is claimed.")),
+                 text_input("rationale", "Rationale (kept with the request and in the audit log)", min_length=10)]))
+
+        rt.soon(open_modal)
 
     on_click.__name__ = f"claim_{decision}_click"
     return on_click

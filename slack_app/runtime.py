@@ -71,6 +71,17 @@ class StorePool:
             self._open.clear()
 
 
+def started_pool(workers: int, name: str) -> ThreadPoolExecutor:
+    """A thread pool with every worker already running. ThreadPoolExecutor starts a thread on
+    submit and waits until it runs, a wait for the GIL behind answer work: on the ack path that
+    wait would be the acknowledgement's."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    barrier = threading.Barrier(workers)
+    for _ in range(workers):  # each task holds its thread until all have started: one thread each
+        pool.submit(barrier.wait, 30)
+    return pool
+
+
 # ============================================================================ callers
 
 class CallerCache:
@@ -153,7 +164,7 @@ class Runtime:
     callers: CallerCache
     executor: Executor                            # the answer pool: answers, writes, App Home
     inline: bool                                  # process_before_response: run follow-ups inline
-    listeners: Executor | None = None             # Bolt's listener pool (acknowledgements)
+    listeners: Executor | None = None             # the prompt pool: modals to open within Slack's 3 s
     extra: dict[str, Any] = field(default_factory=dict)
     last_request: float = 0.0                     # monotonic time the latest request came in
     seen_events: SeenEvents = field(default_factory=SeenEvents)
@@ -211,6 +222,14 @@ class Runtime:
 
     def later(self, fn: Callable[[], None]) -> None:
         """Run after the acknowledgement: inline in tests, on the answer pool in serve."""
+        self._after_ack(fn, self.executor)
+
+    def soon(self, fn: Callable[[], None]) -> None:
+        """Run after the acknowledgement but never behind an answer (a modal: its trigger_id lasts 3 s):
+        inline in tests, on the prompt pool in serve."""
+        self._after_ack(fn, self.listeners or self.executor)
+
+    def _after_ack(self, fn: Callable[[], None], pool: Executor) -> None:
         def run() -> None:
             try:
                 fn()
@@ -219,7 +238,7 @@ class Runtime:
         if self.inline:
             run()
         else:
-            self.executor.submit(run)
+            pool.submit(run)
 
 
 class AgentAnswerer:

@@ -19,6 +19,7 @@ transaction, and nothing is closed under a running one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import signal
@@ -30,6 +31,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from typing import Any
 
+from agent.service import warm as warm_agent
 from ledger.errors import StewardError
 from steward.jobs import Scheduler, build_jobs
 from steward.settings import Settings
@@ -37,7 +39,8 @@ from steward.store_access import own_store
 from steward.wiring import context_for, email_contexts, started_agent_config
 
 log = logging.getLogger("steward.serve")
-ACK_THREADS = 8  # Bolt's listener pool: acknowledge, open modals, validate submissions; never answers
+ACK_THREADS = 8     # dispatch Slack requests: signature, identity, the listener up to its ack; never answers
+PROMPT_THREADS = 4  # open modals (a trigger_id lasts 3 s); never answers
 
 
 # ============================================================================ the server
@@ -83,7 +86,6 @@ class StewardServer:
         self.write_lock = self.store.write_lock  # every transaction on the store or a cursor holds it
         self.stores = StorePool(self.store)
         self._closed = False
-        self._authorized = False   # Bolt's auth.test succeeded (it is cached from then on)
         self.socket_handler: Any = None
         self.started = threading.Event()
         self._server: Any = None
@@ -92,6 +94,10 @@ class StewardServer:
             # Steward's own model is checked once, here: a retired or disabled model is said in the
             # start-up log (what to do) and Slack and MCP answer with the offline planner meanwhile
             self.agent_config = started_agent_config(settings, log.warning, model_client)
+            try:
+                warm_agent(self.agent_config())
+            except Exception as exc:  # noqa: BLE001 - the first answer meets (and reports) the same problem
+                log.warning("could not prepare the Bedrock agent before serving: %s", exc)
             self.slack_app = self._build_slack(client, answerer)
             self.mcp_app = self._build_mcp() if mcp else None
             slack_client = self.slack_app.client if self.slack_app is not None else client
@@ -104,9 +110,8 @@ class StewardServer:
 
     # ------------------------------------------------------------------ parts
     def _build_slack(self, client: Any, answerer: Any) -> Any:
-        from concurrent.futures import ThreadPoolExecutor
-
         from slack_app.app import build_app
+        from slack_app.runtime import started_pool
 
         s = self.settings.slack
         if self.socket_mode and not s.app_token:
@@ -117,13 +122,17 @@ class StewardServer:
         if not s.bot_token and client is None:
             log.warning("Slack is off: SLACK_BOT_TOKEN is not set")
             return None
-        # Acknowledgements and answers on separate pools: no answer in flight can delay an ack.
-        self.listener_executor = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="steward-slack-ack")
-        self.answer_executor = ThreadPoolExecutor(max_workers=s.workers, thread_name_prefix="steward-slack-answer")
+        # Acknowledgements, modals and answers on separate pools: no answer in flight can delay an ack.
+        # Each request is dispatched on the ack pool and its listener runs there up to its ack
+        # (ack_in_dispatch): one thread hand-off, where Bolt's own runner adds two more and a 10 ms
+        # poll, each a wait for the GIL while answers compute.
+        self.ack_executor = started_pool(ACK_THREADS, "steward-slack-ack")
+        self.listener_executor = started_pool(PROMPT_THREADS, "steward-slack-prompt")
+        self.answer_executor = started_pool(s.workers, "steward-slack-answer")
         app = build_app(self.store, slack=s, contexts=context_for(self.settings, snapshot=True),
                         agent_config=self.agent_config, client=client, answerer=answerer,
                         stores=self.stores, socket_mode=self.socket_mode, listener_executor=self.listener_executor,
-                        answer_executor=self.answer_executor)
+                        answer_executor=self.answer_executor, ack_in_dispatch=not self.socket_mode)
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -158,17 +167,10 @@ class StewardServer:
                 return JSONResponse({"error": "Slack HTTP mode is not enabled on this server"}, status_code=503)
             body = await request.body()
             req = to_bolt_request(request, body)
-            if self._authorized and body[:1] == b"{" and b'"event_callback"' in body[:4096]:
-                # Events API, once Bolt has cached its auth.test: Bolt acknowledges before any listener
-                # runs and hands the listener to its executor, so dispatch is ~1 ms of CPU (signature,
-                # cached identity) with no network call: run it here, sparing a thread hand-off that
-                # costs more than that when many requests arrive at once.
-                return to_starlette_response(self.slack_app.dispatch(req))
-            # the first requests (Bolt calls auth.test), commands, buttons and modals (Bolt waits for
-            # the listener's ack()): off the event loop.
-            resp = await anyio.to_thread.run_sync(self.slack_app.dispatch, req)
-            if resp.status == 200:
-                self._authorized = True
+            # Every request off the event loop, on the ack pool (not anyio's threads, which MCP and
+            # health checks share): identity may read the store, and a read waiting for the GIL
+            # behind answer work must not hold up the requests arriving meanwhile.
+            resp = await asyncio.get_running_loop().run_in_executor(self.ack_executor, self.slack_app.dispatch, req)
             return to_starlette_response(resp)
 
         async def healthz(request: Request) -> Response:
@@ -217,6 +219,7 @@ class StewardServer:
                 self.socket_handler.close()
         self.scheduler.stop()
         if self.slack_app is not None:
+            self.ack_executor.shutdown(wait=True)  # requests being dispatched are answered first
             self.slack_app.steward.shutdown()  # answers in flight finish; the chart process stops
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ import pytest
 from slack_sdk import WebClient
 
 from agent.answer import Answer, Fact
-from ledger import registry
+from ledger import audit, registry
 from slack_app import blocks as kit
 from slack_app.modals import DECIDE_VIEW
 from slack_app.app import build_app
@@ -69,15 +69,19 @@ def dispatch_within(app: Any, body: str) -> Any:
     return result[0]
 
 
+@pytest.mark.parametrize("ack_in_dispatch", [False, True], ids=["bolt-listener-pool", "serve-ack-in-dispatch"])
 def test_commands_clicks_and_submissions_are_acknowledged_while_every_answer_worker_is_busy(
-        fresh_org_store, fake) -> None:
+        fresh_org_store, fake, ack_in_dispatch: bool) -> None:
+    """With every answer worker held by a blocked model, a command, a click (and its modal) and
+    submissions are still acknowledged, and nothing was written or posted first. Both ways listeners
+    run: on Bolt's listener pool, and on the dispatching thread as `steward serve` runs them."""
     answerer = GatedAnswerer()
     slack = SlackSettings(signing_secret=SECRET, bot_token="xoxb-test", finops_channel="C0FINOPS01")
     listeners = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-ack")
     answers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-answer")
     app = build_app(fresh_org_store, slack=slack, contexts=context_for(Settings(as_of=TODAY)),
                     client=WebClient(token="xoxb-test", base_url=fake.api_url), answerer=answerer,
-                    listener_executor=listeners, answer_executor=answers)
+                    listener_executor=listeners, answer_executor=answers, ack_in_dispatch=ack_in_dispatch)
     try:
         for i in range(6):  # more slow answers than answer workers and listener threads together
             assert app.dispatch(bolt_request(event_body(mention(MARIA, "estimate for Checkout",
@@ -102,12 +106,20 @@ def test_commands_clicks_and_submissions_are_acknowledged_while_every_answer_wor
 
         bad = dispatch_within(app, view_body(LEAD, DECIDE_VIEW, {**good, "rationale": "   "}, meta))
         assert json.loads(bad.body)["response_action"] == "errors"  # a bad one is told in the modal
+        # a Product Owner's forged decision: refused in the modal at once, put on record after
+        forged = dispatch_within(app, view_body(MARIA, DECIDE_VIEW, good, meta))
+        assert "not available to a Product Owner" in json.loads(forged.body)["errors"]["rationale"]
+        assert [e for e in audit.entries(fresh_org_store, actor="maria@example.com", action="tool.decide_model")
+                if e.outcome == "refused"] == []  # the audit write waits behind the answers, not the ack
         assert fake.of("chat.postMessage") == []  # and still no answer was posted: all of this ran first
 
         answerer.gate.set()
         fake.wait_for("chat.postMessage", count=7, timeout=WAIT)  # 6 answers and the decision's note
         answers.shutdown(wait=True)
         assert registry.model_entry(fresh_org_store, OPUS).state == "approved"
+        [refused] = [e for e in audit.entries(fresh_org_store, actor="maria@example.com", action="tool.decide_model")
+                     if e.outcome == "refused"]
+        assert refused.details["stage"] == "slack modal" and refused.why == "persona not allowed"
     finally:
         answerer.gate.set()
         app.steward.shutdown()
