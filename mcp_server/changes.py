@@ -86,3 +86,18 @@ class GrantWatch:
                 await self.check()
             except Exception:  # noqa: BLE001 - keep watching; the next check retries
                 log.exception("checking MCP grants for changes failed")
+
+
+def run_stdio(server: MCPServer, every: float = 1.0) -> None:
+    """Serve over stdio until the client closes it, checking grants every `every` seconds as the
+    HTTP app does, so an IDE's session hears of a grant made meanwhile (`steward mcp grant`)."""
+    watch: GrantWatch | None = getattr(server, "steward").watch
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            if watch is not None:
+                tasks.start_soon(watch.run, every)
+            await server.run_stdio_async()
+            tasks.cancel_scope.cancel()  # the client closed stdin: stop watching
+
+    anyio.run(main)

@@ -50,6 +50,7 @@ def mcp_main(
     if not who:
         err.print("say who the MCP server acts for: steward mcp --as EMAIL (or env STEWARD_MCP_AS)")
         raise typer.Exit(code=2)
+    from mcp_server.changes import run_stdio
     from mcp_server.server import build_server
     from tools.caller import resolve_caller
 
@@ -66,7 +67,7 @@ def mcp_main(
         _release(store, owner)
         raise fail(exc) from None
     try:  # stdout carries the protocol: nothing else may be printed there
-        server.run("stdio")
+        run_stdio(server)
     finally:
         _release(store, owner)
 

@@ -1,17 +1,40 @@
-// An independent MCP client: the official TypeScript SDK, driving Steward's streamable HTTP endpoint.
-// Usage: node ts_sdk_client.mjs URL [TOKEN]. Prints one JSON object (what Python's test checks).
+// An independent MCP client: the official TypeScript SDK, driving Steward over streamable HTTP or stdio.
+// Usage: node ts_sdk_client.mjs [--watch N] URL [TOKEN]           streamable HTTP
+//        node ts_sdk_client.mjs [--watch N] --stdio CMD [ARGS...]  stdio: the SDK spawns CMD (steward mcp --as EMAIL)
+// Without --watch it lists tools, calls some and prints one JSON object (what Python's test checks).
+// With --watch N it lists the tools, prints {"phase": "listed", "tools": [...]}, then N times waits for
+// notifications/tools/list_changed, lists again and prints {"phase": "changed", "tools": [...]}: the
+// Python test changes the person's grants between those lines.
 // The SDK validates every response with its own schemas and, on callTool, the structured result
 // against the tool's advertised outputSchema (Ajv): a mismatch is an error here.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
-const [url, token] = process.argv.slice(2);
-const headers = token ? { Authorization: `Bearer ${token}` } : {};
-const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
-const client = new Client({ name: "steward-ts-interop", version: "1.0.0" });
-const out = {};
-try {
-  await client.connect(transport);
+let args = process.argv.slice(2);
+let watch = 0;
+if (args[0] === "--watch") {
+  watch = Number(args[1]);
+  args = args.slice(2);
+}
+
+function transportFor(args) {
+  if (args[0] === "--stdio") {
+    // the child's environment is the SDK's safe default plus what steward needs (set by the test)
+    const env = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined));
+    return new StdioClientTransport({ command: args[1], args: args.slice(2), env, stderr: "inherit" });
+  }
+  const [url, token] = args;
+  const headers = token ? { Authorization: `Bearer ${token}` } : {};
+  return new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+}
+
+function print(obj) {
+  console.log(JSON.stringify(obj));
+}
+
+async function checks(client, out) {
   out.server = client.getServerVersion();
   out.capabilities = client.getServerCapabilities();
   const listed = await client.listTools();
@@ -27,9 +50,41 @@ try {
   } catch (e) {
     out.hidden_tool = { error: String(e.message ?? e), code: e.code ?? null };
   }
+}
+
+async function follow(client, changes) {
+  let notified = 0;
+  let wake = null;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    notified += 1;
+    if (wake) wake();
+  });
+  const names = async () => (await client.listTools()).tools.map((t) => t.name);
+  print({ phase: "listed", listChanged: client.getServerCapabilities()?.tools?.listChanged ?? null,
+          tools: await names() });
+  for (let seen = 0; seen < changes; seen++) {
+    if (notified <= seen) {
+      await new Promise((resolve, reject) => {
+        wake = resolve;
+        setTimeout(() => reject(new Error("no notifications/tools/list_changed within 60 s")), 60000);
+      });
+    }
+    print({ phase: "changed", tools: await names() });
+  }
+}
+
+const client = new Client({ name: "steward-ts-interop", version: "1.0.0" });
+const out = {};
+try {
+  await client.connect(transportFor(args));
+  if (watch > 0) {
+    await follow(client, watch);
+  } else {
+    await checks(client, out);
+  }
   await client.close();
 } catch (e) {
   out.error = { message: String(e.message ?? e), code: e.code ?? null, name: e.constructor?.name ?? null };
 }
-console.log(JSON.stringify(out));
+print(out);
 process.exit(0);
