@@ -19,9 +19,10 @@ from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, STOP_WORDS, VO
 # The families whose answer is a reading of the question (writes carry free text: a reason, a note).
 READ_FAMILIES = frozenset({"estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card",
                            "anomalies", "recommendations", "quota", "iam_policy", "lifecycle", "cache",
-                           "pause_status", "claim_status", "charges"})
+                           "pause_status", "claim_status", "charges", "chargeback", "tag_coverage"})
 # Families that report what has happened: a period after today has no figures.
-PAST_FAMILIES = frozenset({"breakdown", "unattributed", "drift", "anomalies", "cache", "charges"})
+PAST_FAMILIES = frozenset({"breakdown", "unattributed", "drift", "anomalies", "cache", "charges", "chargeback",
+                           "tag_coverage"})
 # Words that may follow 'by' / 'per' / 'each' and name a grouping the tools make (or a time or a number).
 GROUPABLE = ({w for _, words in GROUPING_WORDS for w in words} | set(TIER_WORDS) | set(MONTHS)
              | {"business", "bu", "token", "tokens", "type", "types", "week", "weekly", "month", "monthly", "weeks",
@@ -35,7 +36,7 @@ READ_PHRASES = (*YEAR_AGO_PHRASES, "month end", "end of month", "end of the mont
                 "week to date", "prompt caching", "prompt cache")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 TOOLS_GROUP_BY = ("product, portfolio, department, business unit, account, region, model, principal, tier, "
-                  "token kind, day, week or month")
+                  "token kind, day, week or month, or attribution rule")
 
 
 @dataclass(frozen=True)

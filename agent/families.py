@@ -32,6 +32,7 @@ from agent.vocabulary import (
     SAVINGS_WORDS,
     SET_VERBS,
     SOFT_STATUS_WORDS,
+    STATEMENT_WORDS,
     TASK_WORDS,
     UNATTRIBUTED_WORDS,
     USE_WORDS,
@@ -40,7 +41,7 @@ from agent.vocabulary import (
 FAMILIES = ("estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claims", "set_estimate", "access_requests",
             "model_decisions", "pause", "iam_policy", "lifecycle", "scope", "cache", "pause_status",
-            "claim_status", "charges", "unknown")
+            "claim_status", "charges", "chargeback", "tag_coverage", "unknown")
 
 TASK_CLOSING_VERBS = ("mark", "complete", "close", "finish")
 ESTIMATE_NOUNS = {"estimate", "estimates", "budget", "budgets"}
@@ -159,6 +160,18 @@ def asks_unattributed(q: Question) -> bool:
             or (q.has({"claimed"}) and q.has({"nobody", "noone", "not", "never", "no"})))
 
 
+def asks_chargeback(q: Question) -> bool:
+    return q.has(STATEMENT_WORDS)
+
+
+SHARE_WORDS = {"share", "percent", "percentage", "proportion", "fraction", "coverage", "covered", "much"}
+
+
+def asks_tag_coverage(q: Question) -> bool:
+    """'What share of our spend is tagged?', 'tag coverage by account' (not who owns untagged spend)."""
+    return q.has({"tagged", "tagging"}) or (q.has({"tag", "tags"}) and q.has(SHARE_WORDS))
+
+
 def asks_drift(q: Question) -> bool:
     asking_permission = q.phrase(*PERMISSION_PHRASES)
     in_use = q.has(USE_WORDS) and not asking_permission
@@ -255,6 +268,8 @@ RULES: tuple[Rule, ...] = (
     Rule("access_requests", lists_access_requests),
     Rule("scope", asks_scope),
     Rule("tasks", asks_tasks),
+    Rule("chargeback", asks_chargeback),
+    Rule("tag_coverage", asks_tag_coverage),
     Rule("unattributed", asks_unattributed),
     Rule("lifecycle", asks_lifecycle),
     Rule("drift", asks_drift),

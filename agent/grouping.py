@@ -11,6 +11,7 @@ GROUPING_WORDS = [
     ("department", {"department", "departments", "dept", "depts"}),
     ("principal", {"principal", "principals", "role", "roles", "user", "users", "identity", "identities"}),
     ("day", {"day", "daily", "trend"}), ("kind", {"kind", "kinds"}),
+    ("attribution", {"attribution", "rule", "rules"}),
     ("product", {"product", "products", "workload", "workloads", "app", "apps", "application", "applications",
                  "team", "teams"}),
 ]
@@ -31,6 +32,8 @@ def grouping_of(q: Question) -> str | None:
         return "kind"  # 'split into input, output and cache tokens': two token kinds or more named
     if q.phrase("per day", "each day", "by day", "over time", "day by day"):
         return "day"
+    if q.has({"attributed"}) and q.phrase("how is", "how are", "hows", "how s"):
+        return "attribution"  # 'how is Fraud attributed?': by the claim (and its rule) behind each figure
     if q.has({"tier", "tiers"}) and not (q.wordset & set(TIER_WORDS)) or len(q.wordset & set(TIER_WORDS)) >= 2:
         return "tier"  # 'by tier', or 'split across standard, batch and flex' (two tiers or more named)
     best: tuple[int, int, str] | None = None  # (weight, -position, grouping): strongest, then earliest

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent import render_actions, render_estimates, render_facets, render_findings, render_models, render_spend
+from agent import render_statements
 from agent.answer import Fact
 from agent.render_words import View, sentence
 from tools import display, toolset
@@ -41,6 +42,7 @@ RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "my_scope": render_actions.my_scope,
     "cache_hit_rates": render_facets.cache_rates, "product_status": render_facets.product_status,
     "principal_claim": render_facets.principal_claim,
+    "chargeback_statement": render_statements.chargeback, "tag_coverage": render_statements.tag_coverage,
 }
 
 

@@ -87,7 +87,8 @@ GROUP_NAMES = {"product": ("product", "products"), "portfolio": ("portfolio", "p
                "model": ("model", "models"), "model_family": ("model family", "model families"),
                "principal": ("principal", "principals"), "account": ("account", "accounts"),
                "region": ("region", "regions"), "kind": ("token kind", "token kinds"), "tier": ("tier", "tiers"),
-               "day": ("day", "days"), "week": ("week", "weeks"), "month": ("month", "months")}
+               "day": ("day", "days"), "week": ("week", "weeks"), "month": ("month", "months"),
+               "attribution": ("attribution rule", "attribution rules")}
 
 
 TIME_ADJECTIVES = {"day": "Daily", "week": "Weekly", "month": "Monthly"}

@@ -104,12 +104,18 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",
                      "override", "sudo", "root", "jailbreak", "com"}
-KEYWORDS = (DOMAIN_WORDS | QUALIFIER_WORDS | FACET_WORDS | LIFECYCLE_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
+# Finance's statements and tagging: 'the chargeback for October', 'what share of spend is tagged'.
+STATEMENT_WORDS = {"chargeback", "chargebacks", "showback", "showbacks", "statement", "statements"}
+TAG_COVERAGE_WORDS = {"tagged", "tagging", "untagged", "tag", "tags", "rule", "rules", "share", "percentage",
+                      "proportion", "fraction", "allocation"}
+# Known, but no target for typo correction ('average' is not a misspelt 'coverage').
+TAG_COVERAGE_FILLER = {"coverage", "covered"}
+KEYWORDS = (STATEMENT_WORDS | TAG_COVERAGE_WORDS | DOMAIN_WORDS | QUALIFIER_WORDS | FACET_WORDS | LIFECYCLE_WORDS | ESTIMATE_WORDS | SOFT_STATUS_WORDS | QUOTA_WORDS | BREAKDOWN_WORDS
             | UNATTRIBUTED_WORDS | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS
             | IAM_WORDS | SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS)
             | set(NUMBER_WORDS)
             | OTHER_KEYWORDS)
-VOCABULARY = STOP_WORDS | FILLER_WORDS | KEYWORDS
+VOCABULARY = STOP_WORDS | FILLER_WORDS | TAG_COVERAGE_FILLER | KEYWORDS
 KEYWORD_LIST = sorted(KEYWORDS)
 # Capitalised words that are never the name of something to look up.
 NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam",

@@ -19,6 +19,7 @@ from demo.world import (
     ROLES,
     RUN_RATE_DAYS,
     STORY,
+    TAG_CLAIMS,
     TOKEN_ESTIMATES,
     profile_arn,
     role_arn,
@@ -26,12 +27,21 @@ from demo.world import (
 from ledger.principals import normalise_principal
 
 def demo_claims(periods: list[Period]) -> dict[str, tuple[str, date]]:
-    """Normalised role ARN or application inference profile ARN -> (product, claimed_on)."""
+    """Normalised role ARN, application inference profile ARN or 'tag:key=value' -> (product, claimed_on)."""
     first, cur = periods[0].first, periods[-1]
     mid = date(cur.start.year, cur.start.month, min(STORY["mid_month_claim_day"], cur.last.day))
     roles = {role_arn(r): (product, first if when == "start" else mid)
              for r, (_, product, when) in ROLES.items() if product}
-    return {**roles, **{profile_arn(p): (product, first) for p, (_, _, product) in PROFILES.items()}}
+    return {**roles, **{profile_arn(p): (product, first) for p, (_, _, product) in PROFILES.items()},
+            **{f"tag:{tag}": (product, first) for tag, product in TAG_CLAIMS.items()}}
+
+
+def _claim_of(s: Stream, claims: dict[str, tuple[str, date]]) -> tuple[str | None, date | None]:
+    """The claim on the stream's profile, else on a resource tag it carries, else on its role (all of the
+    demo's run from the first day, so precedence is all that decides)."""
+    tagged = (claims.get(f"tag:{k.removeprefix('user_')}={v}") for k, v in s.resource_tags.items())
+    return (claims.get(s.resource) or next((c for c in tagged if c), None)
+            or claims.get(normalise_principal(s.principals[0]), (None, None)))
 
 
 def _forecast(daily: np.ndarray, days_in_month: int) -> float:
@@ -69,8 +79,7 @@ def _tally(periods: list[Period], all_streams: list[list[Stream]], claims: dict[
         for s in streams:
             if s.workload is None:
                 continue
-            # A claim on the stream's profile comes before its role's (both run from the first day).
-            product, since = claims.get(s.resource) or claims.get(normalise_principal(s.principals[0]), (None, None))
+            product, since = _claim_of(s, claims)
             counted = np.where(days >= since, s.cost, 0.0) if product else np.zeros(period.days)
             tally.unattributed[pi] += float(s.cost.sum() - counted.sum())
             if product:

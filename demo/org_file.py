@@ -70,14 +70,20 @@ def _catalog(first: date) -> list[dict[str, Any]]:
     ]
 
 
+def _claim_kind(key: str) -> str:
+    if key.startswith("tag:"):
+        return "tag"
+    return "inference_profile" if ":application-inference-profile/" in key else "principal"
+
+
 def org_document(periods: list[Period], claims: dict[str, tuple[str, date]],
                  estimates: list[dict[str, Any]]) -> dict[str, Any]:
-    """The org file's content: claims are role or application inference profile ARN -> (product, claimed_on)."""
+    """The org file's content: claims are role or application inference profile ARN, or 'tag:key=value',
+    -> (product, claimed_on)."""
     owners = {prod: email for email, _, _, roles in PEOPLE for r in roles
               if r["persona"] == "product_owner" for prod in r["products"]}
-    claim_entries = [{"inference_profile" if ":application-inference-profile/" in arn else "principal": arn,
-                      "product": product, "claimed_by": owners[product], "claimed_on": on}
-                     for arn, (product, on) in claims.items()]
+    claim_entries = [{_claim_kind(key): key.removeprefix("tag:"), "product": product, "claimed_by": owners[product],
+                      "claimed_on": on} for key, (product, on) in claims.items()]
     return {
         "accounts": [{"id": Quoted(a), "name": n, "owner": o} for a, (n, o) in ACCOUNTS.items()],
         "business_units": [

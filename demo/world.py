@@ -90,6 +90,12 @@ PROFILES: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Claims by cost-allocation resource tag (`key=value`, as written in AWS; CUR 2.0 names it user_<key>):
+# Knowledge Search's index sync jobs are tagged team=knowledge, so the tag attributes them (it comes
+# before the role's claim, which names the same product): the demo shows every kind of claim.
+TAG_CLAIMS: dict[str, str] = {"team=knowledge": "Knowledge Search"}
+
+
 def profile_arn(profile: str) -> str:
     """The ARN of a demo application inference profile."""
     account, region, _ = PROFILES[profile]
@@ -114,6 +120,7 @@ STORY: dict[str, Any] = {
     "shared_role_product": "HR Portal",
     "shared_role_session_prefixes": ["hr-portal-", "talent-match-"],
     "shared_role_split": {"profile": profile_arn("talentmatch01"), "product": "Talent Match", "workload": "gw-tm"},
+    "tag_claim": {"tag": "team=knowledge", "product": "Knowledge Search", "workload": "ks-titan"},
     "over_estimate_product": "Checkout Service",
     "over_estimate_forecast_ratio": 1.27,
     "low_cache_product": "Checkout Service",

@@ -261,9 +261,44 @@ def static(ctx: Context, group: dict[str, Any], case: Case) -> None:
                  refused=get("refused"), tool=get("tool"), leak_figures=bool(get("leak_figures")), note=get("note"))
 
 
+RULE_NAMES = {"inference_profile": ["inference profile", "profile"], "tag": ["tag"], "principal": ["principal", "role"]}
+
+
+def chargeback(ctx: Context, group: dict[str, Any], case: Case) -> None:
+    """The month's statement as the caller sees it: a FinOps Lead's total (every charge) and the top lines."""
+    s = ctx.g.scope(case["caller"])
+    month = ctx.month(case["month"])
+    total, lines = ctx.g.statement(month, case["by"], s)
+    top = lines[:case.get("top", 2)]
+    figures = [usd(v, f"{k} chargeback") for k, v in top]
+    if s.all_access:
+        figures.append(usd(total, f"chargeback total {month:%Y-%m}"))
+    ctx.book.add(group["family"], case["caller"], case["question"], figures=figures, include=[k for k, _ in top],
+                 tool="chargeback_statement")
+
+
+def tag_coverage(ctx: Context, group: dict[str, Any], case: Case) -> None:
+    """The tagged and attributed shares of the month's usage (to date), over every account."""
+    start = ctx.month(case["month"])
+    _, tagged, attributed = ctx.g.tagged(start, min(next_month(start), ctx.now))
+    ctx.book.add(group["family"], case["caller"], case["question"],
+                 figures=[pct(tagged, "share of spend tagged"), pct(attributed, "share of spend attributed")],
+                 tool="tag_coverage")
+
+
+def attribution(ctx: Context, group: dict[str, Any], case: Case) -> None:
+    """A product's spend by the rule (kind of claim) that attributes it."""
+    start = ctx.month(case["month"])
+    rows = ctx.g.by_rule(case["product"], start, min(next_month(start), ctx.now))
+    ctx.book.add(group["family"], case["caller"], case["question"],
+                 figures=[usd(v, f"{case['product']} attributed by {rule}") for rule, v in rows],
+                 include=[case["product"], *(list(RULE_NAMES[rule]) for rule, _ in rows)], tool="spend_breakdown")
+
+
 BUILDERS: dict[str, Builder] = {
     "estimate": estimate, "estimate_every_product": estimate, "top_products": top_products,
     "product_by_model": product_by_model, "spend_by": spend_by, "own_last_month": own_last_month,
     "unattributed": unattributed, "drift": drift, "lifecycle": lifecycle, "spend_card": spend_card, "anomalies": anomalies,
     "recommendations": recommendations, "quota": quota, "scope": scope, "static": static,
+    "chargeback": chargeback, "tag_coverage": tag_coverage, "attribution": attribution,
 }

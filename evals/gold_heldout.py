@@ -7,6 +7,7 @@ aggregate are written here again, so a wrong helper in gold.py and a wrong tool 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -31,7 +32,15 @@ class HeldoutGold:
         con = self.con
         con.execute("CREATE OR REPLACE TABLE held_claim (principal VARCHAR, product VARCHAR, since DATE)")
         con.execute("CREATE OR REPLACE TABLE held_profile (profile VARCHAR, product VARCHAR, since DATE)")
-        for c in self.org.get("claims", []):
+        con.execute("CREATE OR REPLACE TABLE held_tag (tag_key VARCHAR, tag_value VARCHAR, product VARCHAR, since DATE, "
+                    "n INTEGER)")
+        for n, c in enumerate(self.org.get("claims", [])):
+            if "tag" in c:  # CUR 2.0 writes resource tag `a:b` as user_a_b
+                key, value = str(c["tag"]).split("=", 1)
+                cur_key = "user_" + re.sub(r"[^A-Za-z0-9_]", "_", key)
+                con.execute("INSERT INTO held_tag VALUES (?, ?, ?, ?, ?)", [cur_key, value, c["product"],
+                                                                           str(c["claimed_on"]), n])
+                continue
             table, key = ("held_profile", "inference_profile") if "inference_profile" in c else ("held_claim", "principal")
             con.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", [c[key], c["product"], str(c["claimed_on"])])
         con.execute("CREATE OR REPLACE TABLE held_tree (product VARCHAR, department VARCHAR, portfolio VARCHAR, "
@@ -54,8 +63,13 @@ class HeldoutGold:
             -- the claim on the row's application inference profile (from its date) comes first
             LEFT JOIN held_profile p ON p.profile = u.resource AND u.day >= p.since
             LEFT JOIN held_claim c ON c.principal = u.principal
-            CROSS JOIN LATERAL (SELECT coalesce(p.product, CASE WHEN c.since IS NOT NULL AND u.day >= c.since
-                                                              THEN c.product END) AS product) owner
+            -- then a claim on a resource tag the row carries (the org file's first), then its principal's
+            CROSS JOIN LATERAL (SELECT coalesce(p.product,
+                                                (SELECT tg.product FROM held_tag tg WHERE u.day >= tg.since
+                                                   AND element_at(u.resource_tags, tg.tag_key)[1] = tg.tag_value
+                                                 ORDER BY tg.n LIMIT 1),
+                                                CASE WHEN c.since IS NOT NULL AND u.day >= c.since
+                                                     THEN c.product END) AS product) owner
             LEFT JOIN held_model m ON m.billing = u.billing_model
             LEFT JOIN held_tree t ON t.product = owner.product""")
 
@@ -124,3 +138,34 @@ class HeldoutGold:
             "SELECT model FROM held WHERE day >= ? AND day < ? AND model IS NOT NULL GROUP BY model "
             "ORDER BY sum(usd) DESC", [start, end]).fetchall()]
         return [m for m in used if m not in known]
+
+    def statement_total(self, caller: str, month: date) -> float:
+        """A month's chargeback total as the caller sees it: every Bedrock charge of the billing period
+        (a FinOps Lead), else their products' usage plus what no product of anyone's holds in the
+        accounts their part of the org owns (credits, refunds and taxes among it)."""
+        period, s = f"{month:%Y-%m}", self.g.scope(caller)
+        end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        if s.all_access:
+            return float(self.con.execute("SELECT coalesce(sum(usd), 0) FROM charges WHERE period = ?",
+                                          [period]).fetchone()[0])
+        mine = self.con.execute("SELECT coalesce(sum(usd), 0) FROM held WHERE day >= ? AND day < ? AND "
+                                "list_contains(?::VARCHAR[], product)", [month, end, sorted(s.products)]).fetchone()[0]
+        owned = sorted(s.accounts)
+        charged = self.con.execute("SELECT coalesce(sum(usd), 0) FROM charges WHERE period = ? AND "
+                                   "list_contains(?::VARCHAR[], account)", [period, owned]).fetchone()[0]
+        held_there = self.con.execute("SELECT coalesce(sum(usd), 0) FROM held WHERE day >= ? AND day < ? AND "
+                                      "product IS NOT NULL AND list_contains(?::VARCHAR[], account)",
+                                      [month, end, owned]).fetchone()[0]
+        return float(mine + charged - held_there)
+
+    def tagged_pct(self, start: date, end: date) -> float:
+        """The share (percent) of usage in [start, end) whose row carries an application inference
+        profile, a cost-allocation resource tag or an IAM principal tag."""
+        total, tagged = self.con.execute(
+            """SELECT sum(usd), sum(usd) FILTER (WHERE u.resource LIKE '%application-inference-profile%'
+                                                 OR cardinality(coalesce(u.resource_tags, MAP {})) > 0
+                                                 OR list_has_any(list_transform(map_keys(coalesce(u.tags, MAP {})),
+                                                                                lambda k: split_part(k, '/', 1)),
+                                                                 ['iamPrincipal']))
+               FROM usage u WHERE u.day >= ? AND u.day < ?""", [start, end]).fetchone()
+        return 100.0 * float(tagged or 0) / float(total) if total else 0.0

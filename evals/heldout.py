@@ -64,6 +64,12 @@ class HeldoutBuilder:
         if kind == "unattributed":
             spec = _dates(spec)
             return [usd(self.h.unattributed(caller, spec), f"unattributed {spec['from']}..{spec['to']}")], []
+        if kind == "statement":
+            month = date.fromisoformat(f"{spec['month']}-01")
+            return [usd(self.h.statement_total(caller, month), f"chargeback total {spec['month']}")], []
+        if kind == "tagged":
+            spec = _dates(spec)
+            return [pct(self.h.tagged_pct(spec["from"], spec["to"]), "share of spend tagged")], []
         if kind == "unreviewed_models":
             spec = _dates(spec)
             return [], [self.names("model", m) for m in self.h.unreviewed_models(spec["from"], spec["to"])]

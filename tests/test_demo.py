@@ -353,21 +353,28 @@ def _attributed(result: DemoResult) -> dict[tuple[str, str], dict[date, float]]:
     con.execute(f"CREATE VIEW cur AS SELECT * FROM {_glob(result)}")
     con.execute("CREATE TABLE claims (principal VARCHAR, product VARCHAR, claimed_on DATE)")
     con.execute("CREATE TABLE profile_claims (profile VARCHAR, product VARCHAR, claimed_on DATE)")
+    con.execute("CREATE TABLE tag_claims (cur_key VARCHAR, value VARCHAR, product VARCHAR, claimed_on DATE)")
     for c in _org(result)["claims"]:
+        if "tag" in c:  # resource tag key=value; CUR 2.0 names the key user_<key>
+            key, value = c["tag"].split("=", 1)
+            con.execute("INSERT INTO tag_claims VALUES (?, ?, ?, ?)", [f"user_{key}", value, c["product"], c["claimed_on"]])
+            continue
         table, key = ("profile_claims", "inference_profile") if "inference_profile" in c else ("claims", "principal")
         con.execute(f"INSERT INTO {table} VALUES (?, ?, ?)", [c[key], c["product"], c["claimed_on"]])
-    # A claim on the row's profile (in effect that day) comes before the claim on its principal.
+    # A claim on the row's profile (in effect that day), then on a resource tag, then on its principal.
     rows = con.execute(rf"""
-        SELECT coalesce(p.product, c.product) AS product, u.BILLING_PERIOD, CAST(u.line_item_usage_start_date AS DATE) AS day,
-               sum(u.line_item_unblended_cost)
+        SELECT coalesce(p.product, t.product, c.product) AS product, u.BILLING_PERIOD,
+               CAST(u.line_item_usage_start_date AS DATE) AS day, sum(u.line_item_unblended_cost)
         FROM (SELECT *, regexp_replace(line_item_iam_principal,
                   '^arn:aws:sts::(\d{{12}}):assumed-role/([^/]+)/.*$', 'arn:aws:iam::\1:role/\2') AS principal
               FROM cur WHERE {BEDROCK} AND line_item_line_item_type IN {USAGE_TYPES}) u
         LEFT JOIN profile_claims p ON p.profile = u.line_item_resource_id
                      AND CAST(u.line_item_usage_start_date AS DATE) >= p.claimed_on
+        LEFT JOIN tag_claims t ON u.resource_tags[t.cur_key] = t.value
+                     AND CAST(u.line_item_usage_start_date AS DATE) >= t.claimed_on
         LEFT JOIN claims c ON c.principal = u.principal
                      AND CAST(u.line_item_usage_start_date AS DATE) >= c.claimed_on
-        WHERE coalesce(p.product, c.product) IS NOT NULL
+        WHERE coalesce(p.product, t.product, c.product) IS NOT NULL
         GROUP BY ALL""").fetchall()
     out: dict[tuple[str, str], dict[date, float]] = {}
     for product, month, day, usd in rows:
@@ -406,6 +413,12 @@ def test_org_file_matches_the_data(default: DemoResult) -> None:
     (profile_usd,), = _rows(default, f"""SELECT sum(line_item_unblended_cost) FROM cur
         WHERE line_item_resource_id = '{split["profile"]}' AND line_item_iam_principal LIKE '%/shared-genai-gateway/%'""")
     assert profile_usd > 100
+    tag = STORY["tag_claim"]  # and a claim by resource tag: every kind of attribution in the demo
+    assert {"tag": tag["tag"], "product": tag["product"]}.items() <= next(c for c in org["claims"] if "tag" in c).items()
+    key, value = tag["tag"].split("=")
+    (tagged_usd,), = _rows(default, f"""SELECT sum(line_item_unblended_cost) FROM cur
+        WHERE resource_tags['user_{key}'] = '{value}' AND line_item_line_item_type = 'Usage'""")
+    assert tagged_usd > 10
     assert {c["claimed_on"] for c in org["claims"]} == {default.first_day, date(2026, 11, 15)}
     products = [p["name"] for bu in org["business_units"] for pf in bu["portfolios"]
                 for d in pf["departments"] for p in d["products"]]
