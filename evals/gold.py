@@ -94,7 +94,7 @@ _ATTRIBUTED_SQL = """
 # by billing period: what a month's chargeback statement must add up to (table `charges`).
 _CHARGES_SQL = """
     CREATE TABLE charges AS
-    SELECT strftime(bill_billing_period_start_date, '%Y-%m') AS period, line_item_usage_account_id AS account,
+    SELECT strftime({period_date}, '%Y-%m') AS period, line_item_usage_account_id AS account,
            line_item_line_item_type AS item_type, line_item_unblended_cost AS usd
     FROM read_parquet('{glob}', union_by_name = true)
     WHERE line_item_product_code LIKE 'AmazonBedrock%' OR product['product_name'] LIKE '%(Amazon Bedrock Edition)'"""
@@ -186,7 +186,9 @@ class Gold:
         con.execute(_USAGE_SQL.replace("{glob}", parquet_glob).replace("{resource}", resource)
                     .replace("{resource_tags}", "resource_tags" if "resource_tags" in columns else no_map)
                     .replace("{tags}", "tags" if "tags" in columns else no_map))
-        con.execute(_CHARGES_SQL.replace("{glob}", parquet_glob))
+        period_date = ("bill_billing_period_start_date" if "bill_billing_period_start_date" in columns
+                       else "line_item_usage_start_date")  # a hand-made file may leave the bill columns out
+        con.execute(_CHARGES_SQL.replace("{glob}", parquet_glob).replace("{period_date}", period_date))
         con.execute("CREATE TABLE claims (principal VARCHAR, product VARCHAR, claimed_on DATE)")
         con.execute("CREATE TABLE profile_claims (profile VARCHAR, product VARCHAR, claimed_on DATE)")
         con.execute("CREATE TABLE tag_claims (cur_key VARCHAR, value VARCHAR, product VARCHAR, claimed_on DATE, "
