@@ -26,7 +26,7 @@ from evals.heldout import build_heldout_cases
 
 FAMILIES = {"estimate", "breakdown", "unattributed", "drift", "lifecycle", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claim", "estimate_set", "access_request", "model_decision",
-            "scope", "unknown", "injection", "out_of_scope"}
+            "scope", "unknown", "injection", "out_of_scope", "chargeback", "tag_coverage", "attribution"}
 PERSONAS = {"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"}
 
 
