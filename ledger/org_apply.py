@@ -182,11 +182,13 @@ _EstimateStamps = dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Any, Any]]]
 
 
 def _estimate_stamps(store: Store) -> _EstimateStamps:
-    """(product, month) -> ((usd, input_tokens, output_tokens), (set_by, set_at)) in the registry now."""
+    """(product, month) -> ((usd, input_tokens, output_tokens, unit, usd_per_unit), (set_by, set_at)) in the
+    registry now."""
     return {
-        (p, m): ((u, i, o), (by, set_at))
-        for p, m, u, i, o, by, set_at in store.rows(
-            "SELECT product, month, usd, input_tokens, output_tokens, set_by, set_at FROM estimates")
+        (p, m): ((u, i, o, unit, per_unit), (by, set_at))
+        for p, m, u, i, o, by, set_at, unit, per_unit in store.rows(
+            "SELECT product, month, usd, input_tokens, output_tokens, set_by, set_at, unit, usd_per_unit "
+            "FROM estimates")
     }
 
 
@@ -209,10 +211,11 @@ def _table_rows(org: OrgFile, stamps: _EstimateStamps, actor: str, at: datetime)
     node_kind = {name: kind for kind, name, _, _ in org.nodes()}
     estimates = []
     for i, e in enumerate(org.estimates):
-        values = (float(e.usd), e.input_tokens, e.output_tokens)
+        values = (float(e.usd), e.input_tokens, e.output_tokens, e.unit,
+                  float(e.usd_per_unit) if e.usd_per_unit is not None else None)
         prev = stamps.get((e.product, e.month))
         set_by, set_at = prev[1] if prev and prev[0] == values else (actor, at)
-        estimates.append([e.product, e.month, *values, set_by, set_at, i])
+        estimates.append([e.product, e.month, *values[:3], set_by, set_at, i, *values[3:]])
     return {
         "org_nodes": [list(n) for n in org.nodes()],
         "accounts": [[a.id, a.name, a.owner, node_kind.get(a.owner) if a.owner else None, i]

@@ -70,7 +70,8 @@ def org_to_dict(org: OrgFile) -> dict[str, Any]:
         ],
         "estimates": [
             _drop({"product": e.product, "month": e.month, "usd": _num(e.usd),
-                   "input_tokens": e.input_tokens, "output_tokens": e.output_tokens})
+                   "input_tokens": e.input_tokens, "output_tokens": e.output_tokens, "unit": e.unit,
+                   "usd_per_unit": _num(e.usd_per_unit) if e.usd_per_unit is not None else None})
             for e in org.estimates
         ],
         "models": [
@@ -134,9 +135,10 @@ def read_org(store: Store) -> OrgFile:
                "SELECT kind, selector, product, claimed_by, claimed_on, note, position FROM selector_claims")],
         key=lambda pair: pair[0])]
     estimates = [
-        Estimate(product=p, month=m, usd=u, input_tokens=i, output_tokens=o)
-        for p, m, u, i, o in store.rows(
-            "SELECT product, month, usd, input_tokens, output_tokens FROM estimates ORDER BY position")
+        Estimate(product=p, month=m, usd=u, input_tokens=i, output_tokens=o, unit=unit, usd_per_unit=per_unit)
+        for p, m, u, i, o, unit, per_unit in store.rows(
+            "SELECT product, month, usd, input_tokens, output_tokens, unit, usd_per_unit FROM estimates "
+            "ORDER BY position")
     ]
     models = [model_from_row(r) for r in store.rows(MODEL_SELECT + " ORDER BY position")]
     names = [

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ledger.metrics import metric_name
 from ledger.months import MonthError, month_key, parse_month
 from ledger.personas import PERSONAS, Persona
 from ledger.principals import UNKNOWN, normalise_principal
@@ -252,6 +253,19 @@ class Estimate(_Strict):
     usd: float = Field(ge=0)
     input_tokens: int | None = Field(default=None, ge=0)
     output_tokens: int | None = Field(default=None, ge=0)
+    unit: str | None = None  # a business metric ('document'): with usd_per_unit, the expected cost per unit
+    usd_per_unit: float | None = Field(default=None, ge=0)
+
+    @field_validator("unit", mode="before")
+    @classmethod
+    def _unit(cls, v: Any) -> Any:
+        return metric_name(v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _unit_pair(self) -> Estimate:
+        if (self.unit is None) != (self.usd_per_unit is None):
+            raise ValueError("a per-unit estimate names both unit (e.g. document) and usd_per_unit (e.g. 0.05)")
+        return self
 
     @field_validator("month", mode="before")
     @classmethod
@@ -260,7 +274,7 @@ class Estimate(_Strict):
             return month_key(parse_month(v))
         raise MonthError(f"{v!r} is not a month; use YYYY-MM, e.g. 2026-11")
 
-    @field_validator("usd", "input_tokens", "output_tokens", mode="before")
+    @field_validator("usd", "input_tokens", "output_tokens", "usd_per_unit", mode="before")
     @classmethod
     def _no_bool(cls, v: Any) -> Any:
         if isinstance(v, bool):

@@ -2,7 +2,8 @@
 
 One list, so the store needs no module that needs the store: usage and rollups (ingest), the
 governance registry (org file, claims, estimates, catalog, tasks, requests), the audit log, the MCP
-door's tokens and grants, discovered models, inference-profile routes and model lifecycle statuses.
+door's tokens and grants, discovered models, inference-profile routes, model lifecycle statuses and
+business volumes.
 """
 
 SCHEMA_VERSION = 2
@@ -170,7 +171,9 @@ CREATE TABLE IF NOT EXISTS estimates (
     output_tokens BIGINT,
     set_by        VARCHAR,          -- actor of the apply that set this value
     set_at        TIMESTAMP,
-    position      INTEGER NOT NULL
+    position      INTEGER NOT NULL,
+    unit          VARCHAR,          -- the business metric a per-unit estimate is for ('document'), else NULL
+    usd_per_unit  DOUBLE            -- the expected cost per unit of `unit`, in USD
 );
 CREATE TABLE IF NOT EXISTS model_catalog (
     model_id     VARCHAR NOT NULL,
@@ -339,9 +342,25 @@ CREATE TABLE IF NOT EXISTS claim_requests (
 );
 """
 
+# Business volumes per product and day (documents drafted, chats served), recorded by the people who own
+# the products (tools.unit_costs): what a unit of value costs is the product's attributed spend over them.
+# Not part of the org file: `org apply` leaves them. One value per product, day and metric (a new one replaces).
+VOLUMES_DDL = """
+CREATE TABLE IF NOT EXISTS business_volumes (
+    product      VARCHAR NOT NULL,
+    date         DATE NOT NULL,
+    metric       VARCHAR NOT NULL,   -- the unit, singular and lower case: document, chat, pr_review
+    value        DOUBLE NOT NULL,    -- >= 0
+    recorded_by  VARCHAR NOT NULL,
+    recorded_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (product, date, metric)
+);
+"""
+
 # Columns added to tables after stores were first created: Store.ensure_schema adds them.
 ADDED_COLUMNS = {"bedrock_usage": USAGE_ADDED_COLUMNS, "usage_daily": ROLLUP_ADDED_COLUMNS,
-                 "claim_requests": {"kind": "VARCHAR"}}
+                 "claim_requests": {"kind": "VARCHAR"},
+                 "estimates": {"unit": "VARCHAR", "usd_per_unit": "DOUBLE"}}
 
 ALL_DDL = (USAGE_DDL, TAGS_DDL, ROLLUP_DDL, META_DDL, REGISTRY_DDL, AUDIT_DDL, ACCESS_DDL, DISCOVERED_MODELS_DDL,
-           ROUTES_DDL, LIFECYCLE_DDL, CLAIM_REQUESTS_DDL)
+           ROUTES_DDL, LIFECYCLE_DDL, CLAIM_REQUESTS_DDL, VOLUMES_DDL)

@@ -12,7 +12,7 @@ from rich.table import Table
 from ledger.errors import StewardError
 from ledger.store import Store
 from tools.display import money
-from steward import cli_agent, cli_claims, cli_doctor, cli_eval, cli_mcp, cli_report, cli_serve, cli_tools
+from steward import cli_agent, cli_claims, cli_doctor, cli_eval, cli_mcp, cli_metrics, cli_report, cli_serve, cli_tools
 from steward.cli_common import console, err
 from steward.cli_common import fail as _fail
 from steward.cli_common import parse_date as _parse_date
@@ -316,6 +316,7 @@ cli_serve.register(app)
 cli_claims.register(app)
 cli_doctor.register(app)
 cli_tools.register(app)
+cli_metrics.register(app)
 
 if __name__ == "__main__":
     app()

@@ -142,8 +142,8 @@ def test_apply_stores_every_section(applied: Store) -> None:
          "shared with the rules engine", 1),
     ]
     assert applied.rows("SELECT * FROM estimates ORDER BY position") == [
-        ("Checkout Service", "2026-11", 1200.0, 150000000, 20000000, "lead@example.com", NOW, 0),
-        ("Fraud Scoring", "2026-12", 99.5, None, None, "lead@example.com", NOW, 1),
+        ("Checkout Service", "2026-11", 1200.0, 150000000, 20000000, "lead@example.com", NOW, 0, None, None),
+        ("Fraud Scoring", "2026-12", 99.5, None, None, "lead@example.com", NOW, 1, None, None),
     ]
     assert applied.rows("SELECT * FROM model_catalog ORDER BY position") == [
         ("anthropic.claude-3-haiku-20240307-v1:0", "approved", [], ["111122223333"], ["us-east-1"],

@@ -4,6 +4,7 @@ The one set of rules for every door: the agent's answers, Slack blocks, CLI tabl
 format through here, so a figure reads the same wherever it is shown.
 
 - money: cents below $10,000 ($420.60), whole dollars from $10,000 ($14,236) and for whole amounts ($300);
+- unit_money (a cost per unit): $0.041, $0.0012;
 - share: whole percent (19%), one decimal below 10% when it matters (0.9%);
 - ratio: one decimal and an x (2.4x); tokens: 1.2M, 340K, 950;
 - day: 9 Nov (or 9 Nov 2026); month: November 2026.
@@ -11,6 +12,7 @@ format through here, so a figure reads the same wherever it is shown.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -43,6 +45,18 @@ def money(v: float | None, *, none: str = NONE) -> str:
     if a >= 10_000 or float(round(a, 2)).is_integer():
         return f"{sign}${a:,.0f}"
     return f"{sign}${a:,.2f}"
+
+
+def unit_money(v: float | None, *, none: str = NONE) -> str:
+    """A cost per unit: $0.041 (three decimals below $1, two significant figures below a cent: $0.0012),
+    else as money ($1.25)."""
+    if v is None:
+        return none
+    a = abs(v)
+    if a >= 1 or a == 0:
+        return money(v, none=none)
+    decimals = max(3, 1 - math.floor(math.log10(a)))
+    return f"{'-' if v < 0 else ''}${a:.{decimals}f}"
 
 
 def share(fraction: float | None, *, none: str = NONE) -> str:

@@ -37,6 +37,8 @@ from tools import (
     spend,
     tasks,
     unattributed,
+    unit_costs,
+    volumes,
 )
 from tools.context import ALL_ACTIONS, ToolContext
 from tools.declare import ALL_PERSONAS, Action, Tool, declared_in
@@ -46,7 +48,7 @@ __all__ = ["ALL_PERSONAS", "Action", "REGISTRY", "Tool", "all_tools", "call", "g
 
 _MODULES = (spend, unattributed, drift, anomalies, cards, catalog, recommendations, tasks, iam_policy,
             claims, claims_selector, claim_requests, estimates, access_requests, model_decisions, pause, lifecycle, migrations, compare,
-            facets, charges, coverage, chargeback)
+            facets, charges, coverage, chargeback, volumes, unit_costs)
 
 
 def _register() -> dict[str, Tool]:
