@@ -33,6 +33,7 @@ WRITE_HINTS: dict[str, tuple[bool, bool]] = {
     "decide_model": (True, False),          # replaces the model's decision, supersedes open tasks
     "pause_product": (True, True),          # supersedes resume tasks; pausing twice is refused
     "resume_product": (True, True),         # withdraws pause tasks; resuming twice is refused
+    "record_metric": (True, True),          # replaces the day's value for that unit; same value, same state
 }
 
 
