@@ -127,6 +127,14 @@ def unit_lines(ctx: ToolContext, products: list[str] | None, metric: str | None,
     return lines, idle
 
 
+def recorded_units(ctx: ToolContext) -> list[str]:
+    """The units recorded for products the caller sees, longest name first (so 'pr_review' wins over 'review')."""
+    scope_sql, scope_params = product_clause(ctx.caller)
+    return [r[0] for r in ctx.store.rows(
+        f"SELECT DISTINCT metric FROM business_volumes WHERE {scope_sql} ORDER BY length(metric) DESC, metric",
+        scope_params)]
+
+
 def month_windows(ctx: ToolContext, month: str | None) -> tuple[Window, Window, date | None]:
     """The month up to its last day with CUR data, the whole month before, and that last day."""
     w = month_window(month, ctx.today)
