@@ -14,12 +14,13 @@ from agent.answer import Fact
 from agent.plan import Plan
 from agent.question import Question
 from agent.spoken_periods import YEAR_AGO_PHRASES
+from agent.unit_plans import unit_words
 from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, STOP_WORDS, VOCABULARY
 
 # The families whose answer is a reading of the question (writes carry free text: a reason, a note).
 READ_FAMILIES = frozenset({"estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card",
                            "anomalies", "recommendations", "quota", "iam_policy", "lifecycle", "cache",
-                           "pause_status", "claim_status", "charges", "chargeback", "tag_coverage"})
+                           "pause_status", "claim_status", "charges", "chargeback", "tag_coverage", "unit_cost"})
 # Families that report what has happened: a period after today has no figures.
 PAST_FAMILIES = frozenset({"breakdown", "unattributed", "drift", "anomalies", "cache", "charges", "chargeback",
                            "tag_coverage"})
@@ -27,7 +28,7 @@ PAST_FAMILIES = frozenset({"breakdown", "unattributed", "drift", "anomalies", "c
 GROUPABLE = ({w for _, words in GROUPING_WORDS for w in words} | set(TIER_WORDS) | set(MONTHS)
              | {"business", "bu", "token", "tokens", "type", "types", "week", "weekly", "month", "monthly", "weeks",
                 "months", "days", "tier", "tiers", "family", "families", "this", "last", "next", "end", "far",
-                "cost", "spend"})
+                "cost", "spend", "unit", "units"})
 GROUP_CUES = ("by", "per", "each", "every")
 SERVICE_WORDS = {"bedrock", "aws", "ai", "genai", "llm"}  # 'by Bedrock spend', 'per AWS account': not the noun
 # Phrases read as a whole (a period, a forecast's horizon): their words are accounted for by the phrase.
@@ -101,7 +102,8 @@ def passed_names(q: Question, chosen: Plan) -> frozenset[str]:
     """The words of names the plan passes to its tools ('github-actions-ci' to principal_claim)."""
     values = " ".join(str(v).lower() for step in chosen.steps for v in step.args.values())
     return frozenset(w for name in q.principal_names if name.lower() in values
-                     for w in re.findall(r"[a-z0-9]+", name.lower()))
+                     for w in re.findall(r"[a-z0-9]+", name.lower())) | frozenset(
+        w for step in chosen.steps for w in unit_words(step.args))
 
 
 def future_period(q: Question) -> str | None:

@@ -14,6 +14,7 @@ from agent.comparisons import read_comparison
 from agent.grouping import grouping_of
 from agent.plan import can_call
 from agent.question import Question
+from agent.unit_plans import asks_unit_cost
 from agent.vocabulary import (
     ANOMALY_WORDS,
     BREAKDOWN_WORDS,
@@ -41,7 +42,7 @@ from agent.vocabulary import (
 FAMILIES = ("estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claims", "set_estimate", "access_requests",
             "model_decisions", "pause", "iam_policy", "lifecycle", "scope", "cache", "pause_status",
-            "claim_status", "charges", "chargeback", "tag_coverage", "unknown")
+            "claim_status", "charges", "chargeback", "tag_coverage", "unit_cost", "unknown")
 
 TASK_CLOSING_VERBS = ("mark", "complete", "close", "finish")
 ESTIMATE_NOUNS = {"estimate", "estimates", "budget", "budgets"}
@@ -265,6 +266,7 @@ RULES: tuple[Rule, ...] = (
     Rule("claim_status", asks_who_claimed),
     Rule("pause_status", asks_if_paused),
     Rule("cache", asks_cache_rate),
+    Rule("unit_cost", asks_unit_cost),
     Rule("access_requests", lists_access_requests),
     Rule("scope", asks_scope),
     Rule("tasks", asks_tasks),

@@ -36,7 +36,7 @@ NEW_QUESTION_WORDS = (ESTIMATE_WORDS | QUOTA_WORDS | UNATTRIBUTED_WORDS | DRIFT_
                       | SAVINGS_WORDS | TASK_WORDS)
 PERIOD_ARGS = ("month", "start", "end")
 FOLLOWABLE_TOOLS = ("spend_breakdown", "compare_spend", "estimate_status", "quota_status", "cache_hit_rates",
-                    "unattributed_spend", "model_drift", "anomalies", "recommendations", "spend_card", "product_status")
+                    "unattributed_spend", "model_drift", "anomalies", "recommendations", "spend_card", "product_status", "cost_per_unit")
 SLOT_WORDS = ({w for _, words in GROUPING_WORDS for w in words} | set(MONTHS) | {"q1", "q2", "q3", "q4"}
               | {"last", "this", "previous", "prior", "past", "current", "month", "week", "quarter", "year",
                  "fortnight", "days", "weeks", "months", "ytd", "mtd", "today", "yesterday", "business", "unit",

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from agent import coverage, followups, read_plans, render, spend_plans, statement_plans, write_plans
+from agent import coverage, followups, read_plans, render, spend_plans, statement_plans, unit_plans, write_plans
 from agent.answer import Answer, Fact, Outcome, outcome_of, tool_error_fact
 from agent.families import FAMILIES, family
 from agent.help import help_text, not_allowed
@@ -47,7 +47,7 @@ BUILDERS: dict[str, Callable[[Question], Plan]] = {
     "claim_status": read_plans.plan_claim_status, "charges": spend_plans.plan_charges,
     "tasks": write_plans.plan_tasks, "claims": write_plans.plan_claim, "set_estimate": write_plans.plan_set_estimate,
     "access_requests": write_plans.plan_access_request, "model_decisions": write_plans.plan_decision,
-    "pause": write_plans.plan_pause,
+    "pause": write_plans.plan_pause, "unit_cost": unit_plans.plan_unit_cost,
     "chargeback": statement_plans.plan_chargeback, "tag_coverage": statement_plans.plan_tag_coverage,
 }
 

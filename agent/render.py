@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from agent import render_actions, render_estimates, render_facets, render_findings, render_models, render_spend
-from agent import render_statements
+from agent import render_statements, render_units
 from agent.answer import Fact
 from agent.render_words import View, sentence
 from tools import display, toolset
@@ -25,7 +25,7 @@ from tools import display, toolset
 __all__ = ["RENDERERS", "View", "render_error", "render_fact", "render_facts", "render_result"]
 
 RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
-    "estimate_status": render_estimates.estimate_status, "quota_status": render_estimates.quota_status,
+    "estimate_status": render_units.estimate_status, "quota_status": render_estimates.quota_status,
     "spend_card": render_estimates.spend_card, "set_estimate": render_estimates.set_estimate,
     "approve_spend_card": render_estimates.approve_card,
     "spend_breakdown": render_spend.breakdown, "compare_spend": render_spend.comparison,
@@ -43,6 +43,7 @@ RENDERERS: dict[str, Callable[[Any, View, dict], str]] = {
     "cache_hit_rates": render_facets.cache_rates, "product_status": render_facets.product_status,
     "principal_claim": render_facets.principal_claim,
     "chargeback_statement": render_statements.chargeback, "tag_coverage": render_statements.tag_coverage,
+    "cost_per_unit": render_units.cost_per_unit, "record_metric": render_units.record_metric,
 }
 
 

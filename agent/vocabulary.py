@@ -76,6 +76,8 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
          "london", "paris", "tokyo", "sydney", "singapore", "mumbai", "canada", "stockholm", "seoul",
          "california", "sign", "signed", "assign", "nobody", "noone", "never", "days", "weeks", "months", "years",
          "hours", "claiming", "uses", "shouldnt"}
+# The cost per unit of value: its words (the units themselves come from what was recorded: agent.unit_plans).
+UNIT_COST_WORDS = {"unit", "units", "volume", "volumes", "value", "economics", "trend", "trends", "trending", "each"}
 # Tiers, periods, comparison and cost basis: words the spend questions qualify themselves with.
 QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
                    "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net",
@@ -114,7 +116,7 @@ KEYWORDS = (STATEMENT_WORDS | TAG_COVERAGE_WORDS | DOMAIN_WORDS | QUALIFIER_WORD
             | UNATTRIBUTED_WORDS | DRIFT_WORDS | CATALOG_WORDS | CARD_WORDS | ANOMALY_WORDS | SAVINGS_WORDS | TASK_WORDS
             | IAM_WORDS | SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS)
             | set(NUMBER_WORDS)
-            | OTHER_KEYWORDS)
+            | OTHER_KEYWORDS | UNIT_COST_WORDS)
 VOCABULARY = STOP_WORDS | FILLER_WORDS | TAG_COVERAGE_FILLER | KEYWORDS
 KEYWORD_LIST = sorted(KEYWORDS)
 # Capitalised words that are never the name of something to look up.

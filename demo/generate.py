@@ -19,6 +19,7 @@ from demo.days import Period, billing_window
 from demo.facts import demo_claims, demo_estimates, story_facts
 from demo.org_file import org_document, write_org
 from demo.streams import Stream, build_streams
+from demo.volumes import write_volumes
 
 MAX_ROWS_PER_FILE = 2_000_000
 WRITER_THREADS = min(4, os.cpu_count() or 1)
@@ -37,6 +38,7 @@ class DemoResult:
     first_day: date
     last_day: date
     facts: dict[str, Any] = field(default_factory=dict)  # the story's dates and figures
+    volumes_file: Path | None = None  # business volumes per product and day (demo.volumes)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def generate(out_dir: Path, *, as_of: date, rows: int | None = None, seed: int =
     facts["granularity"] = "HOURLY" if hourly else "DAILY"
     org_file = out_dir / "org.yaml"
     write_org(org_file, org_document(periods, demo_claims(periods), estimates), as_of)
+    volumes_file = write_volumes(out_dir / "volumes.csv", periods[0].first, periods[-1].last)
     return DemoResult(export_root=export_root, org_file=org_file, files=files, rows=total,
                       periods=[p.label for p in periods], first_day=periods[0].first,
-                      last_day=periods[-1].last, facts=facts)
+                      last_day=periods[-1].last, facts=facts, volumes_file=volumes_file)

@@ -62,7 +62,8 @@ def gold_for(out_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED) -> 
 
     result = generate(out_dir, as_of=as_of, seed=seed)
     org = yaml.safe_load(result.org_file.read_text(encoding="utf-8"))
-    return Gold(f"{result.export_root}/data/*/*.parquet", org, as_of)
+    return Gold(f"{result.export_root}/data/*/*.parquet", org, as_of,
+                volumes_csv=str(result.volumes_file) if result.volumes_file else None)
 
 
 def dataset_text(cases: list[dict[str, Any]], as_of: date, seed: int, source: str = "evals/questions.yaml") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from evals import gold_findings
@@ -246,6 +246,23 @@ def scope(ctx: Context, group: dict[str, Any], case: Case) -> None:
     ctx.book.add(group["family"], case["caller"], case["question"], include=include, tool="my_scope")
 
 
+def unit_cost(ctx: Context, group: dict[str, Any], case: Case) -> None:
+    """Cost per unit of each product and unit named: attributed spend over recorded volume for the month
+    (the current one up to the last day of data), and its change on the month before."""
+    start = ctx.month(case["month"])
+    end = min(next_month(start), ctx.g.through + timedelta(days=1))
+    before = month_start(start, 1)
+    figures, names = [], []
+    for product, metric in case["units"]:
+        now = ctx.g.spend(product, start, end) / ctx.g.volume(product, metric, start, end)
+        then = ctx.g.spend(product, before, start) / ctx.g.volume(product, metric, before, start)
+        figures += [{"label": f"{product} cost per {metric}", "value": round(now, 6), "unit": "usd",
+                     "tolerance": "5%"}, pct(abs(now / then - 1) * 100, f"{product} change on {before:%B}")]
+        names.append(product if case.get("name_products", True) else metric)
+    ctx.book.add(group["family"], case["caller"], case["question"], figures=figures, include=names,
+                 tool="cost_per_unit")
+
+
 def static(ctx: Context, group: dict[str, Any], case: Case) -> None:
     """Expectations written in the YAML (include, tool, refused, note, figures), with group defaults."""
     def get(key: str) -> Any:
@@ -299,6 +316,6 @@ BUILDERS: dict[str, Builder] = {
     "estimate": estimate, "estimate_every_product": estimate, "top_products": top_products,
     "product_by_model": product_by_model, "spend_by": spend_by, "own_last_month": own_last_month,
     "unattributed": unattributed, "drift": drift, "lifecycle": lifecycle, "spend_card": spend_card, "anomalies": anomalies,
-    "recommendations": recommendations, "quota": quota, "scope": scope, "static": static,
+    "recommendations": recommendations, "quota": quota, "scope": scope, "static": static, "unit_cost": unit_cost,
     "chargeback": chargeback, "tag_coverage": tag_coverage, "attribution": attribution,
 }

@@ -30,6 +30,10 @@ def build_store(work_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED)
     from demo.generate import generate
     from ledger.ingest import ingest
     from ledger.store import Store
+    from demo.volumes import RECORDED_BY
+    from tools.caller import resolve_caller
+    from tools.context import ToolContext
+    from tools.volumes import import_volumes_file
 
     work_dir.mkdir(parents=True, exist_ok=True)
     db = work_dir / BASE_DB
@@ -43,6 +47,9 @@ def build_store(work_dir: Path, as_of: date = EVAL_AS_OF, seed: int = EVAL_SEED)
         org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor="evals", now=at,
                            why="eval world")
         model_names.remap(store)
+        if result.volumes_file is not None:
+            ctx = ToolContext(store=store, caller=resolve_caller(store, RECORDED_BY), today=as_of, clock=at)
+            import_volumes_file(ctx, result.volumes_file)
         store.con.execute("CHECKPOINT")
     finally:
         store.close()

@@ -162,8 +162,9 @@ class Gold:
 
     def __init__(self, parquet_glob: str, org: dict[str, Any], today: date,
                  model_names: dict[str, tuple[str, str | None]] | None = None,
-                 prices: dict[str, Any] | None = None) -> None:
+                 prices: dict[str, Any] | None = None, volumes_csv: str | None = None) -> None:
         self.org, self.today = org, today
+        self.volumes_csv = volumes_csv  # the demo's business volumes (product,date,metric,value)
         self.model_names = model_names if model_names is not None else load_model_names()
         self.prices = prices if prices is not None else load_prices()
         self.con = duckdb.connect()
@@ -274,6 +275,16 @@ class Gold:
         return self.con.execute(
             "SELECT coalesce(sum(usd), 0) FROM attributed WHERE product = ? AND day >= ? AND day < ?",
             [product, start, end]).fetchone()[0]
+
+    def volume(self, product: str, metric: str, start: date, end: date) -> float:
+        """Units of `metric` recorded for a product in [start, end), read straight from the volumes CSV."""
+        if self.volumes_csv is None:
+            return 0.0
+        return self.con.execute(
+            "SELECT coalesce(sum(value), 0) FROM read_csv(?, header = true, columns = {'product': 'VARCHAR', "
+            "'date': 'DATE', 'metric': 'VARCHAR', 'value': 'DOUBLE'}) "
+            "WHERE product = ? AND metric = ? AND date >= ? AND date < ?",
+            [self.volumes_csv, product, metric, start, end]).fetchone()[0]
 
     def tokens(self, product: str, start: date, end: date) -> dict[str, float]:
         rows = self.con.execute("SELECT kind, coalesce(sum(tokens), 0) FROM attributed WHERE product = ? "

@@ -16,7 +16,7 @@ from ledger.personas import persona_names
 from slack_app.mrkdwn import FENCE, MESSAGE_BLOCKS, SECTION_LIMIT, escape, split_text, unique_block_ids
 from tools.caller import Caller
 from tools.display import day as _day
-from tools.display import fmt, money, safe, signed_share
+from tools.display import fmt, money, safe, signed_share, unit_money
 from tools.display import share as pct
 
 MAX_ROWS = 10
@@ -162,6 +162,9 @@ def _card(r: dict) -> tuple[str, list[dict]]:
     pairs = [("Actual", money(r["actual_usd"])), ("Pro-rated estimate", money(r.get("estimate_usd"))),
              ("Variance", "-" if variance is None else f"{money(abs(variance))} {'over' if variance >= 0 else 'under'}"),
              ("Approval", r.get("approval", "-") + (f" by {r['approved_by']}" if r.get("approved_by") else ""))]
+    for u in (r.get("unit_costs") or [])[:2]:  # a line per unit of value, when volumes are recorded
+        pairs.append((f"Cost per {u['metric'].replace('_', ' ')}", unit_money(u.get("usd_per_unit"))
+                      if u.get("usd_per_unit") is not None else "no volume recorded"))
     lines = r.get("lines") or []
     body = [fields(pairs),
             table(["model", "kind", "USD", "share"],

@@ -281,8 +281,10 @@ def demo(
     """Generate demo CUR, ingest it, apply the demo org, and show what each persona is told."""
     from demo import generate as demo_gen
     from ledger import model_names, org_apply, org_parse
-    from steward.wiring import agent_config
+    from demo.volumes import RECORDED_BY
     from steward.demo_report import print_report
+    from steward.wiring import agent_config, tool_context
+    from tools.volumes import import_volumes_file
 
     s = _settings(ctx)
     today = s.today()
@@ -299,6 +301,10 @@ def demo(
                                          why="steward demo")
             model_names.remap(store)
             console.print(summary.describe() if hasattr(summary, "describe") else summary)
+            if result.volumes_file is not None:
+                done = import_volumes_file(tool_context(s, store, RECORDED_BY), result.volumes_file)
+                console.print(f"Recorded {done.rows:,} business volumes ({', '.join(done.metrics)}) for "
+                              f"{', '.join(done.products)} from {result.volumes_file}.", highlight=False)
             print_report(console, store, s, agent_config(s, offline=True))
     except StewardError as exc:
         raise _fail(exc) from None

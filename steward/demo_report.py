@@ -24,7 +24,7 @@ def _questions(persona: str, products: list[str]) -> list[str]:
     if persona == "portfolio_manager":
         return ["Which of my products spends most on Bedrock?", "What spend is unattributed?"]
     if persona == "finops_lead":
-        return ["Are we using any Bedrock models we haven't approved?"]
+        return ["Are we using any Bedrock models we haven't approved?", "What does a unit of value cost us this month?"]
     return ["Which models are approved?", "What do I need to implement?"]
 
 

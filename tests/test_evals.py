@@ -26,7 +26,7 @@ from evals.heldout import build_heldout_cases
 
 FAMILIES = {"estimate", "breakdown", "unattributed", "drift", "lifecycle", "catalog", "spend_card", "anomalies",
             "recommendations", "quota", "tasks", "claim", "estimate_set", "access_request", "model_decision",
-            "scope", "unknown", "injection", "out_of_scope", "chargeback", "tag_coverage", "attribution"}
+            "scope", "unknown", "injection", "out_of_scope", "chargeback", "tag_coverage", "attribution", "unit_cost"}
 PERSONAS = {"product_owner", "portfolio_manager", "finops_lead", "cloud_engineer"}
 
 
@@ -159,7 +159,8 @@ def test_gold_sql_on_a_tiny_hand_made_case(tmp_path: Path) -> None:
 
 def test_committed_dataset_matches_the_builder(eval_world: Path) -> None:
     org = yaml.safe_load((eval_world / "demo" / "org.yaml").read_text(encoding="utf-8"))
-    g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF)
+    g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF,
+             volumes_csv=str(eval_world / "demo" / "volumes.csv"))
     text = eb.dataset_text(eb.build_cases(g, EVAL_AS_OF), EVAL_AS_OF, EVAL_SEED)
     assert text == eb.DATASET.read_text(encoding="utf-8"), "run `python -m evals.build` and commit the dataset"
 

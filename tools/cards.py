@@ -16,6 +16,7 @@ from tools.scope import default_product, owned_product, product_clause, require_
 from tools.spend import estimate_statuses
 from tools.declare import tool
 from tools.lifecycle import LifecycleLine, lifecycle_lines, line_text
+from tools.unit_costs import UnitCost, product_unit_costs, unit_sentence
 from tools.write_checks import PRODUCT_OWNER
 
 CARD_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
@@ -64,6 +65,7 @@ class SpendCard(BaseModel):
     approval_note: str | None
     lifecycle: list[LifecycleLine] = Field(
         default_factory=list, description="This week's use of Legacy or past-EOL models, with days to EOL and the move.")
+    unit_costs: list[UnitCost] = Field(default_factory=list, description="Cost per unit, month to the week's end.")
     summary: str
 
 
@@ -137,6 +139,8 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
     retiring = lifecycle_lines(ctx, monday, week_end, product)
     if retiring:  # the Product Owner hears of it where they look every week
         summary += " Model lifecycle: " + "; ".join(line_text(x) for x in retiring) + "."
+    units = product_unit_costs(ctx, product, end=covered_end) if days_covered else []
+    summary += " " + unit_sentence(units) if units else ""
     return SpendCard(
         product=product, week_start=monday, week_end=week_end, complete=days_covered == 7, data_through=through,
         days_covered=days_covered, actual_usd=round(actual, 2), lines=lines,
@@ -144,7 +148,7 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
         variance_usd=round(variance, 2) if variance is not None else None,
         variance_pct=round(variance / prorated, 4) if variance is not None and prorated else None,
         approval="approved" if approvals else "awaiting approval", approved_by=approved_by,
-        approved_at=approved_at, approval_note=note, lifecycle=retiring, summary=summary,
+        approved_at=approved_at, approval_note=note, lifecycle=retiring, unit_costs=units, summary=summary,
     )
 
 

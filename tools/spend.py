@@ -14,6 +14,7 @@ from tools.declare import ALL_PERSONAS, tool
 from tools.periods import Window, WindowArgs, data_through, days_in_month, month_key, prev_month, upto, window
 from tools.scope import default_product, product_clause
 from tools.spend_filters import GROUP_SQL, TIME_GROUPINGS, Grouping, SpendFilters, cost_column, filter_sql
+from tools.unit_costs import UnitCost, product_unit_costs
 
 SPEND_PERSONAS = frozenset({"product_owner", "portfolio_manager", "finops_lead"})
 RUN_RATE_DAYS = 7
@@ -62,6 +63,7 @@ class EstimateStatus(BaseModel):
     cache_hit_rate: float | None = Field(description="cache reads / (input + cache read + cache write)")
     cache_hit_healthy: float
     status: Literal["on_track", "projected_over", "exceeded", "no_estimate", "no_usage"]
+    unit_costs: list[UnitCost] = Field(default_factory=list, description="Cost per unit, with its estimate if set.")
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,8 @@ def estimate_status(ctx: ToolContext, args: EstimateStatusArgs) -> EstimateStatu
     Cache hit rate = cache-read tokens / (input + cache-read + cache-write tokens).
     """
     product = default_product(ctx, args.product)
-    return estimate_statuses(ctx, [product], args.month)[product]
+    status = estimate_statuses(ctx, [product], args.month)[product]
+    return status.model_copy(update={"unit_costs": product_unit_costs(ctx, product, month=status.month)})
 
 
 # ------------------------------------------------------------------------------ breakdowns

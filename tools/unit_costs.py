@@ -54,7 +54,8 @@ class CostPerUnit(BaseModel):
     previous_month: str
     data_through: date | None
     lines: list[UnitCost]
-    without_volume: list[ProductSpend] = Field(description="Spend and no volume recorded.")
+    without_volume: list[ProductSpend] = Field(description="Spend and no volume recorded (of `metric`).")
+    metric: str | None = None
     summary: str
 
 
@@ -127,6 +128,28 @@ def unit_lines(ctx: ToolContext, products: list[str] | None, metric: str | None,
     return lines, idle
 
 
+def product_unit_costs(ctx: ToolContext, product: str, *, month: str | None = None,
+                       end: date | None = None) -> list[UnitCost]:
+    """One product's cost per unit for a month, up to `end` (exclusive) when given, else to the month's last
+    day with CUR data: the line the spend card and estimate_status carry. [] when no volume was ever
+    recorded for the product (one indexed look-up, so answers without volumes pay nothing)."""
+    if not ctx.store.rows("SELECT 1 FROM business_volumes WHERE product = ? LIMIT 1", [product]):
+        return []
+    if end is None:
+        now, before, _ = month_windows(ctx, month)
+    else:
+        start = (end - timedelta(days=1)).replace(day=1)
+        now, before = Window(start, end), Window(prev_month(start), start)
+    return unit_lines(ctx, [product], None, now, before)[0] if now.days else []
+
+
+def unit_sentence(lines: list[UnitCost]) -> str:
+    """'Cost per unit: $0.041 per document in October, down 18% on September (...).' ('' without lines)."""
+    if not lines:
+        return ""
+    return "Cost per unit: " + "; ".join(x.summary.split(": ", 1)[1].rstrip(".") for x in lines) + "."
+
+
 def recorded_units(ctx: ToolContext) -> list[str]:
     """The units recorded for products the caller sees, longest name first (so 'pr_review' wins over 'review')."""
     scope_sql, scope_params = product_clause(ctx.caller)
@@ -170,7 +193,8 @@ def cost_per_unit(ctx: ToolContext, args: CostPerUnitArgs) -> CostPerUnit:
     elif not lines and not idle:
         summary = f"No spend and {NO_VOLUME} for {month_words(month)}" + (f" ({args.product})." if args.product else ".")
     else:
+        unit = f" ({unit_label(metric)})" if metric else ""
         summary = " ".join([line.summary for line in lines]
-                           + [f"{p.product}: {money(p.spend_usd)} spent, {NO_VOLUME}." for p in idle])
+                           + [f"{p.product}: {money(p.spend_usd)} spent, {NO_VOLUME}{unit}." for p in idle])
     return CostPerUnit(month=month, start=now.start, end=now.end, previous_month=month_key(before.start),
-                       data_through=through, lines=lines, without_volume=idle, summary=summary)
+                       data_through=through, lines=lines, without_volume=idle, metric=metric, summary=summary)

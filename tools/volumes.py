@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import math
 from datetime import date
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -203,6 +204,11 @@ def parse_volumes_csv(text: str) -> list[VolumeRow]:
     if not rows:
         raise ToolError("the file has a header but no rows; add one line per product, day and metric")
     return rows
+
+
+def import_volumes_file(ctx: ToolContext, path: Path) -> ImportSummary:
+    """import_volumes of a CSV file on this machine (`steward demo`, the eval store)."""
+    return import_volumes(ctx, path.read_text(encoding="utf-8-sig"), path.name)
 
 
 def import_volumes(ctx: ToolContext, text: str, file: str) -> ImportSummary:
