@@ -54,6 +54,10 @@ FROM main.bedrock_usage
 def build_store(rows: int, work: Path) -> Path:
     from ledger import model_names, org_apply, org_parse
     from demo.generate import generate
+    from demo.volumes import RECORDED_BY
+    from tools.caller import resolve_caller
+    from tools.context import ToolContext
+    from tools.volumes import import_volumes_file
     from ledger.ingest import ingest
     from ledger.store import Store
 
@@ -63,6 +67,10 @@ def build_store(rows: int, work: Path) -> Path:
         ingest(store, [str(result.export_root)], actor="bench")
         org_apply.apply_org(store, org_parse.load_org_file(result.org_file), actor="bench")
         model_names.remap(store)
+        if result.volumes_file is not None:  # business volumes, so cost_per_unit has units to divide by
+            ctx = ToolContext(store=store, caller=resolve_caller(store, RECORDED_BY), today=AS_OF,
+                              clock=datetime(2026, 11, 23, 6))
+            import_volumes_file(ctx, result.volumes_file)
     return db
 
 
