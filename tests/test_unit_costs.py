@@ -287,3 +287,21 @@ def test_a_finops_lead_is_told_a_product_does_not_exist(fresh_org_store: Store) 
         import_volumes(make_ctx(fresh_org_store, LEAD), "product,date,metric,value\nHR Portal,2026-11-01,ticket,3\n"
                        "Chekout,2026-11-01,document,5\n", "lead.csv")
     assert fresh_org_store.scalar("SELECT count(*) FROM business_volumes") == 0
+
+
+def test_record_metric_and_cost_per_unit_from_steward_tools_call(fresh_org_store: Store) -> None:
+    from steward.cli import app
+
+    db = fresh_org_store.path
+    fresh_org_store.close()
+    runner = CliRunner()
+    base = ["--db", str(db), "--as-of", TODAY.isoformat(), "tools", "call"]
+    done = runner.invoke(app, [*base, "record_metric", "product=Checkout", "date=2026-11-02", "metric=documents",
+                               "value=1500", "--as", MARIA, "--json"])
+    assert done.exit_code == 0, done.output
+    assert '"metric": "document"' in done.output and '"value": 1500.0' in done.output
+    refused = runner.invoke(app, [*base, "record_metric", "product=HR Portal", "date=2026-11-02", "metric=chat",
+                                  "value=1", "--as", MARIA])
+    assert refused.exit_code != 0 and "not in your scope" in refused.output
+    read = runner.invoke(app, [*base, "cost_per_unit", "product=Checkout", "--as", MARIA, "--json"])
+    assert read.exit_code == 0 and '"volume": 1500.0' in read.output
