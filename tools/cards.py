@@ -134,13 +134,11 @@ def spend_card(ctx: ToolContext, args: SpendCardArgs) -> SpendCard:
         [product, monday],
     )
     approved_by, approved_at, note = approvals[0] if approvals else (None, None, None)
-
     summary = _card_summary(product, monday, actual, parts, prorated, days_covered, approved_by)
     retiring = lifecycle_lines(ctx, monday, week_end, product)
     if retiring:  # the Product Owner hears of it where they look every week
         summary += " Model lifecycle: " + "; ".join(line_text(x) for x in retiring) + "."
-    units = product_unit_costs(ctx, product, end=covered_end) if days_covered else []
-    summary += " " + unit_sentence(units) if units else ""
+    summary = f"{summary} {unit_sentence(units := product_unit_costs(ctx, product, end=covered_end))}".rstrip()
     return SpendCard(
         product=product, week_start=monday, week_end=week_end, complete=days_covered == 7, data_through=through,
         days_covered=days_covered, actual_usd=round(actual, 2), lines=lines,
