@@ -246,6 +246,14 @@ def scope(ctx: Context, group: dict[str, Any], case: Case) -> None:
     ctx.book.add(group["family"], case["caller"], case["question"], include=include, tool="my_scope")
 
 
+def _volume(g: Gold, product: str, metric: str, start: date, end: date) -> float:
+    """Units of `metric` recorded for a product in [start, end), read straight from the volumes CSV."""
+    return g.con.execute(
+        "SELECT coalesce(sum(value), 0) FROM read_csv(?, header = true, columns = {'product': 'VARCHAR', "
+        "'date': 'DATE', 'metric': 'VARCHAR', 'value': 'DOUBLE'}) WHERE product = ? AND metric = ? "
+        "AND date >= ? AND date < ?", [g.volumes_csv, product, metric, start, end]).fetchone()[0]
+
+
 def unit_cost(ctx: Context, group: dict[str, Any], case: Case) -> None:
     """Cost per unit of each product and unit named: attributed spend over recorded volume for the month
     (the current one up to the last day of data), and its change on the month before."""
@@ -254,8 +262,8 @@ def unit_cost(ctx: Context, group: dict[str, Any], case: Case) -> None:
     before = month_start(start, 1)
     figures, names = [], []
     for product, metric in case["units"]:
-        now = ctx.g.spend(product, start, end) / ctx.g.volume(product, metric, start, end)
-        then = ctx.g.spend(product, before, start) / ctx.g.volume(product, metric, before, start)
+        now = ctx.g.spend(product, start, end) / _volume(ctx.g, product, metric, start, end)
+        then = ctx.g.spend(product, before, start) / _volume(ctx.g, product, metric, before, start)
         figures += [{"label": f"{product} cost per {metric}", "value": round(now, 6), "unit": "usd",
                      "tolerance": "5%"}, pct(abs(now / then - 1) * 100, f"{product} change on {before:%B}")]
         names.append(product if case.get("name_products", True) else metric)

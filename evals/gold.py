@@ -276,16 +276,6 @@ class Gold:
             "SELECT coalesce(sum(usd), 0) FROM attributed WHERE product = ? AND day >= ? AND day < ?",
             [product, start, end]).fetchone()[0]
 
-    def volume(self, product: str, metric: str, start: date, end: date) -> float:
-        """Units of `metric` recorded for a product in [start, end), read straight from the volumes CSV."""
-        if self.volumes_csv is None:
-            return 0.0
-        return self.con.execute(
-            "SELECT coalesce(sum(value), 0) FROM read_csv(?, header = true, columns = {'product': 'VARCHAR', "
-            "'date': 'DATE', 'metric': 'VARCHAR', 'value': 'DOUBLE'}) "
-            "WHERE product = ? AND metric = ? AND date >= ? AND date < ?",
-            [self.volumes_csv, product, metric, start, end]).fetchone()[0]
-
     def tokens(self, product: str, start: date, end: date) -> dict[str, float]:
         rows = self.con.execute("SELECT kind, coalesce(sum(tokens), 0) FROM attributed WHERE product = ? "
                                 "AND day >= ? AND day < ? GROUP BY kind", [product, start, end]).fetchall()
