@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ledger.rollup import RAW_ROWS_AS_ROLLUP as RAW_SHADOW  # noqa: E402 - after the path fix above
+
 AS_OF = date(2026, 11, 23)
 # Who asks each tool: the persona that sees the most (the worst case for latency).
 CALLER_FOR = {"task_queue": "eng@example.com"}
@@ -39,16 +41,6 @@ EXTRA_ARGS = {
     "product_status": {"product": "Checkout Service"},
     "principal_claim": {"principal": "checkout-service-bedrock"},
 }
-
-RAW_SHADOW = """
-CREATE OR REPLACE TEMP VIEW usage_daily AS
-SELECT billing_period, usage_date, account_id, region, principal, billing_model, model_id, model_family,
-       kind, tier, routing, charge_class, tokens, usage_amount, unblended_cost, net_unblended_cost,
-       1::BIGINT AS line_items,
-       CASE WHEN resource_id LIKE '%:application-inference-profile/%' THEN resource_id END AS profile_id,
-       tag_set
-FROM main.bedrock_usage
-"""
 
 
 def build_store(rows: int, work: Path) -> Path:

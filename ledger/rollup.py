@@ -31,3 +31,16 @@ def rebuild_all(store: Store) -> list[str]:
     periods = [r[0] for r in store.rows("SELECT DISTINCT billing_period FROM bedrock_usage ORDER BY 1")]
     rebuild(store, periods)
     return periods
+
+
+# usage_daily shadowed by the raw CUR rows (one rollup row per line item): the same answers from raw rows,
+# for tests and bench/tools.py to compare with the rollup's.
+RAW_ROWS_AS_ROLLUP = """
+CREATE OR REPLACE TEMP VIEW usage_daily AS
+SELECT billing_period, usage_date, account_id, region, principal, billing_model, model_id, model_family,
+       kind, tier, routing, charge_class, tokens, usage_amount, unblended_cost, net_unblended_cost,
+       1::BIGINT AS line_items,
+       CASE WHEN resource_id LIKE '%:application-inference-profile/%' THEN resource_id END AS profile_id,
+       tag_set
+FROM main.bedrock_usage
+"""

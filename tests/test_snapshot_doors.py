@@ -22,16 +22,7 @@ from tools import toolset
 from tools.errors import ToolError
 
 LEAD, PO = "lead@example.com", "po@example.com"
-# The rollup shadowed by the raw CUR rows (one rollup row per line item), as bench/tools.py does.
-RAW_ROWS = """
-CREATE OR REPLACE TEMP VIEW usage_daily AS
-SELECT billing_period, usage_date, account_id, region, principal, billing_model, model_id, model_family,
-       kind, tier, routing, charge_class, tokens, usage_amount, unblended_cost, net_unblended_cost,
-       1::BIGINT AS line_items,
-       CASE WHEN resource_id LIKE '%:application-inference-profile/%' THEN resource_id END AS profile_id,
-       tag_set
-FROM main.bedrock_usage
-"""
+from ledger.rollup import RAW_ROWS_AS_ROLLUP as RAW_ROWS  # noqa: E402 - one rollup row per line item
 ARGS = {"estimate_status": {"product": "Search"}, "spend_card": {"product": "Search"},
         "iam_policy": {"product": "Search"}, "product_status": {"product": "Search"},
         "principal_claim": {"principal": kinds.GATEWAY},
