@@ -90,11 +90,13 @@ class StoreAccess:
             with self._pool_lock:
                 self._snapshot_free.append(cur)
 
-    def version(self) -> int:
+    def version(self, *, fresh: bool = False) -> int:
+        """The registry version, read again when `ttl` has passed or `fresh` is asked for (then every
+        later caller within `ttl` gets the new value too: the grant watch reads it fresh each check)."""
         with self._version_lock:
             value, at = self._version
             now = time.monotonic()
-            if now - at >= self.ttl:
+            if fresh or now - at >= self.ttl:
                 value = ledger.access.registry_version(self._version_cur)
                 self._version = (value, now)
             return value

@@ -45,17 +45,25 @@ class GrantWatch:
         self._version: int | None = None
 
     def seen(self, email: str, session: Any, granted: frozenset[str]) -> None:
-        """A request from `email` on `session`, whose tool list reflects `granted`."""
+        """A request from `email` on `session`; `granted`: the grants its view was built from.
+
+        Only a person's first request sets what their sessions know; after that only check() does,
+        when it tells them to list again. A later request's view must not: it may predate a change
+        check() has already compared (a stale view), or be a tools/call that lists nothing, and either
+        would make check() think the sessions already know and never tell them."""
         if session is not None:
             sessions = self._sessions.setdefault(email, {})
             sessions.pop(id(session), None)
             sessions[id(session)] = session  # most recent last
             while len(sessions) > MAX_SESSIONS:  # closed sessions are never told apart: keep the recent ones
                 sessions.pop(next(iter(sessions)))
-        self._granted[email] = granted
+        self._granted.setdefault(email, granted)
 
     def _changed(self) -> dict[str, frozenset[str]]:
-        version = self.access.version()
+        # Fresh, not the version requests cache for up to `ttl`: a cached one can predate the grants
+        # read below, so the next version would look unchanged, and the list the notified client asks
+        # for would be built from the view cached under the old version.
+        version = self.access.version(fresh=True)
         if version == self._version:
             return {}
         self._version = version

@@ -232,10 +232,13 @@ def test_compact_keeps_properties_named_like_keywords_and_writes_optionals_plain
 
 # ------------------------------------------------------------------ tool lists that stay true
 
-def test_a_grant_and_a_revoke_tell_the_persons_open_session_to_list_again(fresh_org_store) -> None:
+# registry_ttl=3600: the server's registry version stays cached between requests (as it does for up to a
+# second in a running server), so a grant made by another process is seen only by the watch's own read.
+@pytest.mark.parametrize("registry_ttl", [0, 3600], ids=["version-read-each-request", "version-cached"])
+def test_a_grant_and_a_revoke_tell_the_persons_open_session_to_list_again(fresh_org_store, registry_ttl) -> None:
     from mcp_server import grants
 
-    server = build_server(fresh_org_store, make_ctx, email=MARIA, registry_ttl=0)
+    server = build_server(fresh_org_store, make_ctx, email=MARIA, registry_ttl=registry_ttl)
     received: list[str] = []
 
     async def on_message(message: Any) -> None:
@@ -264,6 +267,33 @@ def test_a_grant_and_a_revoke_tell_the_persons_open_session_to_list_again(fresh_
     assert listed is True
     assert first == second == [MARIA]
     assert "claim_principal" not in before and "claim_principal" in granted and revoked == before
+
+
+def test_a_tool_call_between_a_grant_and_the_check_does_not_swallow_the_notification(fresh_org_store) -> None:
+    """The call's view already has the grant, but the client's tool list does not: it must still be told."""
+    from mcp_server import grants
+
+    server = build_server(fresh_org_store, make_ctx, email=MARIA, registry_ttl=0)
+    received: list[str] = []
+
+    async def on_message(message: Any) -> None:
+        received.append(repr(message))
+
+    async def main() -> tuple[set[str], list[str], set[str]]:
+        async with Client(server, cache=None, mode="legacy", message_handler=on_message) as client:
+            before = {t.name for t in (await client.list_tools()).tools}
+            grants.grant(fresh_org_store, email=MARIA, scope="write", rationale="Checkout claims its roles", by=LEAD)
+            called = await client.call_tool("estimate_status", {"product": "Checkout"})
+            assert not called.is_error
+            notified = await server.steward.watch.check()
+            with anyio.fail_after(10):
+                while not any("list_changed" in m for m in received):
+                    await anyio.sleep(0.01)
+            return before, notified, {t.name for t in (await client.list_tools()).tools}
+
+    before, notified, after = anyio.run(main)
+    assert notified == [MARIA]
+    assert "claim_principal" not in before and "claim_principal" in after
 
 
 def test_over_http_the_server_notices_a_grant_by_itself(running) -> None:

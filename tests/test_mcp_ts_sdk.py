@@ -214,9 +214,6 @@ def test_the_typescript_sdk_over_http_hears_list_changed_and_lists_the_write_too
     assert granted == tools("read", "write") and "claim_principal" in granted - before
 
 
-@pytest.mark.xfail(strict=False, reason="Known defect (issue 17, open): in a fresh clone the stdio server does not "
-                   "send tools/list_changed for a grant made through `steward mcp grant` in a second process; the "
-                   "HTTP path (test above) does. Not yet diagnosed.")
 def test_the_typescript_sdk_over_stdio_hears_a_grant_made_with_the_cli(sdk_dir, store_file) -> None:
     """The grant goes through `steward mcp grant` (a second process, joined to the stdio server that
     owns the store), as a FinOps Lead would make it while Maria's IDE is open."""
