@@ -37,11 +37,21 @@ def grouping_of(q: Question) -> str | None:
     if q.has({"tier", "tiers"}) and not (q.wordset & set(TIER_WORDS)) or len(q.wordset & set(TIER_WORDS)) >= 2:
         return "tier"  # 'by tier', or 'split across standard, batch and flex' (two tiers or more named)
     best: tuple[int, int, str] | None = None  # (weight, -position, grouping): strongest, then earliest
+    filtered = _filtered(q)
     for position, word in enumerate(q.words):
         for grouping, words in GROUPING_WORDS:
             if word in words:
                 before = q.words[position - 1] if position else ""
                 weight = 2 if before in GROUPING_CUES or number_word(before) else 1
+                if weight == 1 and grouping in filtered:
+                    continue  # 'account 4444...', 'the Digital portfolio': the noun of a filter, not a grouping
                 if best is None or weight > best[0]:
                     best = (weight, -position, grouping)
     return best[2] if best else None
+
+
+def _filtered(q: Question) -> set[str]:
+    """The groupings the question narrows to one named value (an account id or name, a region, an org node)."""
+    named = {"account": q.accounts, "region": q.regions, "portfolio": q.portfolios, "department": q.departments,
+             "product": q.products}
+    return {grouping for grouping, values in named.items() if len(values) == 1}

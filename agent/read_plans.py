@@ -43,15 +43,18 @@ def plan_quota(q: Question) -> Plan:
 
 
 def plan_unattributed(q: Question) -> Plan:
-    """Unattributed spend lists every account the caller sees: a filter the question carries is named as
-    not honoured (the lines of the account asked for are there, their sum is not)."""
+    """Unattributed spend, of one account and region when the question names them; any other filter it
+    carries is named as not honoured (the tool lists unattributed spend by principal, not by those)."""
     filters, extra = spend_filters(q)
+    period = q.period()
+    args: dict[str, Any] = {**period.args(), **{k: filters[k] for k in ("account", "region") if k in filters}}
+    not_honoured = [f"{FILTER_LABELS.get(k, k)} {v} (unattributed spend is listed by account and principal)"
+                    for k, v in filters.items() if k not in ("cost", "account", "region")]
     model = q.model
-    not_honoured = [f"{FILTER_LABELS.get(k, k)} {v} (unattributed spend is listed for every account you see)"
-                    for k, v in filters.items() if k != "cost"]
     if model is not None:
         not_honoured.append(f"model {model.text} (unattributed spend is listed for every model)")
-    return Plan("unattributed", [Step("unattributed_spend", q.period().args())],
+    return Plan("unattributed", [Step("unattributed_spend", args)],
+                reading=reading(q, period.describe(q.ctx.today), args, subject="unattributed spend"),
                 not_honoured=not_honoured + [x for x in extra if not x.startswith("principal")])
 
 

@@ -119,6 +119,8 @@ KEYWORDS = (STATEMENT_WORDS | TAG_COVERAGE_WORDS | DOMAIN_WORDS | QUALIFIER_WORD
             | OTHER_KEYWORDS | UNIT_COST_WORDS)
 VOCABULARY = STOP_WORDS | FILLER_WORDS | TAG_COVERAGE_FILLER | KEYWORDS
 KEYWORD_LIST = sorted(KEYWORDS)
+KEYWORDS_BY_LENGTH: dict[int, tuple[str, ...]] = {
+    n: tuple(k for k in KEYWORD_LIST if len(k) == n) for n in {len(k) for k in KEYWORD_LIST}}
 # Capitalised words that are never the name of something to look up.
 NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "steward", "agent", "bill", "cur", "iam",
              "mcp", "usd", "ok", "hi", "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud",
@@ -150,7 +152,10 @@ MODEL_ID_PATTERN = re.compile(
     r"\.[\w.\-:]*\w", re.IGNORECASE)
 TASK_ID_PATTERN = re.compile(r"\bT-\d{3,}\b", re.IGNORECASE)
 REQUEST_ID_PATTERN = re.compile(r"\bAR-\d{3,}\b", re.IGNORECASE)
-ACCOUNT_ID_PATTERN = re.compile(r"(?<![\w:])\d{12}(?![\w:])")
+# Twelve digits standing alone: punctuation around them ('account 444455556666: spend', 'account:4444...',
+# '(444455556666)') is the sentence's; after '::' or a region's digit and ':', or before ':role', they are an
+# ARN's account field.
+ACCOUNT_ID_PATTERN = re.compile(r"(?<![\w])(?<!::)(?<!\d:)\d{12}(?![\w])(?!:[\w/])")
 REGION_CODE_PATTERN = re.compile(
     r"\b(?:us|eu|ap|ca|sa|me|af|il|mx)(?:-gov)?-(?:north|south|east|west|central|northeast|"
     r"southeast|northwest|southwest)-\d\b", re.IGNORECASE)
@@ -196,12 +201,35 @@ def canonical(word: str) -> str:
     ('regoin' -> 'region', not 'oregon')."""
     if word in ABBREVIATIONS:
         return ABBREVIATIONS[word]
-    if word in VOCABULARY or len(word) < 4 or not word.isalpha():
+    if word in VOCABULARY or word in NOT_NAMES or len(word) < 3 or not word.isalpha():
         return word
+    if len(word) == 3:
+        return _dropped_letter(word) or word
     cutoff = 85 if len(word) == 4 or len(word) >= 8 else 80
     found = [f for f, _, _ in process.extract(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5)
              if not any(opposites(stem, found_stem) for stem in _stems(word) for found_stem in _stems(f))]
     return next((f for f in found if f[0] == word[0]), found[0] if found else word)
+
+
+VOWELS = frozenset("aeiouy")
+# Words one letter short of a keyword that are words of their own ('red' is not 'read', 'led' not 'lead').
+SHORT_WORDS = frozenset({"den", "don", "led", "lad", "pad", "rad", "rat", "red", "tam", "fur", "oho", "pac",
+                         "tod", "ter", "mak", "cal", "wid", "nin"})
+# A short word is never repaired into the cue of a write ('don' is not 'done', 'stp' not 'stop').
+WRITE_CUES = frozenset(SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS
+                       | {"sign", "call", "save", "note"})
+
+
+def _dropped_letter(word: str) -> str | None:
+    """The one keyword a three-letter word is with a letter dropped ('wek' -> 'week', 'yer' -> 'year',
+    'cst' -> 'cost'). Too short for a fuzzy score, so only the commonest slip counts: a vowel or a doubled
+    letter left out after the first letter; two keywords that fit, or none, leave the word as it is."""
+    if word in SHORT_WORDS:
+        return None
+    found = {k for k in KEYWORDS_BY_LENGTH.get(len(word) + 1, ()) if k[0] == word[0] and k not in WRITE_CUES
+             for i in range(1, len(k)) if k[:i] + k[i + 1:] == word
+             and (k[i] in VOWELS or k[i] == k[i - 1] or (i + 1 < len(k) and k[i] == k[i + 1]))}
+    return found.pop() if len(found) == 1 else None
 
 
 def _stems(word: str) -> tuple[str, ...]:

@@ -99,10 +99,10 @@ def test_token_kinds_and_paying_read_as_spend(org_store) -> None:
     assert c.facts[0].tool == "spend_breakdown" and c.facts[0].args["model"] == OPUS
 
 
-def test_unattributed_spend_names_the_account_it_cannot_filter(org_store) -> None:
-    a = ask(org_store, LEAD, f"unclaimed spend in account {A1} last month")
-    assert a.facts[0].tool == "unattributed_spend" and a.outcome == "partial"
-    assert any(A1 in x for x in a.not_honoured)
+def test_unattributed_spend_names_the_filters_it_cannot_apply(org_store) -> None:
+    a = ask(org_store, LEAD, f"unclaimed spend in account {A1} for Claude Opus 4.6 last month")
+    assert a.facts[0].tool == "unattributed_spend" and a.facts[0].args["account"] == A1
+    assert a.outcome == "partial" and any("Opus" in x for x in a.not_honoured)
 
 
 def test_a_product_over_days_is_its_spend_not_its_estimate(org_store) -> None:

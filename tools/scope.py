@@ -31,6 +31,16 @@ def account_clause(caller: Caller, col: str = "account_id") -> tuple[str, list]:
     return f"list_contains(?::VARCHAR[], {col})", [sorted(caller.accounts)]
 
 
+def require_account(ctx: ToolContext, account: str) -> str:
+    """An account id whose unattributed spend the caller sees (any account for a FinOps Lead)."""
+    account = account.strip()
+    if not (len(account) == 12 and account.isdigit()):
+        raise ToolError(f"account '{account}' is not a 12-digit AWS account id, e.g. 111122223333")
+    if not (ctx.caller.all_access or account in ctx.caller.accounts):
+        raise ScopeError("account", account)
+    return account
+
+
 def all_products(store: Store) -> list[str]:
     """Every product in the org, by name."""
     return list(per_snapshot(store, ("all_products",), lambda: tuple(

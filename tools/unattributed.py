@@ -14,7 +14,7 @@ from ledger.principals import principal_type
 from tools.catalog import model_labels, plural
 from tools.context import ToolContext
 from tools.periods import WindowArgs, data_through, upto, window
-from tools.scope import account_clause, product_clause
+from tools.scope import account_clause, product_clause, require_account
 from tools.display import look_alike, money
 from tools.spend import SPEND_PERSONAS
 from tools.declare import tool
@@ -24,6 +24,8 @@ Reason = Literal["unclaimed", "before_claim", "no_principal"]
 
 class UnattributedArgs(WindowArgs):
     top_models: int = Field(3, ge=1, le=20, description="Models to list per principal.")
+    account: str | None = Field(None, description="12-digit account id: only this account's unattributed spend.")
+    region: str | None = Field(None, description="e.g. us-east-1: only this region's unattributed spend.")
 
 
 class ModelSpend(BaseModel):
@@ -111,7 +113,8 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
     users, API keys) with spend and no claim ('unclaimed'), and spend by a claimed principal before its
     claim date ('before_claim': claims count only from their date). Grouped by the hierarchy node that
     owns the account, then by principal, with account, tokens, first and last day seen and the top
-    models. Use it to find the roles a Product Owner should claim.
+    models. Use it to find the roles a Product Owner should claim. `account` and `region` narrow it to one
+    account (one you see, else a scope error) and one region.
 
     Defaults: the current month; unblended usage cost in USD (credits, refunds and taxes excluded);
     end date exclusive. You see the accounts owned by your hierarchy node or below it (a FinOps Lead:
@@ -125,8 +128,15 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
     claimed_sql, claimed_params = product_clause(ctx.caller, "d.claimed_product")
     acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
     in_scope = f"d.charge_class = 'usage' AND {acct_sql} AND d.usage_date >= ? AND d.usage_date < ?"
-    where = f"d.attribution <> 'claimed' AND {in_scope}"
     params = [*acct_params, w.start, upto(w, ctx.today)]
+    # The filters narrow the caller's account scope (an account outside it is refused, not emptied).
+    if args.account:
+        in_scope += " AND d.account_id = ?"
+        params.append(require_account(ctx, args.account))
+    if args.region:
+        in_scope += " AND lower(d.region) = lower(?)"
+        params.append(args.region.strip())
+    where = f"d.attribution <> 'claimed' AND {in_scope}"
     rows = ctx.store.dicts(
         f"""SELECT d.account_owner AS owner, acct.owner_kind, d.account_id, d.account_name, d.principal,
                    d.attribution, d.claimed_on, CASE WHEN {claimed_sql} THEN d.claimed_product END AS claimed_for,
@@ -156,7 +166,7 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
         before_claim=counts["before_claim"],
         no_principal_usd=round(sum(r["usd"] for r in rows if r["principal"] == "unknown"), 2),
         groups=sorted(groups.values(), key=lambda g: (-g.usd, g.owner or "")), tag_keys=tag_keys, summary="")
-    result.summary = _summary(ctx, result)
+    result.summary = _summary(ctx, result, args)
     return result
 
 
@@ -178,8 +188,12 @@ def _shared_principals_and_tag_keys(ctx: ToolContext, in_scope: str,
     return shared, keys
 
 
-def _summary(ctx: ToolContext, s: UnattributedSpend) -> str:
+def _summary(ctx: ToolContext, s: UnattributedSpend, args: UnattributedArgs) -> str:
     where = "across all accounts" if ctx.caller.all_access else "in accounts you own"
+    if args.account:
+        where = f"in account {args.account}"
+    if args.region:
+        where += f" in {args.region}"
     if not ctx.caller.all_access and not ctx.caller.accounts:
         return ("You own no AWS accounts, so no unattributed spend is shown to you: it goes to the owners "
                 "of each account and to FinOps.")
@@ -196,7 +210,7 @@ def _summary(ctx: ToolContext, s: UnattributedSpend) -> str:
         text += f" totalling {money(s.total_usd - s.no_principal_usd)} {where} in {s.period}"
     if s.no_principal_usd:
         extra = f"{money(s.no_principal_usd)} of usage with no principal in the CUR"
-        text = f"{text}; plus {extra}" if text else f"{extra} {where} in {s.period}"
+        text = f"{text}; plus {extra}, {money(s.total_usd)} in all" if text else f"{extra} {where} in {s.period}"
     if s.unclaimed:
         text += ". Unclaimed principals need a Product Owner to claim them"
     return text[0].upper() + text[1:] + "."
