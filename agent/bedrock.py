@@ -50,6 +50,7 @@ from pydantic import BaseModel
 
 from agent.answer import AgentUsage, Answer, Fact, outcome_of, tool_error_fact
 from agent.config import AgentConfig
+from agent.honoured import not_applied_line, unhonoured
 from agent.prompts import load_prompt
 from agent.render import View, render_facts
 from ledger.personas import persona_names
@@ -369,6 +370,11 @@ def answer(ctx: ToolContext, question: str, *, config: AgentConfig, thread_id: s
     through, fresh = _freshness(run.facts)
     run.usage.cost_usd = round(run.usage.cost_usd, 8)
     # No tool call: the model answered from its prompt alone (help, or a question back); nothing placed.
+    outcome = outcome_of(run.facts)
+    # A qualifier of the question no tool call applied makes the answer partial, named (never 'answered').
+    missing = unhonoured(ctx, question, run.facts) if outcome == "answered" and not run.gave_up else []
+    if missing:
+        outcome, text = "partial", f"{text}\n\n{not_applied_line(missing)}"
     return Answer(question=question, text=text, facts=run.facts, family=first.family if first else None,
-                  outcome=outcome_of(run.facts), data_through=through, freshness=fresh, mode="bedrock", usage=run.usage,
-                  latency_ms=(time.perf_counter() - started) * 1000.0)
+                  outcome=outcome, not_honoured=missing, data_through=through, freshness=fresh, mode="bedrock",
+                  usage=run.usage, latency_ms=(time.perf_counter() - started) * 1000.0)

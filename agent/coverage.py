@@ -115,9 +115,10 @@ def future_period(q: Question) -> str | None:
     return period.describe(q.ctx.today) if start > q.ctx.today else None
 
 
-def checked(q: Question, chosen: Plan) -> Plan:
+def checked(q: Question, chosen: Plan, *, follow_up: bool = False) -> Plan:
     """The plan with what it leaves out of the question named (partial), or a reply instead when the
-    question asks about the future or none of its words were understood (unplaced)."""
+    question asks about the future or none of its words were understood (unplaced; a follow-up is placed
+    by the turn before it)."""
     if chosen.family not in READ_FAMILIES or not chosen.steps:
         return chosen
     if chosen.family in PAST_FAMILIES and (later := future_period(q)) is not None:
@@ -127,7 +128,7 @@ def checked(q: Question, chosen: Plan) -> Plan:
             f"through {through.day} {through:%b %Y}. For where this month is heading, ask 'are we on track "
             "this month?' (the month-end forecast against the estimate)."))
     found = coverage(q, passed_names(q, chosen))
-    if not found.placed:
+    if not found.placed and not follow_up:
         return Plan("unknown", outcome="unplaced")
     missing = found.not_honoured()
     if missing:

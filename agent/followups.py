@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from agent.grouping import GROUPING_WORDS, TIER_WORDS, grouping_of
-from agent.plan import Plan, Step
+from agent.plan import Plan, Step, model_filter, which_model
 from agent.qualifiers import reading, spend_filters
 from agent.question import Question
 from agent.spoken_periods import Period
@@ -108,8 +108,10 @@ def follow_up_plan(q: Question, last: Turn) -> Plan | None:
     products = tuple(q.name_targets)
     filters, not_honoured = spend_filters(q, grouping)
     model = q.model
-    if model is not None and not model.ambiguous:  # 'and Sonnet?': the model slot
-        filters["model"] = model.model_id or model.text
+    if model is not None and model.ambiguous and model.family is None and last.plan.steps[0].tool in SPEND_TOOLS:
+        return Plan(last.plan.family, reply=which_model(q, model), outcome="clarify")  # 'and Opus?': which one
+    if model is not None and (model.family or not model.ambiguous):  # 'and Sonnet?': the model slot
+        filters.update(model_filter(model))
     if not (period.args() or grouping or products or filters):
         return None
     base = dict(last.plan.steps[0].args)
@@ -123,6 +125,9 @@ def follow_up_plan(q: Question, last: Turn) -> Plan | None:
     elif grouping:
         not_honoured.append(f"grouping by {grouping.replace('_', ' ')}")
     if tool in SPEND_TOOLS:
+        for one, other in (("model", "model_family"), ("model_family", "model")):
+            if one in filters:
+                base.pop(other, None)  # 'and Claude?' after Sonnet: the model slot changes, not narrows
         base.update(filters)
     elif filters:
         not_honoured += [f"{k} {v}" for k, v in filters.items()]

@@ -25,6 +25,7 @@ class ModelRef:
     model_id: str | None = None
     options: list[str] = field(default_factory=list)  # candidates when ambiguous
     related: list[str] = field(default_factory=list)  # known models sharing a word, when unknown
+    family: str | None = None  # a family word naming several models in use ('Claude', 'Llama', 'Nova')
 
     @property
     def ambiguous(self) -> bool:
@@ -38,6 +39,7 @@ class ModelIndex:
     anchors: list[str]
     known: frozenset[str]
     labels: dict[str, str]
+    families: frozenset[str] = frozenset()  # the words of the model families in use ('claude', 'opus', 'nova')
 
 
 GENERIC_MODEL_WORDS = {"claude", "b", "v", "g", "instruct", "amazon", "anthropic", "meta", "edition", "bedrock",
@@ -69,6 +71,9 @@ def model_index(store: Store) -> ModelIndex:
     names = [(n.billing_name, n.model_id) for n in effective_names(store)]
     catalog = [r[0] for r in store.rows("SELECT model_id FROM model_catalog")]
     used = [r[0] for r in store.rows("SELECT DISTINCT model_id FROM usage_daily WHERE model_id IS NOT NULL")]
+    families = frozenset(w for r in store.rows("SELECT DISTINCT model_family FROM usage_daily "
+                                               "WHERE model_family IS NOT NULL")
+                         for w in r[0].lower().split("-") if w.isalpha())
     aliases: list[tuple[frozenset[str], frozenset[str], str]] = []
     every: set[str] = set()
     for text, mid in [*names, *labels.items(), *((m, m) for m in catalog + used)]:
@@ -79,7 +84,7 @@ def model_index(store: Store) -> ModelIndex:
     anchors = sorted(w for w in every if (len(w) >= 4 or w in ("gpt", "oss")) and w not in _NON_ANCHORS
                      and w not in KEYWORDS and w not in STOP_WORDS)
     index = ModelIndex(aliases=aliases, words=frozenset(every), anchors=anchors,
-                        known=frozenset(catalog) | frozenset(used), labels=labels)
+                        known=frozenset(catalog) | frozenset(used), labels=labels, families=families)
     with _index_lock:
         if len(_index_cache) > 32:
             _index_cache.clear()
@@ -125,7 +130,10 @@ def find_models(q: Question, rest: str) -> str:
         ws = {x for t in window if (x := word(t[2])) and t[2].isalpha()}
         nums = {n for t in window if t[2][0].isdigit() for n in t[2].split(".")}
         text = rest[window[0][0]: window[-1][1]]
-        q.models.append(_resolve(index, ws, nums, text))
+        ref = _resolve(index, ws, nums, text)
+        if ref.model_id is None and not nums and len(ws) == 1 and ws <= index.families:
+            ref.family = next(iter(ws)).capitalize()  # 'Claude', 'Llama': every model of the family, not one of them
+        q.models.append(ref)
         rest = blank_out(rest, window[0][0], window[-1][1])
         i = end
     return rest
@@ -149,6 +157,11 @@ def _resolve(index: ModelIndex, ws: set[str], nums: set[str], text: str) -> Mode
         rank = (anums == nums, mid in index.known, -len(anums - nums), -len(req))
         if mid not in best or rank > best[mid]:
             best[mid] = rank
+    known = sorted(m for m in best if m in index.known)
+    if not nums and len(known) > 1 and all(best[m][2] < 0 for m in known):
+        # 'Llama' without a version, and every Llama in use has one: any of them, not the shortest id
+        # ('Nova Lite' is the one without a version, not Nova 2 Lite).
+        return ModelRef(text=text, options=known)
     if best:
         top = max(best.values())
         winners = sorted(m for m, r in best.items() if r == top)

@@ -79,6 +79,11 @@ def catalog_filter(model: ModelRef) -> str:
     return words[0] if words else model.text
 
 
+def model_filter(model: ModelRef) -> dict[str, str]:
+    """A spend filter for a model mention: its family ('Claude': every Claude model), else the model."""
+    return {"model_family": model.family} if model.family else {"model": model.model_id or model.text}
+
+
 def which_model(q: Question, model: ModelRef) -> str:
     """The question back when a model mention fits several models (or none)."""
     labels = q.index.labels if q.index else {}

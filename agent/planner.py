@@ -70,11 +70,15 @@ def _plan(ctx: ToolContext, question: str, thread_id: str | None) -> tuple[Plan,
     builder = BUILDERS.get(family(q))
     if followed is None and builder is None:
         return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
-    chosen = followed or coverage.checked(q, builder(q))  # type: ignore[misc]
+    # A follow-up is held to the same check: what it asks that the changed plan does not do is named.
+    chosen = coverage.checked(q, followed, follow_up=True) if followed is not None else \
+        coverage.checked(q, builder(q))  # type: ignore[misc]
     if chosen.outcome == "unplaced" and chosen.reply is None:
         return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
     for step in chosen.steps:
         if not can_call(ctx, step.tool):
+            if coverage.coverage(q).unknown_words:  # not read in full: not known to be another persona's question
+                return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
             return Plan(chosen.family, reply=not_allowed(ctx, step.tool), outcome="refused_persona"), q
     return chosen, q
 

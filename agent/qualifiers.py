@@ -75,6 +75,8 @@ def reading(q: Question, period_text: str, filters: dict[str, Any], grouping: st
     if filters.get("model"):
         labels = q.index.labels if q.index else {}
         parts.append(labels.get(filters["model"], filters["model"]))
+    if filters.get("model_family"):
+        parts.append(f"{filters['model_family']} models")
     if filters.get("cost") == "net_unblended":
         parts.append("net cost")
     if grouping:

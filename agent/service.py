@@ -26,6 +26,7 @@ from agent import planner, render
 from agent.answer import Answer
 from agent.config import AgentConfig
 from agent.grounding import check
+from agent.honoured import not_applied_line
 from ledger import audit
 from ledger.errors import StewardError
 from tools.context import ToolContext
@@ -97,6 +98,8 @@ def _guard(ctx: ToolContext, question: str, answer: Answer) -> Answer:
     if result.grounded:
         return answer
     replacement = render.render_facts(answer.facts, view=view) or NO_FACTS_TEXT
+    if answer.not_honoured:  # the rendering keeps the answer's note of what it did not apply
+        replacement += "\n\n" + not_applied_line(answer.not_honoured)
     audit.append(ctx.store, actor=ctx.caller.email, persona=ctx.caller.primary_persona, action="agent.ungrounded",
                  subject=question[:200],
                  details={"question": question, "model_text": answer.text, "ungrounded": result.ungrounded,

@@ -7,7 +7,7 @@ from typing import Any
 
 from agent.comparisons import read_comparison
 from agent.grouping import grouping_of
-from agent.plan import Plan, Step, which_model
+from agent.plan import Plan, Step, model_filter, which_model
 from agent.qualifiers import reading, spend_filters
 from agent.question import Question
 from agent.spoken_periods import Period
@@ -38,7 +38,7 @@ def _whole_scope(q: Question, kind: str, named: list[str]) -> bool:
 def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
     asked_grouping = grouping_of(q)
     model = q.model
-    if model is not None and model.ambiguous:
+    if model is not None and model.ambiguous and model.family is None:
         return Plan(family, reply=which_model(q, model))
     filters, not_honoured = spend_filters(q, asked_grouping)
     whole = {kind: " and ".join(named) for kind, named in (("portfolio", q.portfolios), ("department", q.departments))
@@ -48,7 +48,7 @@ def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
         not_honoured = [x for x in not_honoured if not x.startswith("department ")]
     base: dict[str, Any] = dict(filters)
     if model is not None:
-        base["model"] = model.model_id or model.text
+        base.update(model_filter(model))
     if "portfolio" in whole:
         pass
     elif q.portfolios:

@@ -106,3 +106,31 @@ def test_an_account_over_two_months_is_filtered_not_grouped(org_store) -> None:
     assert a.facts[0].tool == "compare_spend" and args["account"] == A1 and "by" not in args
     assert usd(spend(*OCT, account=A1)) in a.text and usd(spend(NOV[0], TODAY, account=A1)) in a.text
     assert a.outcome == "answered" and "by account" not in a.text
+
+
+# ------------------------------------------------------------------ model families
+
+def family_spend(start: date, end: date, word: str) -> float:
+    """Usage of every model whose billing name carries the family word, in [start, end)."""
+    return sum(r["line_item_unblended_cost"] for r in usage_rows()
+               if start <= day(r) < end and word in r["line_item_usage_type"])
+
+
+def test_a_family_word_is_every_model_of_the_family_not_one_or_none(org_store) -> None:
+    a = ask(org_store, LEAD, "Claude spend in October")
+    assert a.facts[0].args.get("model_family") == "Claude" and "model" not in a.facts[0].args
+    assert usd(family_spend(*OCT, "Claude")) in a.text and "No Bedrock spend" not in a.text
+    b = ask(org_store, LEAD, "Llama spend this month")  # two Llamas in use: both, not the shorter id
+    assert b.facts[0].args.get("model_family") == "Llama"
+    assert family_spend(NOV[0], TODAY, "Llama3-70B") > 0 and family_spend(NOV[0], TODAY, "Llama3-1-405B") > 0
+    assert usd(family_spend(NOV[0], TODAY, "Llama")) in b.text
+    c = ask(org_store, LEAD, "Llama 3 70B spend this month")  # a version names the one model
+    assert c.facts[0].args.get("model") == "meta.llama3-70b-instruct-v1:0"
+
+
+def test_the_family_filter_takes_a_word_of_the_family(org_store) -> None:
+    ctx = make_ctx(org_store, LEAD)
+    whole = toolset.call(ctx, "spend_breakdown", {"month": "2026-10", "model_family": "claude", "by": "model"})
+    assert whole.total_usd == pytest.approx(family_spend(*OCT, "Claude"), abs=0.01)
+    one = toolset.call(ctx, "spend_breakdown", {"month": "2026-10", "model_family": "claude-sonnet", "by": "model"})
+    assert one.total_usd == pytest.approx(family_spend(*OCT, "Sonnet"), abs=0.01)

@@ -44,7 +44,7 @@ class SpendFilters(BaseModel):
     department: str | None = None
     business_unit: str | None = None
     model: str | None = Field(None, description="Model id or billing name.")
-    model_family: str | None = Field(None, description="e.g. Claude, Nova.")
+    model_family: str | None = Field(None, description="e.g. claude-sonnet, or one word of it: claude, nova, llama.")
     account: str | None = Field(None, description="12-digit account id.")
     region: str | None = None
     tier: str | None = Field(None, description="standard, batch, flex, priority, latency-optimized or reserved.")
@@ -68,7 +68,11 @@ def filter_sql(ctx: ToolContext, f: SpendFilters) -> tuple[str, list]:
     if f.model:
         clauses.append("(model_id = ? OR billing_model = ?)")
         params += [f.model, f.model]
-    for column, value in (("model_family", f.model_family), ("account_id", f.account), ("region", f.region),
+    if f.model_family:  # the family ('claude-opus') or one word of it ('claude', 'opus', 'nova')
+        clauses.append("(lower(model_family) = lower(?) OR list_contains(string_split(lower(model_family), '-'), "
+                       "lower(?)))")
+        params += [f.model_family.strip(), f.model_family.strip()]
+    for column, value in (("account_id", f.account), ("region", f.region),
                           ("tier", f.tier), ("kind", f.kind)):
         if value:
             clauses.append(f"lower({column}) = lower(?)")
