@@ -15,7 +15,7 @@ from agent.plan import Plan
 from agent.question import Question
 from agent.spoken_periods import YEAR_AGO_PHRASES
 from agent.unit_plans import unit_words
-from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, STOP_WORDS, VOCABULARY
+from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, PREFIXES, STOP_WORDS, VOCABULARY
 
 # The families whose answer is a reading of the question (writes carry free text: a reason, a note).
 READ_FAMILIES = frozenset({"estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card",
@@ -106,6 +106,25 @@ def passed_names(q: Question, chosen: Plan) -> frozenset[str]:
         w for step in chosen.steps for w in unit_words(step.args))
 
 
+def unknown_object(q: Question, unknown: list[str]) -> list[str]:
+    """What a request asks Steward to make or find, when none of it is known ('recommend a good laptop',
+    'draft an email'): the words after its opening verb up to the next stop word. A request for something
+    else than Steward's figures is not placed, whatever keyword its verb resembles."""
+    words = list(q.words)
+    while any(words[: len(p)] == p for p in PREFIXES if words):
+        words = words[len(next(p for p in PREFIXES if words[: len(p)] == p)):]
+    if not words or words[0] in STOP_WORDS or words[0] in GROUPABLE:
+        return []  # a question ('what ...', 'which ...') or a noun first ('product-wise ...'): no request
+    phrase: list[str] = []
+    for word in words[1:]:
+        if word in STOP_WORDS:
+            if phrase:
+                break
+            continue
+        phrase.append(word)
+    return phrase if phrase and all(w in unknown for w in phrase) else []
+
+
 def future_period(q: Question) -> str | None:
     """The period in words when all of it lies after today (no figures exist for it yet)."""
     period = q.period()
@@ -128,7 +147,7 @@ def checked(q: Question, chosen: Plan, *, follow_up: bool = False) -> Plan:
             f"through {through.day} {through:%b %Y}. For where this month is heading, ask 'are we on track "
             "this month?' (the month-end forecast against the estimate)."))
     found = coverage(q, passed_names(q, chosen))
-    if not found.placed and not follow_up:
+    if not follow_up and (not found.placed or unknown_object(q, found.unknown_words)):
         return Plan("unknown", outcome="unplaced")
     missing = found.not_honoured()
     if missing:

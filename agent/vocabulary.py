@@ -101,7 +101,10 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "date", "dates", "weekend", "weekends", "half", "second", "monday", "tuesday", "wednesday",
                 "thursday", "friday", "saturday", "sunday", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
                 "oct", "nov", "dec",
-                "already", "ever", "anything", "something", "everything", "one", "ones"}
+                "already", "ever", "anything", "something", "everything", "one", "ones",
+                # what a request asks for when its verb says what it is ('recommend ways to save')
+                "way", "ways", "option", "options", "idea", "ideas", "tip", "tips", "suggestion", "suggestions",
+                "advice", "step", "steps"}
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",

@@ -16,6 +16,7 @@ from agent.render_words import usd
 from tests.conftest import make_ctx
 from tests.fake_bedrock import FakeBedrock, text, tool_use
 from tests.orgfixture import A1, TODAY, day, usage_rows
+from tests.test_bedrock_agent import dummy_aws  # noqa: F401 - autouse: dummy credentials for botocore's signer
 from tests.test_answers_as_asked import spend
 
 LEAD, MARIA = "lead@example.com", "maria@example.com"
@@ -54,16 +55,6 @@ def test_a_follow_up_naming_a_family_changes_the_model_slot(org_store) -> None:
 
 
 # ------------------------------------------------------------------ the Bedrock agent
-
-@pytest.fixture(autouse=True)
-def dummy_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore signs every request, so it needs credentials; these never leave loopback."""
-    for var, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                       ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")):
-        monkeypatch.setenv(var, value)
-    for var in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"):
-        monkeypatch.delenv(var, raising=False)
-
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeBedrock]:
@@ -119,3 +110,12 @@ def test_a_question_not_read_in_full_is_not_refused_as_another_personas(org_stor
     assert a.outcome == "unplaced" and not a.facts
     b = planner.answer(ctx, "How much did Checkout spend last month?")  # read in full: a spend question
     assert b.outcome == "refused_persona" and not b.facts
+
+
+def test_a_request_for_something_steward_does_not_make_is_not_placed(org_store) -> None:
+    ctx = make_ctx(org_store, LEAD)
+    for question in ("Recommend a good laptop for the team", "Draft an email telling the team the offsite moved"):
+        a = planner.answer(ctx, question)
+        assert a.outcome == "unplaced" and not a.facts, question
+    b = planner.answer(ctx, "Recommend ways to save on Checkout")  # the verb says what the 'ways' are
+    assert b.facts[0].tool == "recommendations" and b.outcome == "answered"

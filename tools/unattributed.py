@@ -128,14 +128,9 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
     claimed_sql, claimed_params = product_clause(ctx.caller, "d.claimed_product")
     acct_sql, acct_params = account_clause(ctx.caller, "d.account_id")
     in_scope = f"d.charge_class = 'usage' AND {acct_sql} AND d.usage_date >= ? AND d.usage_date < ?"
-    params = [*acct_params, w.start, upto(w, ctx.today)]
-    # The filters narrow the caller's account scope (an account outside it is refused, not emptied).
-    if args.account:
-        in_scope += " AND d.account_id = ?"
-        params.append(require_account(ctx, args.account))
-    if args.region:
-        in_scope += " AND lower(d.region) = lower(?)"
-        params.append(args.region.strip())
+    narrow, narrow_params = _filters(ctx, args)
+    in_scope += narrow
+    params = [*acct_params, w.start, upto(w, ctx.today), *narrow_params]
     where = f"d.attribution <> 'claimed' AND {in_scope}"
     rows = ctx.store.dicts(
         f"""SELECT d.account_owner AS owner, acct.owner_kind, d.account_id, d.account_name, d.principal,
@@ -168,6 +163,19 @@ def unattributed_spend(ctx: ToolContext, args: UnattributedArgs) -> Unattributed
         groups=sorted(groups.values(), key=lambda g: (-g.usd, g.owner or "")), tag_keys=tag_keys, summary="")
     result.summary = _summary(ctx, result, args)
     return result
+
+
+def _filters(ctx: ToolContext, args: UnattributedArgs) -> tuple[str, list]:
+    """The account and region filters, narrowing the caller's account scope (an account outside it is
+    refused, not emptied)."""
+    sql, params = "", []
+    if args.account:
+        sql += " AND d.account_id = ?"
+        params.append(require_account(ctx, args.account))
+    if args.region:
+        sql += " AND lower(d.region) = lower(?)"
+        params.append(args.region.strip())
+    return sql, params
 
 
 def _shared_principals_and_tag_keys(ctx: ToolContext, in_scope: str,
