@@ -104,7 +104,7 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "already", "ever", "anything", "something", "everything", "one", "ones",
                 # what a request asks for when its verb says what it is ('recommend ways to save')
                 "way", "ways", "option", "options", "idea", "ideas", "tip", "tips", "suggestion", "suggestions",
-                "advice", "step", "steps"}
+                "advice", "step", "steps", "thing", "things", "stuff", "same"}
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",
