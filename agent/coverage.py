@@ -15,7 +15,7 @@ from agent.plan import Plan
 from agent.question import Question
 from agent.spoken_periods import YEAR_AGO_PHRASES
 from agent.unit_plans import unit_words
-from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, PREFIXES, STOP_WORDS, VOCABULARY
+from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, PREFIXES, STOP_WORDS, VOCABULARY, canonical
 
 # The families whose answer is a reading of the question (writes carry free text: a reason, a note).
 READ_FAMILIES = frozenset({"estimate_status", "breakdown", "unattributed", "drift", "catalog", "spend_card",
@@ -113,8 +113,10 @@ def unknown_object(q: Question, unknown: list[str]) -> list[str]:
     words = list(q.words)
     while any(words[: len(p)] == p for p in PREFIXES if words):
         words = words[len(next(p for p in PREFIXES if words[: len(p)] == p)):]
-    if not words or words[0] in STOP_WORDS or words[0] in GROUPABLE:
-        return []  # a question ('what ...', 'which ...') or a noun first ('product-wise ...'): no request
+    said = [canonical(w) for w in re.findall(r"[a-z0-9]+", q.raw.lower())]
+    opens = len(q.words) - len(words)  # the verb is the question's own first word, after 'please', 'can you'
+    if not words or words[0] in STOP_WORDS or words[0] in GROUPABLE or said[opens: opens + 1] != words[:1]:
+        return []  # a question ('what ...'), a noun first ('product-wise ...') or a name first ('Checkout looks ...')
     phrase: list[str] = []
     for word in words[1:]:
         if word in STOP_WORDS:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.comparisons import read_comparison
+from agent.comparisons import COMPARE_WORDS, read_comparison
 from agent.grouping import grouping_of
 from agent.plan import can_call
 from agent.question import Question
@@ -162,7 +162,7 @@ def asks_unattributed(q: Question) -> bool:
 
 
 def asks_chargeback(q: Question) -> bool:
-    return q.has(STATEMENT_WORDS)
+    return q.has(STATEMENT_WORDS) or q.phrase("charged back", "charge back", "charging back", "charges back")
 
 
 SHARE_WORDS = {"share", "percent", "percentage", "proportion", "fraction", "coverage", "covered", "much"}
@@ -184,8 +184,15 @@ def asks_lifecycle(q: Question) -> bool:
     return q.has(LIFECYCLE_WORDS) or q.phrase(*LIFECYCLE_PHRASES)
 
 
+POLICY_CONTEXT = {"role", "roles", "need", "needs", "apply", "command", "commands", "aws", "cli", "attach",
+                  "permission", "permissions", "generate", "json", "statement", "statements", "my", "our"}
+
+
 def asks_iam_policy(q: Question) -> bool:
-    return q.has(IAM_WORDS)
+    """'what IAM policy does Checkout need', 'the policy for my role': a policy said of IAM, a product or a
+    role (not 'a new policy from the FinOps team', which is news, not a request for one)."""
+    return q.has({"iam"}) or (q.has(IAM_WORDS) and (bool(q.name_targets or q.arns or q.principal_names)
+                                                      or q.has(POLICY_CONTEXT)))
 
 
 # 'can the data-science account use Sonnet', 'can payments-prod call Opus 4.6': asking whether it may
@@ -224,7 +231,8 @@ def asks_estimate(q: Question) -> bool:
 
 
 def asks_breakdown(q: Question) -> bool:
-    return q.has(BREAKDOWN_WORDS) or q.phrase("how much") or q.top() is not None or grouping_of(q) is not None
+    return (q.has(BREAKDOWN_WORDS, COMPARE_WORDS) or q.phrase("how much") or q.top() is not None
+            or grouping_of(q) is not None)  # 'compare my last 7 days with the 7 before': spend, and the period before
 
 
 def asks_status_of_named(q: Question) -> bool:

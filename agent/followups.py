@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from agent.comparisons import COMPARE_WORDS, read_comparison
 from agent.grouping import GROUPING_WORDS, TIER_WORDS, grouping_of
 from agent.plan import Plan, Step, model_filter, which_model
 from agent.qualifiers import reading, spend_filters
@@ -20,6 +21,7 @@ from agent.vocabulary import (
     CARD_WORDS,
     DRIFT_WORDS,
     ESTIMATE_WORDS,
+    FILLER_WORDS,
     MONTHS,
     QUOTA_WORDS,
     SAVINGS_WORDS,
@@ -40,7 +42,7 @@ FOLLOWABLE_TOOLS = ("spend_breakdown", "compare_spend", "estimate_status", "quot
 SLOT_WORDS = ({w for _, words in GROUPING_WORDS for w in words} | set(MONTHS) | {"q1", "q2", "q3", "q4"}
               | {"last", "this", "previous", "prior", "past", "current", "month", "week", "quarter", "year",
                  "fortnight", "days", "weeks", "months", "ytd", "mtd", "today", "yesterday", "business", "unit",
-                 "units", "bu", "tier", "kind", "now", "instead", "then", "before"}
+                 "units", "bu", "tier", "kind", "now", "instead", "then", "before"} | COMPARE_WORDS
               | set(TIER_WORDS) | {"input", "output", "cache", "reads", "writes", "tokens", "embeddings"})
 SPEND_TOOLS = ("spend_breakdown", "compare_spend")
 MAX_THREADS = 2000
@@ -83,7 +85,7 @@ def is_follow_up(q: Question, last: Turn) -> bool:
     if last.plan.steps[0].tool not in FOLLOWABLE_TOOLS or q.has(NEW_QUESTION_WORDS):
         return False
     opens = any(q.text.startswith(f" {opener} ") for opener in OPENERS)
-    return opens or all(w in STOP_WORDS or w in SLOT_WORDS or w.isdigit() for w in q.words)
+    return opens or all(w in STOP_WORDS or w in SLOT_WORDS or w in FILLER_WORDS or w.isdigit() for w in q.words)
 
 
 BEFORE_PHRASES = ("month before", "week before", "day before", "period before")
@@ -112,10 +114,14 @@ def follow_up_plan(q: Question, last: Turn) -> Plan | None:
         return Plan(last.plan.family, reply=which_model(q, model), outcome="clarify")  # 'and Opus?': which one
     if model is not None and (model.family or not model.ambiguous):  # 'and Sonnet?': the model slot
         filters.update(model_filter(model))
+    if q.portfolios and last.plan.steps[0].tool in SPEND_TOOLS:  # 'just the Insights portfolio'
+        filters["portfolio"] = q.portfolios[0]
     if not (period.args() or grouping or products or filters):
         return None
     base = dict(last.plan.steps[0].args)
     tool = last.plan.steps[0].tool
+    if tool == "spend_breakdown" and (periods := _compared(q, last)) is not None:
+        return _compare_plan(q, last, periods, {**base, **filters}, grouping, products or last.products)
     if period.args() and tool != "compare_spend":
         base = {k: v for k, v in base.items() if k not in PERIOD_ARGS} | period.args()
     elif period.args():
@@ -139,6 +145,43 @@ def follow_up_plan(q: Question, last: Turn) -> Plan | None:
         " (a follow-up to the last question)"
     return replace(last.plan, steps=steps, reply=None, reading=read_as, not_honoured=not_honoured,
                    period_text=period_text)
+
+
+def _last_period(last: Turn, today: date) -> Period:
+    args = last.plan.steps[0].args
+    if args.get("start") and args.get("end"):
+        return Period(start=date.fromisoformat(str(args["start"])), end=date.fromisoformat(str(args["end"])))
+    return Period(month=str(args["month"]) if args.get("month") else f"{today:%Y-%m}")
+
+
+def _compared(q: Question, last: Turn) -> tuple[Period, Period] | None:
+    """'how does that compare with last month?': the period named against the last turn's (or two named)."""
+    if not (q.has(COMPARE_WORDS) or q.phrase("against", "than")):
+        return None
+    today = q.ctx.today
+    both = read_comparison(q, today)
+    if both is not None:
+        return both
+    if not q.period().args():
+        return None
+    first, second = sorted((_last_period(last, today), q.period()), key=lambda p: p.bounds(today)[0])
+    return first, second
+
+
+def _compare_plan(q: Question, last: Turn, periods: tuple[Period, Period], base: dict[str, Any],
+                  grouping: str | None, targets: tuple[str, ...]) -> Plan:
+    """The last turn's spend, with its filters, in two periods side by side."""
+    today = q.ctx.today
+    (s1, e1), (s2, e2) = (p.bounds(today) for p in periods)
+    args = {k: v for k, v in base.items() if k not in (*PERIOD_ARGS, "by", "product")}
+    args |= {"first_start": s1, "first_end": e1, "second_start": s2, "second_end": e2}
+    if grouping:
+        args["by"] = grouping
+    steps = [Step("compare_spend", {**args, "product": p}) for p in targets[:3]] or [Step("compare_spend", args)]
+    text = f"{periods[0].describe(today)} against {periods[1].describe(today)}"
+    read_as = reading(q, text, {**args, "product": ", ".join(targets[:3])}, grouping) + \
+        " (a follow-up to the last question)"
+    return replace(last.plan, steps=steps, reply=None, reading=read_as, not_honoured=[], period_text=text)
 
 
 def turn_of(plan: Plan, q: Question) -> Turn:

@@ -43,8 +43,8 @@ def grouping_of(q: Question) -> str | None:
             if word in words:
                 before = q.words[position - 1] if position else ""
                 weight = 2 if before in GROUPING_CUES or number_word(before) else 1
-                if weight == 1 and grouping in filtered:
-                    continue  # 'account 4444...', 'the Digital portfolio': the noun of a filter, not a grouping
+                if weight == 1 and (grouping in filtered or (before in ("my", "our") and not word.endswith("s"))):
+                    continue  # 'account 4444...', 'in my portfolio': the noun of a filter or scope, not a grouping
                 if best is None or weight > best[0]:
                     best = (weight, -position, grouping)
     return best[2] if best else None

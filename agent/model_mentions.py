@@ -149,10 +149,16 @@ def _compound(index: ModelIndex, start: int, tok: str) -> list[tuple[int, int, s
     return [(start, start + len(tok), tok)]
 
 
+def _singular(words: frozenset[str] | set[str]) -> set[str]:
+    """'Embeddings' and 'Embedding' name the same model ('Titan Embeddings V2' is billed TitanEmbeddingV2)."""
+    return {w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w for w in words}
+
+
 def _resolve(index: ModelIndex, ws: set[str], nums: set[str], text: str) -> ModelRef:
     best: dict[str, tuple] = {}
+    ws = _singular(ws)
     for req, anums, mid in index.aliases:
-        if not req or not req <= ws or not nums <= anums:
+        if not req or not _singular(req) <= ws or not nums <= anums:
             continue
         rank = (anums == nums, mid in index.known, -len(anums - nums), -len(req))
         if mid not in best or rank > best[mid]:

@@ -47,12 +47,33 @@ def find_names(q: Question, rest: str) -> str:
             continue
         taken.append((start, end))
         name, kind = options[key]
+        if kind != "product" and _product_meant(q, rest, start, end, [n for n, k in nodes if k == "product"]):
+            rest = blank_out(rest, start, end)
+            continue
         target = {"product": q.products, "portfolio": q.portfolios, "department": q.departments,
                   "business_unit": q.business_units, "account": q.accounts}.get(kind)
         if target is not None and name not in target:
             target.append(name)
         rest = blank_out(rest, start, end)
     return rest
+
+
+PRODUCT_NOUNS = ("product", "app", "application", "service", "workload")
+
+
+def _product_meant(q: Question, rest: str, start: int, end: int, products: list[str]) -> bool:
+    """'the Insights product': a portfolio's or department's name said of a product means the products whose
+    names carry it (one: that product; several: the planner asks which)."""
+    following = rest[end:].split()
+    if not following or following[0].strip(".,;:?!").casefold() not in PRODUCT_NOUNS:
+        return False
+    said = rest[start:end].casefold()
+    matches = sorted(p for p in products if said in p.casefold() and p.casefold() != said)
+    if len(matches) == 1 and matches[0] not in q.products:
+        q.products.append(matches[0])
+    elif len(matches) > 1:
+        q.ambiguous_names[rest[start:end]] = matches
+    return bool(matches)
 
 
 def find_product_words(q: Question, rest: str) -> str:

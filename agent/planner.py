@@ -77,7 +77,8 @@ def _plan(ctx: ToolContext, question: str, thread_id: str | None) -> tuple[Plan,
         return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
     for step in chosen.steps:
         if not can_call(ctx, step.tool):
-            if coverage.coverage(q).unknown_words:  # not read in full: not known to be another persona's question
+            found = coverage.coverage(q)
+            if len(found.unknown_words) > found.known:  # mostly not read: not known to be another persona's
                 return Plan("unknown", reply=help_text(ctx), outcome="unplaced"), q
             return Plan(chosen.family, reply=not_allowed(ctx, step.tool), outcome="refused_persona"), q
     return chosen, q

@@ -12,7 +12,7 @@ TIER_NAMES = {"standard": "standard", "batch": "batch", "flex": "flex", "priorit
 KIND_PHRASES = (("cache reads", "cache_read"), ("cache read", "cache_read"), ("cache writes", "cache_write"),
                 ("cache write", "cache_write"), ("input tokens", "input"), ("input token", "input"),
                 ("output tokens", "output"), ("output token", "output"), ("embeddings", "embedding"),
-                ("guardrails", "guardrail"))
+                ("embedding", "embedding"), ("guardrails", "guardrail"), ("guardrail", "guardrail"))
 CHARGE_WORDS = {"credit", "credits", "refund", "refunds", "tax", "taxes"}
 FILTER_LABELS = {"account": "account", "region": "region", "department": "department",
                  "business_unit": "business unit", "tier": "tier", "kind": "token kind"}

@@ -13,6 +13,7 @@ from agent.qualifiers import FILTER_LABELS, reading, spend_filters, unsupported
 from agent.question import Question
 from agent.spend_plans import plan_breakdown
 from agent.spoken_periods import Period
+from tools.scope import product_of_role
 from agent.write_plans import plan_approve_card
 
 
@@ -130,6 +131,9 @@ def plan_recommendations(q: Question) -> Plan:
 
 
 def plan_iam(q: Question) -> Plan:
+    role = next((p for r in [*q.arns, *q.principal_names] if (p := product_of_role(q.ctx, r))), None)
+    if role is not None and not q.name_targets:  # 'the policy for the talent-match-bedrock role': its product's
+        return Plan("iam_policy", [Step("iam_policy", {"product": role})])
     product, ask = product_or_ask(q, "do you want the IAM policy for", "what IAM policy does {p} need")
     if ask:
         return Plan("iam_policy", reply=ask)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.render_words import SCOPE_WORDS, View, sentence, usd
+from agent.render_words import SCOPE_WORDS, View, day, sentence, usd
 from tools.catalog import names_text, plural, where_text
 
 
@@ -34,7 +34,10 @@ def catalog(c: Any, v: View, args: dict) -> str:
             what = f"restricted to {names_text(e.products, e.other_products, 'product')}, {where}"
         else:
             what = f"approved in {where}"
-        lines.append(f"- {e.name}: {what}; {SCOPE_WORDS.get(e.action_scope, e.action_scope)}. {sentence(e.rationale)}")
+        decided = f" Decided by {e.decided_by}" + (f" on {day(e.decided_on, year=True)}" if e.decided_on else "") + "." \
+            if len(c.entries) <= 3 and e.decided_by else ""  # one model asked about: who decided and when
+        lines.append(f"- {e.name}: {what}; {SCOPE_WORDS.get(e.action_scope, e.action_scope)}. {sentence(e.rationale)}"
+                     f"{decided}")
     if len(c.entries) > 15:
         lines.append(f"- and {len(c.entries) - 15} more entries.")
     for m in c.unreviewed[:10]:

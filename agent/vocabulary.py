@@ -22,12 +22,12 @@ STOP_WORDS = {"a", "an", "the", "i", "im", "me", "my", "mine", "myself", "we", "
         "their", "they", "them", "he", "she", "his", "her"}
 
 ESTIMATE_WORDS = {"estimate", "estimates", "estimated", "budget", "budgets", "track", "tracking", "within", "forecast",
-            "forecasts", "forecasted", "overrun", "headroom", "exceed", "exceeding", "exceeded", "overspend",
+            "forecasts", "forecasted", "overrun", "headroom", "pacing", "exceed", "exceeding", "exceeded", "overspend",
             "overspending", "overspent", "projected", "projection", "pace", "target", "allowance", "allowances",
             "plan", "planned", "agreed", "committed"}
 SOFT_STATUS_WORDS = {"doing", "status", "standing", "overview", "summary", "going"}
 QUOTA_WORDS = {"quota", "quotas"}
-BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "cost", "costs", "costing", "bill", "billed", "charges",
+BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "spender", "spenders", "cost", "costs", "costing", "bill", "billed", "charges",
              "expensive", "top", "biggest", "largest", "highest", "breakdown", "usage", "consume", "consumed",
              "consumption", "total", "money", "dollars", "most", "priciest", "costliest", "tokens", "token", "burn",
              "burned", "burnt", "burning", "pay", "paid", "paying"}
@@ -79,7 +79,8 @@ OTHER_KEYWORDS = {"product", "products", "portfolio", "portfolios", "department"
 # The cost per unit of value: its words (the units themselves come from what was recorded: agent.unit_plans).
 UNIT_COST_WORDS = {"unit", "units", "volume", "volumes", "value", "economics", "trend", "trends", "trending", "each"}
 # Tiers, periods, comparison and cost basis: words the spend questions qualify themselves with.
-QUALIFIER_WORDS = {"batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
+QUALIFIER_WORDS = {"guardrail", "guardrails", "embedding", "embeddings",  # token kinds of their own
+                   "batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
                    "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net",
                    "credit", "refund", "tax", "discount", "discounts", "fee", "fees"}
 # Facets asked directly: whether a product is paused, who a principal belongs to.
@@ -208,6 +209,8 @@ def canonical(word: str) -> str:
         return word
     if len(word) == 3:
         return _dropped_letter(word) or word
+    if (swapped := _swapped_letters(word)) is not None:
+        return swapped
     cutoff = 85 if len(word) == 4 or len(word) >= 8 else 80
     found = [f for f, _, _ in process.extract(word, KEYWORD_LIST, scorer=fuzz.ratio, score_cutoff=cutoff, limit=5)
              if not any(opposites(stem, found_stem) for stem in _stems(word) for found_stem in _stems(f))]
@@ -232,6 +235,14 @@ def _dropped_letter(word: str) -> str | None:
     found = {k for k in KEYWORDS_BY_LENGTH.get(len(word) + 1, ()) if k[0] == word[0] and k not in WRITE_CUES
              for i in range(1, len(k)) if k[:i] + k[i + 1:] == word
              and (k[i] in VOWELS or k[i] == k[i - 1] or (i + 1 < len(k) and k[i] == k[i + 1]))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _swapped_letters(word: str) -> str | None:
+    """The one keyword the word is with two neighbouring letters swapped after the first ('lsat' -> 'last',
+    'dyas' -> 'days'): the commonest slip, which a fuzzy score rates too low in a short word."""
+    found = {k for i in range(1, len(word) - 1)
+             if (k := word[:i] + word[i + 1] + word[i] + word[i + 2:]) in KEYWORDS and k not in WRITE_CUES}
     return found.pop() if len(found) == 1 else None
 
 

@@ -41,6 +41,16 @@ def require_account(ctx: ToolContext, account: str) -> str:
     return account
 
 
+def product_of_role(ctx: ToolContext, principal: str) -> str | None:
+    """The product that claimed a principal (an ARN, or a role or user name: its end), when the caller may
+    name that product; None when no such claim or several products claim roles of that name."""
+    name = principal.strip()
+    rows = ctx.store.rows(
+        "SELECT DISTINCT product FROM claims WHERE principal = ? OR suffix(principal, '/' || ?)", [name, name])
+    products = [r[0] for r in rows if implements_everything(ctx.caller) or r[0] in ctx.caller.products]
+    return products[0] if len(products) == 1 else None
+
+
 def all_products(store: Store) -> list[str]:
     """Every product in the org, by name."""
     return list(per_snapshot(store, ("all_products",), lambda: tuple(
