@@ -1,4 +1,4 @@
-"""Readings the blind held-out batch found missing (evals/heldout.yaml, families blind-*): token kinds said
+"""Readings the blind held-out batch found missing, the planner half (evals/heldout.yaml, families blind-*): token kinds said
 as nouns ('Guardrails'), swapped letters ('lsat', 'dyas'), 'pacing', 'biggest spender in my portfolio',
 'charged back', follow-ups that split, narrow to a portfolio or compare with another period, a node's name
 said of a product ('the Digital product'), who decided a model and when, a role's IAM policy, and 'policy'
