@@ -1,9 +1,9 @@
-"""Readings the blind held-out batch found missing, the planner half (evals/heldout.yaml, families blind-*): token kinds said
-as nouns ('Guardrails'), swapped letters ('lsat', 'dyas'), 'pacing', 'biggest spender in my portfolio',
-'charged back', follow-ups that split, narrow to a portfolio or compare with another period, a node's name
-said of a product ('the Digital product'), who decided a model and when, a role's IAM policy, and 'policy'
-as news rather than a request. Figures are recomputed in plain Python from tests/orgfixture.py ROWS (today
-2026-11-21, data through 2026-11-20)."""
+"""Readings the blind held-out batch found missing, the planner's half (evals/heldout.yaml, families blind-*):
+token kinds said as nouns ('Guardrails'), swapped letters ('lsat', 'dyas'), 'pacing', 'biggest spender in my
+portfolio', 'charged back', follow-ups that split, narrow to a portfolio or compare with another period, a
+node's name said of a product ('the Digital product'), who decided a model and when, a role's IAM policy,
+and 'policy' as news rather than a request. Figures are recomputed in plain Python from tests/orgfixture.py
+ROWS (today 2026-11-21, data through 2026-11-20)."""
 
 from __future__ import annotations
 
