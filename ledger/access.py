@@ -16,6 +16,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from ledger import versions
 from ledger.store import Store
 
 
@@ -137,8 +138,9 @@ def grants(store: Store, *, include_revoked: bool = False) -> list[GrantRow]:
 
 def registry_version(store: Store) -> int:
     """A number that moves whenever the store's content may have: every change (org apply, claims,
-    estimates, catalog decisions, tasks, grants, tokens, ingest) appends to the audit log in its
-    own transaction, so the head of the log versions the store. `agent.*` entries only record
-    questions and answers (the agent changes things through tools, audited as `tool.*`), so they
-    do not count. Lets a server cache a caller's scope and read results safely."""
-    return store.scalar("SELECT coalesce(max(seq), 0) FROM audit_log WHERE NOT starts_with(action, 'agent.')")
+    estimates, catalog decisions, tasks, grants, tokens, ingest) is audited, and the audit entry
+    moves the store's content counter when its transaction commits (ledger.versions), here or
+    through the store's owner. `agent.*` entries only record questions and answers (the agent
+    changes things through tools, audited as `tool.*`), so they do not count. Lets a server cache
+    a caller's scope and read results safely; reading it costs no query."""
+    return store.version(versions.STORE)

@@ -167,13 +167,14 @@ def build_snapshot(store: Store, name: str = SNAPSHOT_DB,
                    version: Callable[[Store], int] | None = None) -> int | None:
     """Materialise attributed_daily, usage_compliance and org_products as they are now into the
     attached database `name`, in one transaction on `store` (a connection of its own: a reader
-    sees all three tables old or all three new). Returns version(store) read in that transaction:
-    the store version the tables are exactly of."""
+    sees all three tables old or all three new). Returns version(store) read just before that
+    transaction began: the tables are of that store version or a later one, never an earlier one
+    (a version counter moves only after its change committed, see ledger.versions)."""
     ensure_views(store)
     store.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {name}")
+    built = version(store) if version is not None else None
     store.con.execute("BEGIN TRANSACTION")
     try:
-        built = version(store) if version is not None else None
         store.con.execute(f"CREATE OR REPLACE TABLE {name}.org_products AS SELECT * FROM org_products")
         store.con.execute(f"CREATE OR REPLACE TABLE {name}.attributed_daily AS SELECT * FROM attributed_daily")
         # From the tables just made, not the views: the attribution joins run once, not twice.

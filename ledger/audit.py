@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from ledger.errors import AuditError
 from ledger import audit_anchor as anchor
+from ledger import versions
 from ledger.store import Store
 
 
@@ -127,6 +128,8 @@ def append(
         )
         # The anchor follows the commit (never ahead of it: a rolled-back entry must not be expected).
         store.after_commit(lambda: anchor.write(store.path, seq, h))
+        if topics := versions.topics_of(action, outcome):
+            store.changed(*topics)  # the caches' counters move when this commits
     return AuditEntry(seq=seq, at=at, actor=actor, persona=persona, action=action,
                       subject=subject or "", outcome=outcome, details=json.loads(details_json),
                       why=why, prev_hash=prev, hash=h)

@@ -38,6 +38,8 @@ class _Session:
             return None
         if op == "commits":
             return self.store.commits[0]
+        if op == "version":
+            return self.store.version(*args)
         cur = self.cursors[cid]
         if op == "execute":
             sql, params, many = args
@@ -59,6 +61,9 @@ class _Session:
             else:
                 reason = RuntimeError("rolled back by the client")
                 cm.__exit__(RuntimeError, reason, None)
+            return None
+        if op == "changed":  # ledger.versions: the client's audit entry says what its transaction changes
+            cur.changed(*args[0])
             return None
         if op == "register":
             cur.con.register(*args)

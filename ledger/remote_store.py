@@ -125,6 +125,7 @@ class RemoteStore(Store):
         self.con = RemoteConnection(channel)
         self._in_tx = False
         self._after_commit = []  # Store.after_commit: run here once the owner committed
+        self._changes = set()  # unused: changed() marks the owner's transaction
         self.write_lock = threading.RLock()
         self.commits = _OwnerCommits(channel)  # type: ignore[assignment]
 
@@ -137,8 +138,16 @@ class RemoteStore(Store):
         other.path, other.channel = self.path, self.channel
         other.con = RemoteConnection(self.channel)
         other._in_tx, other.write_lock, other.commits = False, self.write_lock, self.commits
-        other._after_commit = []
+        other._after_commit, other._changes = [], set()
         return other
+
+    def changed(self, *topics: str) -> None:
+        """Mark the owner's transaction (the owner's counters move when it commits there)."""
+        self.channel.call("changed", self.con._id, topics)
+
+    def version(self, topic: str) -> int:
+        """The owner's counter: what every process joined to it changed."""
+        return int(self.channel.call("version", 0, topic))
 
     def ensure_schema(self) -> None:
         """The owner put the schema in place when it opened the file."""

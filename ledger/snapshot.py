@@ -25,7 +25,8 @@ class Snapshots:
     not of reads the live views, which are the store as it is now; it never reads a snapshot of an
     older version than the one it saw. The first such read starts the rebuild in the background,
     so no read waits for it (wait=True, for tests and benchmarks, waits instead). The tables are
-    built in one transaction, and labelled with the version read in that same transaction."""
+    built in one transaction, and labelled with the version read just before it began (the tables are
+    of that version or a later one)."""
 
     def __init__(self) -> None:
         # Each open Store gets its own attached database: two Stores on one file in one process
@@ -43,7 +44,7 @@ class Snapshots:
         started a rebuild unless one is under way; with wait=True, after waiting for it."""
         while True:
             with self._lock:
-                # Versions only grow (the audit log's head), so a snapshot of a later version than
+                # Versions only grow (ledger.versions), so a snapshot of a later version than
                 # the caller saw is the store as it is now, or nearer to it: never older.
                 if self.version is not None and self.version >= version:
                     return self.memo

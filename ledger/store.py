@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from ledger import versions
 from ledger.errors import StoreError, StoreLocked
 from ledger.schema import ADDED_COLUMNS, ALL_DDL, SCHEMA_VERSION
 
@@ -56,8 +57,10 @@ class Store:
             raise _damaged(self.path, exc) from exc
         self._in_tx = False
         self._after_commit: list[Callable[[], None]] = []
+        self._changes: set[str] = set()  # topics the open transaction changes (ledger.versions)
         self.write_lock = threading.RLock()
         self.commits = [0]  # write transactions committed through this store and its cursors
+        self.versions = versions.of_database(self.path)
         self.shared: dict[str, Any] = {}  # per open database, for its cursors too (ledger.snapshot)
 
     def cursor(self) -> Store:
@@ -70,8 +73,10 @@ class Store:
         other.con.execute("SET TimeZone = 'UTC'")
         other._in_tx = False
         other._after_commit = []
+        other._changes = set()
         other.write_lock = self.write_lock
         other.commits = self.commits
+        other.versions = self.versions
         other.shared = self.shared
         return other
 
@@ -104,10 +109,14 @@ class Store:
             except BaseException:
                 self._rollback()
                 self._after_commit.clear()
+                self._changes.clear()
                 raise
             else:
                 self._commit()
                 self.commits[0] += 1
+                changes, self._changes = self._changes, set()
+                if changes:  # after the commit: whoever sees the new number finds the rows
+                    self.versions.bump(changes)
             finally:
                 self._in_tx = False
             hooks, self._after_commit = self._after_commit, []
@@ -131,6 +140,18 @@ class Store:
             self._after_commit.append(hook)
         else:
             hook()
+
+    def changed(self, *topics: str) -> None:
+        """Say that the current transaction changes `topics` (ledger.versions): their counters move
+        once it commits (at once, outside one); nothing moves on rollback."""
+        if self._in_tx:
+            self._changes.update(topics)
+        else:
+            self.versions.bump(topics)
+
+    def version(self, topic: str) -> int:
+        """How many committed transactions changed `topic` since this process opened the file."""
+        return self.versions.get(topic)
 
     def rows(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[tuple]:
         return self.con.execute(sql, params or []).fetchall()

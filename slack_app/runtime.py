@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from agent.answer import Answer
 from agent.config import AgentConfig
-from ledger import audit, registry
+from ledger import audit, registry, versions
 from ledger.errors import StewardError
 from ledger.store import Store
 from slack_app.config import SlackSettings
@@ -87,38 +87,28 @@ def started_pool(workers: int, name: str) -> ThreadPoolExecutor:
 class CallerCache:
     """Slack user id -> Caller, reused while the registry is unchanged and for at most `ttl` seconds.
 
-    "Unchanged" is checked against a fingerprint (the last org.* / claim entry in the audit log). The
-    fingerprint is read again only after a write transaction committed in this process (every
-    registry change in `steward serve` is one: the serve process owns the file) or after
-    `recheck` seconds, so a known user's request costs no query. Unknown users are never cached."""
+    "Unchanged" is the store's registry counter (ledger.versions): it moves when a transaction that
+    changed people, roles, the hierarchy, accounts, claims or grants commits, in this process or in
+    one joined to it through the store's owner, and not for the audit entries every answer writes.
+    Reading it costs no query, so a known user's request, the acknowledgement path, runs no SQL.
+    `refreshes` counts lookups that went to the registry. Unknown users are never cached."""
 
-    _FINGERPRINT = ("SELECT coalesce(max(seq), 0) FROM audit_log "
-                    "WHERE starts_with(action, 'org.') OR action = 'tool.claim_principal'")
-
-    def __init__(self, ttl: float, *, recheck: float = 2.0) -> None:
+    def __init__(self, ttl: float) -> None:
         self.ttl = ttl
-        self.recheck = recheck
+        self.refreshes = 0
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, int, Caller]] = {}
-        self._fp: tuple[int, int, float] | None = None  # (fingerprint, writes seen, read at)
-
-    def _fingerprint(self, store: Store) -> int:
-        writes = store.commits[0]
-        now = time.monotonic()
-        fp = self._fp
-        if fp is not None and fp[1] == writes and now - fp[2] < self.recheck:
-            return fp[0]
-        value = store.scalar(self._FINGERPRINT)
-        self._fp = (value, writes, now)
-        return value
 
     def get(self, store: Store, slack_id: str) -> Caller | None:
+        # Read before the registry is: a change committed meanwhile moves it past what is stored.
+        version = store.version(versions.REGISTRY)
         if self.ttl > 0:
-            fingerprint = self._fingerprint(store)
             with self._lock:
                 hit = self._entries.get(slack_id)
-            if hit is not None and hit[1] == fingerprint and time.monotonic() - hit[0] < self.ttl:
+            if hit is not None and hit[1] == version and time.monotonic() - hit[0] < self.ttl:
                 return hit[2]
+        with self._lock:
+            self.refreshes += 1
         caller = None
         person = registry.person_by_slack_id(store, slack_id)
         if person is not None:
@@ -128,7 +118,7 @@ class CallerCache:
                 caller = None
         if self.ttl > 0 and caller is not None:
             with self._lock:
-                self._entries[slack_id] = (time.monotonic(), fingerprint, caller)
+                self._entries[slack_id] = (time.monotonic(), version, caller)
         return caller
 
 

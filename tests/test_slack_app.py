@@ -347,12 +347,12 @@ def test_the_manifest_matches_what_the_app_listens_for(app) -> None:
 
 
 def test_the_caller_cache_sees_a_registry_change_committed_in_this_process_at_once(fresh_org_store) -> None:
-    """Between rechecks a known user costs no query; a committed write (here an org apply that gives
-    Maria HR Portal too) makes the next lookup read the registry again, however long the recheck."""
+    """A known user costs no query; a registry change (here an org apply that gives Maria HR Portal
+    too) makes the next lookup read the registry again, however long the ttl."""
     from ledger import org_apply, org_export, org_parse
     from slack_app.app import CallerCache
 
-    cache = CallerCache(ttl=3600, recheck=3600)
+    cache = CallerCache(ttl=3600)
     assert cache.get(fresh_org_store, "U0MARIA01").products == {"Checkout", "Fraud"}
     org = org_export.export_org(fresh_org_store)
     maria = next(p for p in org["people"] if p["email"] == "maria@example.com")
