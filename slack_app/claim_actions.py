@@ -11,6 +11,7 @@ principal or the request id; who acts is the signed request's user.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +21,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from slack_app import blocks as kit
-from slack_app.actions import _metadata, _read, _read_text, _submission, _value, _where, allowed, log, refuse, tell
+from slack_app.interactions import clicked, json_object, open_modal, selected, submission, tell, text_value
 from slack_app.modals import single_select, text_input
 from slack_app.runtime import Runtime
 from tools.caller import Caller
 
+log = logging.getLogger("steward.slack")
 CLAIM_VIEW = "steward_claim"
 DECIDE_CLAIM_VIEW = "steward_decide_claim"
 
@@ -63,21 +65,11 @@ def claim_modal(caller: Caller, principal: str, channel: str | None) -> dict:
 
 def _claim_click(rt: Runtime) -> Callable[..., None]:
     def on_click(ack: Callable[..., None], body: dict, action: dict, context: Any, client: WebClient) -> None:
-        ack()
-        caller: Caller = context["caller"]
-        principal = str(_value(action).get("pr", ""))
-        channel, _ = _where(body)
-        user_id = context.user_id
-
-        def open_modal() -> None:  # on the prompt pool: never behind an answer, never before the ack
-            if not allowed(caller, "claim_principal"):
-                refuse(rt, caller, "claim_principal", {"principal": principal})
-                tell(client, channel, caller, "Only a Product Owner or a FinOps Lead can claim principals.",
-                     user_id=user_id)
-                return
-            client.views_open(trigger_id=body["trigger_id"], view=claim_modal(caller, principal, channel))
-
-        rt.soon(open_modal)
+        click = clicked(ack, body, action, context)
+        principal = str(click.value.get("pr", ""))
+        open_modal(rt, client, click, "claim_principal", {"principal": principal},
+                   "Only a Product Owner or a FinOps Lead can claim principals.",
+                   lambda: claim_modal(click.caller, principal, click.channel))
 
     return on_click
 
@@ -96,13 +88,13 @@ def request_blocks(request: dict, asker: Caller) -> list[dict]:
 def _claim_submit(rt: Runtime) -> Callable[..., None]:
     def on_submit(ack: Callable[..., None], view: dict, context: Any, client: WebClient) -> None:
         caller: Caller = context["caller"]
-        meta = _metadata(view)
+        meta = json_object(view.get("private_metadata"))
         values = (view.get("state") or {}).get("values") or {}
-        args: dict[str, Any] = {"principal": meta.get("pr") or _read_text(values, "principal"),
-                                "product": (_read(values, "product") or [""])[0],
-                                "reason": _read_text(values, "reason")}
-        if _read_text(values, "claimed_on"):
-            args["claimed_on"] = _read_text(values, "claimed_on")
+        args: dict[str, Any] = {"principal": meta.get("pr") or text_value(values, "principal"),
+                                "product": (selected(values, "product") or [""])[0],
+                                "reason": text_value(values, "reason")}
+        if text_value(values, "claimed_on"):
+            args["claimed_on"] = text_value(values, "claimed_on")
 
         def confirm(result: BaseModel) -> None:
             claim = result.model_dump(mode="json")
@@ -119,34 +111,24 @@ def _claim_submit(rt: Runtime) -> Callable[..., None]:
             tell(client, meta.get("c") or context.user_id, caller, f"Nothing was claimed: {message}",
                  user_id=context.user_id if meta.get("c") else None)
 
-        _submission(rt, ack, caller, "claim_principal", args, set(values), "reason", confirm, refused)
+        submission(rt, ack, caller, "claim_principal", args, set(values), "reason", confirm, refused)
 
     return on_submit
 
 
 def _decide_click(rt: Runtime, decision: str) -> Callable[..., None]:
     def on_click(ack: Callable[..., None], body: dict, action: dict, context: Any, client: WebClient) -> None:
-        ack()
-        caller: Caller = context["caller"]
-        request_id = str(_value(action).get("r", ""))
-        channel, _ = _where(body)
-        user_id = context.user_id
-        message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
-        meta = {"r": request_id, "d": decision, "c": channel, "ts": message_ts}
-
-        def open_modal() -> None:  # on the prompt pool: never behind an answer, never before the ack
-            if not allowed(caller, "decide_claim_request"):
-                refuse(rt, caller, "decide_claim_request", {"request_id": request_id, "decision": decision})
-                tell(client, channel, caller, "Only a FinOps Lead can decide claim requests.", user_id=user_id)
-                return
-            client.views_open(trigger_id=body["trigger_id"], view=_modal(
-                DECIDE_CLAIM_VIEW, f"{decision.capitalize()} claim request", decision.capitalize(), meta,
-                [kit.section(f"{decision.capitalize()} {kit.escape(request_id)}"
-                             + (": the principal is claimed for the product from the asked-for day."
-                                if decision == "approve" else ": nothing is claimed.")),
-                 text_input("rationale", "Rationale (kept with the request and in the audit log)", min_length=10)]))
-
-        rt.soon(open_modal)
+        click = clicked(ack, body, action, context)
+        request_id = str(click.value.get("r", ""))
+        meta = {"r": request_id, "d": decision, "c": click.channel, "ts": click.message_ts}
+        outcome = (": the principal is claimed for the product from the asked-for day." if decision == "approve"
+                   else ": nothing is claimed.")
+        open_modal(rt, client, click, "decide_claim_request", {"request_id": request_id, "decision": decision},
+                   "Only a FinOps Lead can decide claim requests.",
+                   lambda: _modal(DECIDE_CLAIM_VIEW, f"{decision.capitalize()} claim request", decision.capitalize(),
+                                  meta, [kit.section(f"{decision.capitalize()} {kit.escape(request_id)}{outcome}"),
+                                         text_input("rationale", "Rationale (kept with the request and in the "
+                                                    "audit log)", min_length=10)]))
 
     on_click.__name__ = f"claim_{decision}_click"
     return on_click
@@ -155,9 +137,9 @@ def _decide_click(rt: Runtime, decision: str) -> Callable[..., None]:
 def _decide_submit(rt: Runtime) -> Callable[..., None]:
     def on_submit(ack: Callable[..., None], view: dict, context: Any, client: WebClient) -> None:
         caller: Caller = context["caller"]
-        meta = _metadata(view)
+        meta = json_object(view.get("private_metadata"))
         values = (view.get("state") or {}).get("values") or {}
-        args = {"request_id": meta.get("r", ""), "decision": meta.get("d", ""), "rationale": _read_text(values, "rationale")}
+        args = {"request_id": meta.get("r", ""), "decision": meta.get("d", ""), "rationale": text_value(values, "rationale")}
         channel = meta.get("c")
 
         def confirm(result: BaseModel) -> None:
@@ -175,6 +157,6 @@ def _decide_submit(rt: Runtime) -> Callable[..., None]:
             tell(client, channel or context.user_id, caller, f"The claim request was not decided: {message}",
                  user_id=context.user_id if channel else None)
 
-        _submission(rt, ack, caller, "decide_claim_request", args, set(values), "rationale", confirm, refused)
+        submission(rt, ack, caller, "decide_claim_request", args, set(values), "rationale", confirm, refused)
 
     return on_submit

@@ -74,7 +74,8 @@ class Posts(list):
         self.pacer = pacer or Pacer()
 
 
-def _ctx(store: Store, contexts: ContextFactory, email: str, today: date) -> ToolContext:
+def recipient_context(store: Store, contexts: ContextFactory, email: str, today: date) -> ToolContext:
+    """The ToolContext of a scheduled post's recipient: their own scope, as if they had asked in Slack."""
     return replace(contexts(store, resolve_caller(store, email, channel="slack")), today=today)
 
 
@@ -84,7 +85,8 @@ def _sent(store: Store, action: str, subject: str) -> bool:
                              "AND outcome = 'ok'", [action, subject, ACTOR]))
 
 
-def _record(store: Store, action: str, subject: str, details: dict) -> None:
+def record_delivery(store: Store, action: str, subject: str, details: dict) -> None:
+    """Record a delivery Slack took (outcome ok): what `_sent` finds, so it is not sent again."""
     audit.append(store, actor=ACTOR, action=action, subject=subject, details=details)
 
 
@@ -137,7 +139,7 @@ def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient
         if not person.slack_id:
             log.info("spend cards: %s has no slack_id in the org file; skipped", person.email)
             continue
-        ctx = _ctx(store, contexts, person.email, today)
+        ctx = recipient_context(store, contexts, person.email, today)
         for product in sorted(ctx.caller.owned_products):
             try:
                 card = toolset.call(ctx, "spend_card", {"product": product}).model_dump(mode="json")
@@ -149,7 +151,7 @@ def weekly_spend_cards(store: Store, contexts: ContextFactory, client: WebClient
                 continue
             if _post(store, client, person.slack_id, card["summary"], kit.spend_card_blocks(card, ctx.caller), posts,
                      action="slack.spend_card", subject=subject):
-                _record(store, "slack.spend_card", subject,
+                record_delivery(store, "slack.spend_card", subject,
                         {"to": person.email, "product": product, "week_start": card["week_start"],
                          "actual_usd": card["actual_usd"], "estimate_usd": card["estimate_usd"]})
                 posts.append(Post("spend_card", person.slack_id, subject, person.email))
@@ -168,11 +170,11 @@ def drift_digest(store: Store, contexts: ContextFactory, client: WebClient, toda
     subject = f"drift digest {today}"
     if _sent(store, "slack.drift_digest", subject):
         return posts
-    ctx = _ctx(store, contexts, lead.email, today)
+    ctx = recipient_context(store, contexts, lead.email, today)
     drift = toolset.call(ctx, "model_drift", {}).model_dump(mode="json")
     if _post(store, client, channel, drift["summary"], kit.drift_digest_blocks(drift, ctx.caller), posts,
              action="slack.drift_digest", subject=subject):
-        _record(store, "slack.drift_digest", subject,
+        record_delivery(store, "slack.drift_digest", subject,
                 {"channel": channel, "models": drift["models"], "total_usd": drift["total_usd"]})
         posts.append(Post("drift_digest", channel, subject))
     return posts
@@ -197,7 +199,8 @@ def quota_alerts(store: Store, contexts: ContextFactory, client: WebClient, toda
     if lead is None:
         log.info("quota alerts skipped: no FinOps Lead in the registry")
         return Posts()
-    quota = toolset.call(_ctx(store, contexts, lead.email, today), "quota_status", {}).model_dump(mode="json")
+    ctx = recipient_context(store, contexts, lead.email, today)
+    quota = toolset.call(ctx, "quota_status", {}).model_dump(mode="json")
     owners = _owners(store)
     posts = Posts(pacer)
     for q in quota["products"]:
@@ -215,7 +218,7 @@ def quota_alerts(store: Store, contexts: ContextFactory, client: WebClient, toda
             if _sent(store, "slack.quota_alert", subject):
                 continue
             if _post(store, client, channel, text, blocks, posts, action="slack.quota_alert", subject=subject):
-                _record(store, "slack.quota_alert", subject,
+                record_delivery(store, "slack.quota_alert", subject,
                         {"to": email or channel, "actual_usd": q["actual_usd"], "estimate_usd": q["estimate_usd"],
                          "share_used": q["share_used"]})
                 posts.append(Post("quota_alert", channel, subject, email))

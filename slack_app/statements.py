@@ -24,7 +24,7 @@ from ledger import registry
 from ledger.org_schema import Person
 from ledger.store import Store
 from slack_app.runtime import ContextFactory
-from slack_app.schedule import ACTOR, Pacer, Post, Posts, _ctx, _record, deliver
+from slack_app.schedule import ACTOR, Pacer, Post, Posts, deliver, recipient_context, record_delivery
 from tools import toolset
 from tools.errors import ToolError, UnknownCaller
 
@@ -104,7 +104,7 @@ def monthly_statements(store: Store, contexts: ContextFactory, client: WebClient
         return posts
     for person in _recipients(store):
         try:
-            ctx = _ctx(store, contexts, person.email, today)
+            ctx = recipient_context(store, contexts, person.email, today)
             statement = toolset.call(ctx, "chargeback_statement", {"month": period, "by": by})
         except (ToolError, UnknownCaller) as exc:
             log.info("statement for %s: %s", person.email, exc)
@@ -125,7 +125,7 @@ def monthly_statements(store: Store, contexts: ContextFactory, client: WebClient
             name = name.replace(period, f"{period}-restated", 1)
         if deliver(store, person.slack_id, lambda: _send(client, person.slack_id, content, name, title, text),
                    posts, action=ACTION, subject=subject):
-            _record(store, ACTION, subject, {
+            record_delivery(store, ACTION, subject, {
                 "to": person.email, "period": period, "by": by, "format": fmt, "file": name, "figures": figures,
                 "total_usd": statement.total.total_usd, "restated": before is not None,
                 **({"total_before_usd": before["total_usd"]} if before is not None else {})})
