@@ -140,7 +140,7 @@ def _identity_middleware(rt: Runtime) -> Callable[..., BoltResponse | None]:
         if not user_id:
             return BoltResponse(status=200, body="")
         rt.last_request = time.monotonic()
-        caller = rt.callers.get(rt.stores.current(), user_id)
+        caller = rt.callers.get(rt.stores.current(), user_id, later=rt.later_with_store)
         if caller is not None:
             context["caller"] = caller
             next()

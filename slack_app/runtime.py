@@ -84,29 +84,64 @@ def started_pool(workers: int, name: str) -> ThreadPoolExecutor:
 
 # ============================================================================ callers
 
+Later = Callable[[Callable[[Store], None]], None]  # run a job off the request, with its thread's cursor
+
+
 class CallerCache:
-    """Slack user id -> Caller, reused while the registry is unchanged and for at most `ttl` seconds.
+    """Slack user id -> Caller, reused while the registry is unchanged; read again `ttl` seconds on.
 
     "Unchanged" is the store's registry counter (ledger.versions): it moves when a transaction that
     changed people, roles, the hierarchy, accounts, claims or grants commits, in this process or in
-    one joined to it through the store's owner, and not for the audit entries every answer writes.
-    Reading it costs no query, so a known user's request, the acknowledgement path, runs no SQL.
-    `refreshes` counts lookups that went to the registry. Unknown users are never cached."""
+    one joined to it through the store's owner, and not for the audit entries every answer writes;
+    after it moved, the next lookup reads the registry before it answers. Reading it costs no query.
+    The ttl only bounds what a change that was not audited could leave stale: an entry older than
+    that, of the current counter, is served once more while it is read again off the request
+    (`later`, the answer pool in serve), so a known user's request, the acknowledgement path, runs
+    no SQL. `refreshes` counts reads of the registry. Unknown users are never cached."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self.refreshes = 0
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, int, Caller]] = {}
+        self._refreshing: set[str] = set()
 
-    def get(self, store: Store, slack_id: str) -> Caller | None:
+    def get(self, store: Store, slack_id: str, *, later: Later | None = None) -> Caller | None:
         # Read before the registry is: a change committed meanwhile moves it past what is stored.
         version = store.version(versions.REGISTRY)
         if self.ttl > 0:
             with self._lock:
                 hit = self._entries.get(slack_id)
-            if hit is not None and hit[1] == version and time.monotonic() - hit[0] < self.ttl:
-                return hit[2]
+                current = hit is not None and hit[1] == version
+                fresh = current and time.monotonic() - hit[0] < self.ttl  # type: ignore[index]
+                refresh = current and not fresh and later is not None and slack_id not in self._refreshing
+                if refresh:
+                    self._refreshing.add(slack_id)
+            if fresh or (current and later is not None):
+                if refresh:
+                    return self._served_while_refreshed(slack_id, later)  # type: ignore[arg-type]
+                return hit[2]  # type: ignore[index]
+        return self._read(store, slack_id, version)
+
+    def _served_while_refreshed(self, slack_id: str, later: Later) -> Caller | None:
+        """The entry as it is once the refresh is under way (done already, when `later` runs inline)."""
+        try:
+            later(lambda cur: self._refresh(cur, slack_id))
+        except RuntimeError:  # the pool is shut down (serve is stopping): serve the entry as it is
+            with self._lock:
+                self._refreshing.discard(slack_id)
+        with self._lock:
+            hit = self._entries.get(slack_id)
+        return hit[2] if hit is not None else None
+
+    def _refresh(self, store: Store, slack_id: str) -> None:
+        try:
+            self._read(store, slack_id, store.version(versions.REGISTRY))
+        finally:
+            with self._lock:
+                self._refreshing.discard(slack_id)
+
+    def _read(self, store: Store, slack_id: str, version: int) -> Caller | None:
         with self._lock:
             self.refreshes += 1
         caller = None
@@ -116,9 +151,12 @@ class CallerCache:
                 caller = resolve_caller(store, person.email, channel=CHANNEL)
             except UnknownCaller:  # in the registry but with no role: treat as unknown
                 caller = None
-        if self.ttl > 0 and caller is not None:
+        if self.ttl > 0:
             with self._lock:
-                self._entries[slack_id] = (time.monotonic(), version, caller)
+                if caller is None:
+                    self._entries.pop(slack_id, None)
+                else:
+                    self._entries[slack_id] = (time.monotonic(), version, caller)
         return caller
 
 
@@ -209,6 +247,10 @@ class Runtime:
             if self._chart_pool is not None:
                 self._chart_pool.shutdown(wait=True)
                 self._chart_pool = None
+
+    def later_with_store(self, job: Callable[[Store], None]) -> None:
+        """Runtime.later for a job that needs the store: it gets its own thread's cursor."""
+        self.later(lambda: job(self.stores.current()))
 
     def later(self, fn: Callable[[], None]) -> None:
         """Run after the acknowledgement: inline in tests, on the answer pool in serve."""

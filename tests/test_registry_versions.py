@@ -112,6 +112,29 @@ def test_the_caller_cache_sees_a_claim_at_once(fresh_org_store: Store) -> None:
     assert cache.refreshes == 2
 
 
+def test_an_expired_entry_is_served_while_it_is_read_again_off_the_request(fresh_org_store: Store) -> None:
+    """The ttl bounds what an unaudited change leaves stale; past it, the request is not the one that waits."""
+    store = fresh_org_store
+    cache, jobs = CallerCache(ttl=1e-9), []  # every entry is past its ttl
+    assert cache.get(store, MARIA_SLACK).name == "Maria Lopez"
+    store.con.execute("UPDATE people SET name = 'Maria L.' WHERE email = ?", [MARIA])  # not audited
+    assert cache.get(store, MARIA_SLACK, later=jobs.append).name == "Maria Lopez"
+    assert cache.get(store, MARIA_SLACK, later=jobs.append).name == "Maria Lopez"
+    assert len(jobs) == 1 and cache.refreshes == 1  # one refresh under way, none on the request
+    jobs.pop()(store.cursor())
+    assert cache.refreshes == 2
+    assert cache.get(store, MARIA_SLACK, later=jobs.append).name == "Maria L."
+
+
+def test_after_a_registry_change_the_request_waits_for_the_new_caller(fresh_org_store: Store) -> None:
+    store = fresh_org_store
+    cache, jobs = CallerCache(ttl=1e-9), []
+    assert cache.get(store, MARIA_SLACK).products == {"Checkout", "Fraud"}
+    org_apply.apply_org(store, org_parse.parse_org(maria_also_owns_hr_portal(store)), actor=LEAD)
+    assert cache.get(store, MARIA_SLACK, later=jobs.append).products == {"Checkout", "Fraud", "HR Portal"}
+    assert jobs == []
+
+
 @pytest.fixture
 def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="st"))  # Unix socket paths are limited to about 100 bytes
