@@ -87,6 +87,15 @@ def started_pool(workers: int, name: str) -> ThreadPoolExecutor:
 Later = Callable[[Callable[[Store], None]], None]  # run a job off the request, with its thread's cursor
 
 
+class _Flight:
+    """One read of a caller under way, for the lookups that wait for it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.ok = False
+        self.caller: Caller | None = None
+
+
 class CallerCache:
     """Slack user id -> Caller, reused while the registry is unchanged; read again `ttl` seconds on.
 
@@ -99,12 +108,15 @@ class CallerCache:
     (`later`, the answer pool in serve), so a known user's request, the acknowledgement path, runs
     no SQL. `refreshes` counts reads of the registry. Unknown users are never cached."""
 
+    FLIGHT_WAIT = 5.0  # seconds a lookup waits for the same read under way before reading itself
+
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self.refreshes = 0
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, int, Caller]] = {}
         self._refreshing: set[str] = set()
+        self._flights: dict[tuple[str, int], _Flight] = {}
 
     def get(self, store: Store, slack_id: str, *, later: Later | None = None) -> Caller | None:
         # Read before the registry is: a change committed meanwhile moves it past what is stored.
@@ -142,6 +154,29 @@ class CallerCache:
                 self._refreshing.discard(slack_id)
 
     def _read(self, store: Store, slack_id: str, version: int) -> Caller | None:
+        """Read the registry for `slack_id`. Lookups of the same user at the same counter that come
+        meanwhile wait for this one read instead of each running it (a burst after a start or after
+        a registry change would otherwise run one per request, each holding up the others)."""
+        key = (slack_id, version)
+        with self._lock:
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            if flight.done.wait(self.FLIGHT_WAIT) and flight.ok:
+                return flight.caller
+            return self._resolve(store, slack_id, version)  # that read failed or is stuck: read again
+        try:
+            flight.caller = self._resolve(store, slack_id, version)
+            flight.ok = True
+            return flight.caller
+        finally:
+            with self._lock:
+                self._flights.pop(key, None)
+            flight.done.set()
+
+    def _resolve(self, store: Store, slack_id: str, version: int) -> Caller | None:
         with self._lock:
             self.refreshes += 1
         caller = None

@@ -9,7 +9,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -133,6 +135,46 @@ def test_after_a_registry_change_the_request_waits_for_the_new_caller(fresh_org_
     org_apply.apply_org(store, org_parse.parse_org(maria_also_owns_hr_portal(store)), actor=LEAD)
     assert cache.get(store, MARIA_SLACK, later=jobs.append).products == {"Checkout", "Fraud", "HR Portal"}
     assert jobs == []
+
+
+def test_a_burst_of_lookups_of_one_user_reads_the_registry_once(fresh_org_store: Store,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Six mentions by Maria at once on a cold cache: one read, the other five wait for it."""
+    from ledger import registry
+    from slack_app import runtime
+
+    cache, followers, waiting = CallerCache(ttl=3600), 5, threading.Condition()
+    counted = {"waiting": 0}
+
+    class CountedEvent(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            with waiting:
+                counted["waiting"] += 1
+                waiting.notify_all()
+            return super().wait(timeout)
+
+    class CountedFlight(runtime._Flight):
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = CountedEvent()
+
+    release, real = threading.Event(), registry.person_by_slack_id
+
+    def held(store: Store, slack_id: str):  # noqa: ANN202 - the first read waits until the others queued
+        assert release.wait(30)
+        return real(store, slack_id)
+
+    monkeypatch.setattr(runtime, "_Flight", CountedFlight)
+    monkeypatch.setattr(registry, "person_by_slack_id", held)
+    with ThreadPoolExecutor(followers + 1) as pool:
+        lookups = [pool.submit(lambda cur: cache.get(cur, MARIA_SLACK), fresh_org_store.cursor())
+                   for _ in range(followers + 1)]
+        with waiting:
+            assert waiting.wait_for(lambda: counted["waiting"] == followers, timeout=30)
+        release.set()
+        products = [lookup.result(timeout=30).products for lookup in lookups]
+    assert products == [{"Checkout", "Fraud"}] * (followers + 1)
+    assert cache.refreshes == 1
 
 
 @pytest.fixture
