@@ -27,8 +27,9 @@ class SlackSettings(BaseModel):
         validation_alias=AliasChoices("STEWARD_SLACK_THINKING_REACTION", "thinking_reaction"))
     caller_cache_seconds: float = Field(
         30.0, ge=0, validation_alias=AliasChoices("STEWARD_SLACK_CALLER_CACHE_SECONDS", "caller_cache_seconds"),
-        description="How long a resolved Slack user -> Caller is reused (0 = resolve on every request); "
-                    "a registry change (org apply, claim) clears the cache at once.")
+        description="How long a resolved Slack user -> Caller is reused before it is read again, in the "
+                    "background (0 = resolve on every request); a registry change (org apply, claims, MCP "
+                    "grants), here or through the store's owner, is seen by the next request.")
     workers: int = Field(4, ge=1, validation_alias=AliasChoices("STEWARD_SLACK_WORKERS", "workers"),
                          description="Threads that prepare Slack answers in `steward serve` (acknowledgements "
                                      "never wait for them; fewer threads leave the acknowledgement path more CPU).")
