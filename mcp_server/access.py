@@ -24,10 +24,10 @@ class StoreAccess:
 
     - Cursors: each request works on a cursor of its own (DuckDB connections are not shared across
       threads); cursors are pooled, since opening one costs about as much as a small query.
-    - The registry version (ledger.access.registry_version), checked at most every `ttl` seconds
-      and at once after a write through this server. Nothing outside this process can change the
-      store while it holds the file; a change made in-process by another front door is seen
-      within `ttl`. ttl=0 checks on every request (tests).
+    - The registry version (ledger.access.registry_version, a counter: no query on a local store),
+      checked at most every `ttl` seconds and at once after a write through this server. A change
+      made by another front door of this process, or by another process through the store's
+      owner, is seen within `ttl`. ttl=0 checks on every request (tests).
     - The attribution snapshot (`reading`): read tools run on cursors whose attributed_daily and
       usage_compliance are materialised once per registry version (ledger.snapshot, shared with
       the process's other doors on the same open store), so a call no longer joins every rollup
