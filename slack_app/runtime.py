@@ -121,19 +121,18 @@ class CallerCache:
     def get(self, store: Store, slack_id: str, *, later: Later | None = None) -> Caller | None:
         # Read before the registry is: a change committed meanwhile moves it past what is stored.
         version = store.version(versions.REGISTRY)
-        if self.ttl > 0:
-            with self._lock:
-                hit = self._entries.get(slack_id)
-                current = hit is not None and hit[1] == version
-                fresh = current and time.monotonic() - hit[0] < self.ttl  # type: ignore[index]
-                refresh = current and not fresh and later is not None and slack_id not in self._refreshing
-                if refresh:
-                    self._refreshing.add(slack_id)
-            if fresh or (current and later is not None):
-                if refresh:
-                    return self._served_while_refreshed(slack_id, later)  # type: ignore[arg-type]
-                return hit[2]  # type: ignore[index]
-        return self._read(store, slack_id, version)
+        with self._lock:
+            hit = self._entries.get(slack_id) if self.ttl > 0 else None
+        if hit is None or hit[1] != version:
+            return self._read(store, slack_id, version)
+        if time.monotonic() - hit[0] < self.ttl:
+            return hit[2]
+        if later is None:
+            return self._read(store, slack_id, version)
+        with self._lock:
+            first = slack_id not in self._refreshing
+            self._refreshing.add(slack_id)
+        return self._served_while_refreshed(slack_id, later) if first else hit[2]
 
     def _served_while_refreshed(self, slack_id: str, later: Later) -> Caller | None:
         """The entry as it is once the refresh is under way (done already, when `later` runs inline)."""
