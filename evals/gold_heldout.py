@@ -15,7 +15,8 @@ from evals.gold import Gold
 
 # Filter and grouping keys of heldout.yaml -> a column of the `held` view.
 COLUMNS = {"product": "product", "model": "model", "region": "region", "account": "account", "tier": "tier",
-           "bu": "bu", "department": "department", "portfolio": "portfolio", "kind": "kind"}
+           "bu": "bu", "department": "department", "portfolio": "portfolio", "kind": "kind",
+           "family": "family", "day": "day", "month": "strftime(day, '%Y-%m')"}
 
 
 class HeldoutGold:
@@ -51,13 +52,13 @@ class HeldoutGold:
                     for p in dep.get("products", []):
                         con.execute("INSERT INTO held_tree VALUES (?, ?, ?, ?)",
                                     [p["name"], dep["name"], pf["name"], bu["name"]])
-        con.execute("CREATE OR REPLACE TABLE held_model (billing VARCHAR, model_id VARCHAR)")
-        for billing, (model_id, _) in self.g.model_names.items():
-            con.execute("INSERT INTO held_model VALUES (?, ?)", [billing, model_id])
+        con.execute("CREATE OR REPLACE TABLE held_model (billing VARCHAR, model_id VARCHAR, family VARCHAR)")
+        for billing, (model_id, family) in self.g.model_names.items():
+            con.execute("INSERT INTO held_model VALUES (?, ?, ?)", [billing, model_id, family])
         con.execute("""
             CREATE OR REPLACE TABLE held AS
             SELECT u.day, u.account, u.region, u.tier, u.kind, u.tokens, u.usd,
-                   coalesce(m.model_id, u.billing_model) AS model,
+                   coalesce(m.model_id, u.billing_model) AS model, m.family,
                    owner.product, t.department, t.portfolio, t.bu
             FROM usage u
             -- the claim on the row's application inference profile (from its date) comes first
@@ -114,6 +115,16 @@ class HeldoutGold:
             "SELECT sum(tokens) FILTER (WHERE kind = 'cache_read'), "
             "sum(tokens) FILTER (WHERE kind IN ('input', 'cache_read', 'cache_write')) "
             "FROM held WHERE product = ? AND day >= ? AND day < ?", [product, start, end]).fetchone()
+        return 100.0 * float(read or 0) / float(side) if side else 0.0
+
+    def cache_hit_in(self, caller: str, spec: dict[str, Any]) -> float:
+        """The cache hit rate (percent) of the caller's rows in [from, to) with the filters (a model, a
+        product or both): the same ratio as cache_hit, over the rows the caller may see."""
+        where, params = self._where(caller, spec)
+        read, side = self.con.execute(
+            "SELECT sum(tokens) FILTER (WHERE kind = 'cache_read'), "
+            "sum(tokens) FILTER (WHERE kind IN ('input', 'cache_read', 'cache_write')) "
+            f"FROM held WHERE {where}", params).fetchone()
         return 100.0 * float(read or 0) / float(side) if side else 0.0
 
     def unattributed(self, caller: str, spec: dict[str, Any]) -> float:

@@ -33,6 +33,11 @@ class HeldoutBuilder:
             return self.labels.get(key, [key])
         if by == "account":
             return [key, self.g.accounts[key]["name"]]
+        if by in ("day", "month"):  # a date as ISO or in words: 2026-11-17, Nov 17, 17 November; 2026-10, October
+            d = date.fromisoformat(key if by == "day" else f"{key}-01")
+            if by == "month":
+                return [key, f"{d:%B}", f"{d:%b}"]
+            return [key, f"{d:%b} {d.day}", f"{d.day} {d:%b}", f"{d:%B} {d.day}", f"{d.day} {d:%B}"]
         return key
 
     def expectations(self, caller: str, gold: dict[str, Any]) -> tuple[list[dict], list[Any]]:
@@ -57,6 +62,10 @@ class HeldoutBuilder:
             if est is not None:
                 figs.append(usd(est, f"{spec['product']} estimate"))
             return figs, [spec["product"]]
+        if kind == "cache_hit" and "model" in spec:  # per model (and product, if named), as the caller sees it
+            spec = _dates(spec)
+            names = [self.names("model", spec["model"])] + ([spec["product"]] if "product" in spec else [])
+            return [pct(self.h.cache_hit_in(caller, spec), "cache hit rate")], names
         if kind == "cache_hit":
             spec = _dates(spec)
             return [pct(self.h.cache_hit(spec["product"], spec["from"], spec["to"]), "cache hit rate")], \

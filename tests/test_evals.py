@@ -147,6 +147,12 @@ def test_gold_sql_on_a_tiny_hand_made_case(tmp_path: Path) -> None:
     assert h.total("po@example.com", {**nov, "bu": "Retail", "region": "us-east-1"}) == pytest.approx(27.0)
     assert h.total("po@example.com", {**nov, "region": "us-west-2"}) == 0
     assert h.top("po@example.com", {**nov, "by": "department", "n": 2}) == [("Payments", pytest.approx(27.0))]
+    # Grouping by day and by month (the day of the row, ISO), and the cache hit rate with filters: no cache reads.
+    assert h.top("po@example.com", {**nov, "by": "day", "n": 3}) == [("2026-11-05", pytest.approx(20.0)),
+                                                                      ("2026-11-06", pytest.approx(7.0))]
+    assert h.top("po@example.com", {**nov, "by": "month", "n": 3}) == [("2026-11", pytest.approx(27.0))]
+    assert h.total("po@example.com", {**nov, "day": "2026-11-06"}) == pytest.approx(7.0)
+    assert h.cache_hit_in("po@example.com", {**nov, "product": "Checkout"}) == 0.0
     assert h.estimate("Checkout", date(2026, 11, 1)) == (pytest.approx(27.0), 100.0)
     status = g.status("Checkout", date(2026, 11, 1))
     # Data through the 6th: 6 days of the month, all within the 7-day run rate, 24 days left.
