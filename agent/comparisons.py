@@ -7,9 +7,9 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from agent.period_windows import month_windows
 from agent.spoken_periods import (
     _MONTH_WORD,
-    ORDINAL_WEEKS,
     day_ranges,
     QUARTER_PATTERN,
     QUARTER_WORDS,
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 COMPARE_WORDS = {"compare", "compared", "comparing", "comparison", "vs", "versus"}
 # 'September against October', 'cheaper in October than in September': a comparison when two periods are named
 TWO_PERIOD_CUES = {"against", "than"}
+# 'has spend gone up from September to October': a change between two periods named is a comparison
+CHANGE_WORDS = {"increase", "increased", "increasing", "decrease", "decreased", "decreasing", "grow", "grew", "grown",
+                "growing", "growth", "rise", "rose", "risen", "rising", "fell", "fallen", "falling", "dropped",
+                "change", "changed", "changes"}
+CHANGE_PHRASES = ("gone up", "went up", "go up", "gone down", "went down", "go down", "stack up", "stacks up")
 _RELATIVE = re.compile(r" (this|current|last|previous|prior) (month|quarter) ")
 _MONTH_MENTION = re.compile(rf"(?<= ){_MONTH_WORD}(?: (\d{{4}}))?(?= )")
 
@@ -38,8 +43,8 @@ def read_comparison(q: Question, today: date) -> tuple[Period, Period] | None:
     if q.phrase(*YEAR_AGO_PHRASES) and (q.has(COMPARE_WORDS) or q.phrase("against", "than", "to")):
         base = read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False)
         return base.a_year_earlier(today), base
-    if not (q.has(COMPARE_WORDS, TWO_PERIOD_CUES) or q.phrase("against last month", "than last month",
-                                                               "to last month")):
+    if not (q.has(COMPARE_WORDS, TWO_PERIOD_CUES, CHANGE_WORDS) or q.phrase(*CHANGE_PHRASES)
+            or q.phrase("against last month", "than last month", "to last month")):
         return None
     mentions = sorted(_mentions(q, today), key=lambda m: m[0])
     periods = [p for _, p in mentions]
@@ -70,6 +75,10 @@ def _mentions(q: Question, today: date) -> list[tuple[int, Period]]:
         found.append((hit.start(), quarter_period(number, int(hit.group(3)) if hit.group(3) else None, today)))
     for hit in _RELATIVE.finditer(text):
         found.append((hit.start(), _relative(hit.group(1), hit.group(2), today)))
+    before = re.search(r" (?:the )?month (?:before|prior)(?: it| that| last| this)? ", text)
+    if before and len(found) == 1 and found[0][1].month:  # 'last month versus the month before it'
+        month = prev_month(date.fromisoformat(f"{found[0][1].month}-01"))
+        found.append((before.start(), Period(month=f"{month:%Y-%m}")))
     return found
 
 
@@ -84,19 +93,13 @@ def _relative(which: str, unit: str, today: date) -> Period:
     return quarter_period(number - 1 or 4, today.year - (number == 1), today)
 
 
-_WEEK_OF_MONTH = re.compile(rf" (first|1st|second|2nd|third|3rd|fourth|4th) week of {_MONTH_WORD} ")
-
-
 def _weeks(text: str, today: date, taken: list[tuple[int, int]]) -> list[tuple[int, int, Period]]:
-    """Weeks named: 'the first week of November' (days 1-7), 'last week' / 'this week' (Mon-Sun), and 'the
-    week before' (the week before the other week named, else before this one)."""
-    found: list[tuple[int, int, Period]] = []
-    for hit in _WEEK_OF_MONTH.finditer(text):
-        month = _month_of(hit.group(2))
-        if month is not None:
-            year = today.year if month <= today.month else today.year - 1
-            start = date(year, month, 1) + timedelta(days=7 * (ORDINAL_WEEKS[hit.group(1)] - 1))
-            found.append((hit.start(), hit.end(), Period(start=start, end=start + timedelta(days=7), week=start)))
+    """Windows inside a month ('the first week of November', 'the first 10 days of October', 'the first
+    half of Nov'), weeks ('last week' / 'this week', Mon-Sun), and 'the week before' (the week before the
+    other week named, else before this one)."""
+    found: list[tuple[int, int, Period]] = [
+        (w.at, w.until, Period(start=w.start, end=w.end, week=w.start if (w.end - w.start).days <= 7 else None))
+        for w in month_windows(text, today)]
     monday = today - timedelta(days=today.weekday())
     for hit in re.finditer(r" (this|last|previous|prior) week ", text):
         start = monday if hit.group(1) == "this" else monday - timedelta(days=7)

@@ -160,6 +160,9 @@ def checked(q: Question, chosen: Plan, *, follow_up: bool = False) -> Plan:
 def uncovered(facts: list[Fact]) -> list[str]:
     """Periods a spend answer covers with no usage data at all (before the store's first day): 'no
     spend' there would be a figure Steward does not have."""
-    return [f"the period {f.result['period']} (Steward's usage data does not reach back that far)"
-            for f in facts if f.tool == "spend_breakdown" and f.result is not None
-            and f.result.get("data_through") is None and not f.result.get("rows")]
+    out = [f"the period {f.result['period']} (Steward's usage data does not reach back that far)"
+           for f in facts if f.tool == "spend_breakdown" and f.result is not None
+           and f.result.get("data_through") is None and not f.result.get("rows")]
+    return out + [f"the period {f.result[f'{which}_label']} (Steward's usage data does not reach back that far)"
+                  for f in facts if f.tool == "compare_spend" and f.result is not None
+                  for which in ("first", "second") if f.result.get(f"{which}_through") is None]

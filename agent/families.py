@@ -125,8 +125,12 @@ def asks_who_claimed(q: Question) -> bool:
     return bool(q.arns or q.principal_names) and q.has(CLAIMED_WORDS) and q.has({"who", "which", "whose", "what"})
 
 
+PAUSED_PHRASES = ("on pause", "on hold", "pause status", "under a pause", "a pause on")
+
+
 def asks_if_paused(q: Question) -> bool:
-    return q.has(PAUSED_WORDS) and bool(q.name_targets or q.ctx.caller.owned_products)
+    """'Is Fraud Scoring paused?', 'is Checkout on pause right now?' (not an order to pause it)."""
+    return (q.has(PAUSED_WORDS) or q.phrase(*PAUSED_PHRASES)) and bool(q.name_targets or q.ctx.caller.owned_products)
 
 
 def asks_charges(q: Question) -> bool:
@@ -137,8 +141,12 @@ def compares_periods(q: Question) -> bool:
     return read_comparison(q, q.ctx.today) is not None
 
 
+CACHE_RATE_WORDS = {"hit", "hits", "hitting", "rate", "ratio", "often", "effective", "effectiveness"}
+
+
 def asks_cache_rate(q: Question) -> bool:
-    return q.phrase(*CACHE_PHRASES)
+    """'cache hit rate', 'how often is X hitting the prompt cache', 'cache ... rate' with a word between."""
+    return q.phrase(*CACHE_PHRASES) or (q.has({"cache", "caching"}) and q.has(CACHE_RATE_WORDS))
 
 
 def lists_access_requests(q: Question) -> bool:
@@ -239,6 +247,11 @@ def asks_status_of_named(q: Question) -> bool:
     return q.has(SOFT_STATUS_WORDS) and bool(q.name_targets or q.portfolios)
 
 
+def names_a_person(q: Question) -> bool:
+    """'What did Lena's products spend?': the spend of a person's products."""
+    return bool(q.people)
+
+
 def names_a_product(q: Question) -> bool:
     return bool(q.products or (q.unknown_names and not q.model))
 
@@ -292,6 +305,7 @@ RULES: tuple[Rule, ...] = (
     Rule("recommendations", asks_savings),
     Rule("quota", asks_quota),
     Rule("charges", asks_charges),
+    Rule("breakdown", names_a_person),
     Rule("estimate_status", asks_estimate),
     Rule("breakdown", asks_breakdown),
     Rule("estimate_status", asks_status_of_named),

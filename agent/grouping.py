@@ -32,6 +32,11 @@ def grouping_of(q: Question) -> str | None:
         return "kind"  # 'split into input, output and cache tokens': two token kinds or more named
     if q.phrase("per day", "each day", "by day", "over time", "day by day"):
         return "day"
+    for unit in ("week", "month"):  # 'per month since September', 'weekly totals', 'month by month'
+        if q.phrase(*(f"{cue} {unit}" for cue in ("per", "by", "each", "every")), f"{unit} by {unit}",
+                    f"{unit}ly breakdown", f"{unit}ly totals", f"{unit}ly split", f"{unit}ly figures",
+                    f"split {unit}ly", f"broken down {unit}ly"):
+            return unit
     if q.has({"attributed"}) and q.phrase("how is", "how are", "hows", "how s"):
         return "attribution"  # 'how is Fraud attributed?': by the claim (and its rule) behind each figure
     if q.has({"tier", "tiers"}) and not (q.wordset & set(TIER_WORDS)) or len(q.wordset & set(TIER_WORDS)) >= 2:

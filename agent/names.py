@@ -127,3 +127,21 @@ def find_unknown_names(q: Question, rest: str) -> str:
         q.unknown_names.append(rest[r[0][0]: r[-1][1]])
         rest = blank_out(rest, r[0][0], r[-1][1])
     return rest
+
+
+# 'Lena's products', "Maria's stuff", 'Hana's app': a person named with what they own
+_PERSON_REF = re.compile(r"\b([A-Za-z][A-Za-z-]+)['’]s (products?|apps?|applications?|stuff|workloads?|things|"
+                         r"services?)\b", re.IGNORECASE)
+
+
+def find_person_refs(q: Question, rest: str) -> str:
+    """A person's name with a possessive and a word for what they own ('Lena's products'): passed on as
+    the person whose products to keep (the tool resolves them within the caller's scope)."""
+    for m in _PERSON_REF.finditer(rest):
+        name = m.group(1)
+        low = name.casefold()
+        if low in VOCABULARY or low in NOT_NAMES or low in MONTHS:
+            continue  # 'my team's products', 'this month's stuff'
+        q.people.append(name)
+        rest = blank_out(rest, m.start(), m.start(1) + len(name) + 2)
+    return rest

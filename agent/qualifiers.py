@@ -61,10 +61,12 @@ def reading(q: Question, period_text: str, filters: dict[str, Any], grouping: st
     parts = [subject] if subject else []
     parts.append(period_text)
     caller = q.ctx.caller
-    for key in ("product", "portfolio", "department", "business_unit", "account", "region", "tier", "kind"):
+    for key in ("product", "owner", "portfolio", "department", "business_unit", "account", "region", "tier", "kind"):
         value = filters.get(key)
         if not value:
             continue
+        if key == "owner":
+            value = f"{value}'s products"
         if key == "account" and not (caller.all_access or caller.sees_account(value)):
             value = "the account you named"
         elif key == "account":

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from agent.model_mentions import ModelIndex, ModelRef, find_models, model_index
-from agent.names import find_names, find_product_words, find_unknown_names
+from agent.names import find_names, find_person_refs, find_product_words, find_unknown_names
 from agent.spoken_periods import Period, read_period
 from agent.vocabulary import (
     ACCOUNT_ID_PATTERN,
@@ -72,6 +72,7 @@ class Question:
     departments: list[str] = field(default_factory=list)
     business_units: list[str] = field(default_factory=list)
     principal_names: list[str] = field(default_factory=list)  # 'github-actions-ci': the end of a principal ARN
+    people: list[str] = field(default_factory=list)  # 'Lena' of "Lena's products": whose products
     ambiguous_names: dict[str, list[str]] = field(default_factory=dict)  # a word -> the products it may mean
     unknown_names: list[str] = field(default_factory=list)
     models: list[ModelRef] = field(default_factory=list)
@@ -195,6 +196,7 @@ def read(ctx: ToolContext, question: str) -> Question:
             lowered = rest.lower()
     rest = find_names(q, rest)
     rest = find_product_words(q, rest)
+    rest = find_person_refs(q, rest)
     q.index = model_index(ctx.store)
     rest = find_models(q, rest)
     rest = find_unknown_names(q, rest)

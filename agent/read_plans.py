@@ -151,16 +151,29 @@ def plan_scope(q: Question) -> Plan:
     return Plan("scope", [Step("my_scope", {})], note=help_text(q.ctx, intro=False))
 
 
+CACHE_FILTERS = ("account", "region", "department", "business_unit")
+
+
 def plan_cache(q: Question) -> Plan:
-    """The cache hit rate, per model when models are asked about, else per product."""
+    """The cache hit rate, per model when a model is named or models are asked about, else per product;
+    a product, a model, an org node, an account or a region named narrows it."""
+    model = q.model
+    if model is not None and model.ambiguous:
+        return Plan("cache", reply=which_model(q, model))
     period = q.period()
-    by = "model" if grouping_of(q) == "model" or q.has({"model", "models"}) else "product"
-    args: dict[str, Any] = {**period.args(), "by": by}
+    by = "model" if grouping_of(q) == "model" or q.has({"model", "models"}) or model is not None else "product"
+    filters, _ = spend_filters(q)
+    args: dict[str, Any] = {**period.args(), "by": by, **{k: v for k, v in filters.items() if k in CACHE_FILTERS}}
     if q.name_targets:
         args["product"] = q.name_targets[0]
+    elif q.portfolios:
+        args["portfolio"] = q.portfolios[0]
+    if model is not None:
+        args["model"] = model.model_id or model.text
     return Plan("cache", [Step("cache_hit_rates", args)],
                 reading=reading(q, period.describe(q.ctx.today), args, by),
-                not_honoured=unsupported(q, month_only=False))
+                not_honoured=[x for x in unsupported(q, month_only=False)
+                              if not x.startswith(tuple(FILTER_LABELS[k] + " " for k in CACHE_FILTERS))])
 
 
 def plan_pause_status(q: Question) -> Plan:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agent import render_words as words
+from agent.render_spend import filters_text
 
 
 def cache_rates(c: Any, view: words.View, args: dict) -> str:
-    where = f" for {args['product']}" if args.get("product") else ""
+    where = filters_text(args, view)
     if c.overall_hit_rate is None:
         return f"No input tokens{where} in {c.period}, so there is no cache hit rate yet."
     rows = [r for r in c.rows if r.hit_rate is not None]

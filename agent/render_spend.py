@@ -10,7 +10,7 @@ from agent.render_words import (GROUP_NAMES, KIND_WORDS, TIME_ADJECTIVES, View, 
                                 pct, usd)
 from tools.catalog import plural
 
-FILTER_WORDS = (("product", "for {}"), ("portfolio", "for {}"), ("department", "for {}"),
+FILTER_WORDS = (("product", "for {}"), ("owner", "for {}'s products"), ("portfolio", "for {}"), ("department", "for {}"),
                 ("business_unit", "for {}"), ("account", "in account {}"), ("region", "in {}"),
                 ("model_family", "on {} models"), ("tier", "on the {} tier"), ("kind", "for {} tokens"))
 
@@ -44,6 +44,11 @@ def comparison(c: Any, view: View, args: dict) -> str:
     first = _through(c.first_label, c.first_start, c.first_end, c.first_through)
     second = _through(c.second_label, c.second_start, c.second_end, c.second_through)
     where = filters_text(args, view)
+    if c.first_through is None or c.second_through is None:  # a window before the store's first day of data
+        missing, other, total = ((first, second, c.second_total_usd) if c.first_through is None
+                                 else (second, first, c.first_total_usd))
+        return (f"Steward's usage data does not reach back to {missing}, so there is no figure for it to compare "
+                f"with. Bedrock spend{where} in {other}: {usd(total)}.")
     lines = [f"Bedrock spend{where}: {usd(c.second_total_usd)} in {second} against "
              f"{usd(c.first_total_usd)} in {first}, {_movement(c.change_pct, c.change_usd)} "
              f"({'+' if c.change_usd >= 0 else '-'}{usd(abs(c.change_usd))})."]
@@ -81,6 +86,9 @@ def _headline(b: Any, view: View, where: str, period: str, prev: str) -> str:
     def key(k: str) -> str:
         return group_key(b.by, k, view)
 
+    if b.by in ("week", "month") and len(b.rows) <= 6 and not b.other_groups:  # few: each in time order
+        return (f"{TIME_ADJECTIVES[b.by]} Bedrock spend{where}, {period}: "
+                + ", ".join(f"{r.key} {usd(r.usd)}" for r in b.rows) + ".")
     if b.by in TIME_ADJECTIVES:
         top = sorted(b.rows, key=lambda r: -r.usd)[:5]
         return (f"{TIME_ADJECTIVES[b.by]} Bedrock spend{where}, {period}: highest {GROUP_NAMES[b.by][1]} "

@@ -56,6 +56,9 @@ def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
         not_honoured += [f"the {p} portfolio as well (one portfolio at a time)" for p in q.portfolios[1:]]
     elif q.unknown_names and q.has({"portfolio", "portfolios"}) and not q.products:
         base["portfolio"] = q.unknown_names[0]
+    if q.people:  # "Lena's products": the products that person owns, within the caller's scope
+        base["owner"] = q.people[0]
+        asked_grouping = asked_grouping or "product"
     targets = [] if "portfolio" in base else q.name_targets
     not_honoured += [f"{name} (at most {MAX_PRODUCTS} products at a time)" for name in targets[MAX_PRODUCTS:]]
     comparison = read_comparison(q, q.ctx.today)

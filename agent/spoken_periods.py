@@ -8,7 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agent.vocabulary import ISO_MONTH_PATTERN, MONTHS, number_word
+from agent.period_windows import MONTH_WORD as _MONTH_WORD
+from agent.period_windows import from_day_to_now, month_windows, named_year
+from agent.period_windows import month_of as _month_of
+from agent.vocabulary import ISO_MONTH_PATTERN, number_word
 from tools.periods import next_month, prev_month
 
 if TYPE_CHECKING:
@@ -103,38 +106,11 @@ def _weeks_back(q: Question, today: date) -> Period | None:
     return None
 
 
-ORDINAL_WEEKS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
-
-
-def _week_of_month(q: Question, today: date) -> Period | None:
-    """'the first week of November', 'second week of Oct 2026': days 1-7, 8-14, 15-21 or 22-28 of that month."""
-    hit = re.search(rf" (first|1st|second|2nd|third|3rd|fourth|4th) week of {_MONTH_WORD}(?: (\d{{4}}))? ", q.text)
-    if not hit:
-        return None
-    month = _month_of(hit.group(2))
-    if month is None:
-        return None
-    year = int(hit.group(3)) if hit.group(3) else (today.year if month <= today.month else today.year - 1)
-    start = date(year, month, 1) + timedelta(days=7 * (ORDINAL_WEEKS[hit.group(1)] - 1))
-    return Period(start=start, end=start + timedelta(days=7), week=start)
-
-
 def _day_before(today: date) -> str:
     d = today - timedelta(days=1)
     return f"{d.day} {d:%b %Y}"
 
 
-_MONTH_ABBR = {m[:3]: i for i, m in enumerate(MONTHS, start=1)} | {"sept": 9}
-
-
-def _month_of(name: str) -> int | None:
-    if name in MONTHS:
-        return MONTHS.index(name) + 1
-    return _MONTH_ABBR.get(name)
-
-
-_MONTH_WORD = "(" + "|".join([*MONTHS, "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sept", "sep", "oct", "nov",
-                               "dec"]) + ")"
 _SPOKEN_DAY = re.compile(rf"(?<= )(?:(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH_WORD}|{_MONTH_WORD} "
                          r"(\d{1,2})(?:st|nd|rd|th)?)(?: (\d{4}))?(?= )")
 
@@ -165,11 +141,22 @@ def read_period(q: Question, today: date, *, future: bool) -> Period:
     ('October', '2026-10'), else none (the tools' default, this month)."""
     if q.phrase(*YEAR_AGO_PHRASES) and not future:
         return read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False).a_year_earlier(today)
-    return (_quarter(q, today) or _week_of_month(q, today) or _weeks_back(q, today) or _relative_period(q, today)
-            or _weekend_or_weekday(q, today) or _half_month(q, today)
+    return (_quarter(q, today) or _in_words(q, today) or _weeks_back(q, today) or _relative_period(q, today)
+            or _weekend_or_weekday(q, today)
             or next((p for _, _, p in day_ranges(q.text, today, future=future)), None)
             or _period_of_days(q, today, future=future) or _since_month(q, today) or _month_range(q, today)
             or _named_month(q, today, future=future) or Period())
+
+
+def _in_words(q: Question, today: date) -> Period | None:
+    """A window inside a month ('the first three weeks of October'), from a day up to now ('from the 15th
+    up to yesterday'), or a calendar year by its number ('calendar year 2026 so far')."""
+    found = next(iter(month_windows(q.text, today)), None) or from_day_to_now(q.text, today) or named_year(
+        q.text, today)
+    if found is None:
+        return None
+    return Period(start=found.start, end=found.end, label=found.label,
+                  week=found.start if (found.end - found.start).days <= 7 else None)
 
 
 def without_phrases(q: Question, phrases: tuple[str, ...]) -> Question:
@@ -318,19 +305,6 @@ def _since_month(q: Question, today: date) -> Period | None:
     start = date(year, month, 1)
     return Period(start=start, end=today + timedelta(days=1), label=f"{start:%-d %b %Y} to date") \
         if start <= today else None
-
-
-def _half_month(q: Question, today: date) -> Period | None:
-    """'the first half of October' (days 1-15), 'the second half of October' (16 to the month's end)."""
-    hit = re.search(rf" (first|1st|second|2nd|last) half of {_MONTH_WORD}(?: (\d{{4}}))? ", q.text)
-    month = _month_of(hit.group(2)) if hit else None
-    if hit is None or month is None:
-        return None
-    year = int(hit.group(3)) if hit.group(3) else (today.year if month <= today.month else today.year - 1)
-    first = date(year, month, 1)
-    if hit.group(1) in ("first", "1st"):
-        return Period(start=first, end=first + timedelta(days=15))
-    return Period(start=first + timedelta(days=15), end=next_month(first))
 
 
 def _weekend_or_weekday(q: Question, today: date) -> Period | None:

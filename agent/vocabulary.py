@@ -82,7 +82,7 @@ UNIT_COST_WORDS = {"unit", "units", "volume", "volumes", "value", "economics", "
 QUALIFIER_WORDS = {"guardrail", "guardrails", "embedding", "embeddings",  # token kinds of their own
                    "batch", "flex", "priority", "standard", "provisioned", "reserved", "tier", "tiers", "fortnight",
                    "quarter", "quarters", "compare", "compared", "comparison", "credits", "refunds", "taxes", "net",
-                   "credit", "refund", "tax", "discount", "discounts", "fee", "fees"}
+                   "credit", "refund", "tax", "discount", "discounts", "fee", "fees", "calendar", "inclusive"}
 # Facets asked directly: whether a product is paused, who a principal belongs to.
 FACET_WORDS = {"paused", "suspended", "frozen", "halted", "belongs", "belong", "caching", "hit"}
 # Words of the domain a question may carry without narrowing it ('our Bedrock bill', 'org-wide').
@@ -105,7 +105,8 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "already", "ever", "anything", "something", "everything", "one", "ones",
                 # what a request asks for when its verb says what it is ('recommend ways to save')
                 "way", "ways", "option", "options", "idea", "ideas", "tip", "tips", "suggestion", "suggestions",
-                "advice", "step", "steps", "thing", "things", "stuff", "same"}
+                "advice", "step", "steps", "thing", "things", "stuff", "same",
+                "hits", "hitting", "often"}  # 'how often is X hitting the cache': the cache hit rate
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",

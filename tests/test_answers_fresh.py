@@ -133,4 +133,7 @@ def test_ordinary_words_and_compound_periods_are_not_unknown(org_store) -> None:
     b = ask(org_store, LEAD, "Are folks running models we never signed off on?")
     assert b.outcome == "answered"
     c = ask(org_store, LEAD, "Q3 vs Q4-to-date Bedrock spend")
-    assert c.facts[0].tool == "compare_spend" and c.outcome == "answered"
+    # every word is read; Q3 2026 lies before the fixture's first day of data (1 Oct), which is said
+    assert c.facts[0].tool == "compare_spend" and not any("asks for" in x for x in c.not_honoured)
+    assert c.outcome == "partial" and c.not_honoured == [
+        "the period 01 Jul 2026 to 30 Sep 2026 (Steward's usage data does not reach back that far)"]

@@ -10,9 +10,9 @@ class ToolError(StewardError):
 class ScopeError(ToolError):
     """The thing asked for is outside the caller's scope. Says nothing about whether it exists."""
 
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, own: str | None = None) -> None:
         super().__init__(
-            f"{kind} '{name}' is not in your scope. Ask about your own {kind}s, "
+            f"{kind} '{name}' is not in your scope. Ask about your own {own or kind + 's'}, "
             "or ask a FinOps Lead if you need wider access."
         )
 

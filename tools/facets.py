@@ -21,6 +21,12 @@ from tools.declare import ALL_PERSONAS, tool
 class CacheArgs(WindowArgs):
     by: Literal["product", "model"] = "product"
     product: str | None = None
+    model: str | None = Field(None, description="Model id or billing name: that model's hit rate only.")
+    portfolio: str | None = None
+    department: str | None = None
+    business_unit: str | None = None
+    account: str | None = Field(None, description="12-digit account id.")
+    region: str | None = None
 
 
 class CacheRow(BaseModel):
@@ -42,16 +48,20 @@ class CacheRates(BaseModel):
     data_through: date | None
 
 
+_CACHE_FILTERS = {"product", "model", "portfolio", "department", "business_unit", "account", "region"}
+
+
 @tool(name="cache_hit_rates", personas=SPEND_PERSONAS, action="read", family="estimate_status")
 def cache_hit_rates(ctx: ToolContext, args: CacheArgs) -> CacheRates:
     """Prompt-cache hit rate (cache reads over input-side tokens) per product or model, against the healthy
     level.
 
     Prompt-cache hit rate within your scope, per product or per model: cache-read tokens over all
-    input-side tokens (input + cache read + cache write), against the healthy level. Default: this month."""
+    input-side tokens (input + cache read + cache write), against the healthy level. Default: this month;
+    the other arguments filter (a model, a product, an org node, an account, a region)."""
     ensure_views(ctx.store)
     w = window(args.start, args.end, args.month, ctx.today)
-    where, params = filter_sql(ctx, SpendFilters(product=args.product))
+    where, params = filter_sql(ctx, SpendFilters(**args.model_dump(include=_CACHE_FILTERS)))
     rows = ctx.store.rows(
         f"""SELECT {GROUP_SQL[args.by]} AS k,
                    coalesce(sum(tokens) FILTER (WHERE kind = 'input'), 0),

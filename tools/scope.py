@@ -12,9 +12,9 @@ from __future__ import annotations
 from ledger.attribution import per_snapshot
 from ledger.store import Store
 from ledger.principals import account_of
-from tools.caller import Caller, subtree
+from tools.caller import Caller, resolve_caller, subtree
 from tools.context import ToolContext
-from tools.errors import ScopeError, ToolError
+from tools.errors import ScopeError, ToolError, UnknownCaller
 
 
 def product_clause(caller: Caller, col: str = "product") -> tuple[str, list]:
@@ -212,3 +212,34 @@ def claim_accounts(ctx: ToolContext) -> frozenset[str]:
         "SELECT principal FROM claims WHERE list_contains(?::VARCHAR[], product)", [owned])}
     return frozenset(accounts | {a for a in running if a})
 
+
+
+def _people_named(store: Store, name: str) -> list[tuple[str, str | None]]:
+    """(email, name) of the people a name means: their email, full name, first name or email's local part."""
+    wanted = name.strip().casefold()
+    rows = store.rows("SELECT email, name FROM people ORDER BY position")
+    return [(e, n) for e, n in rows if wanted in {e.casefold(), e.split("@")[0].casefold(),
+                                                   (n or "").casefold(), (n or "").split(" ")[0].casefold()}]
+
+
+def person_products(ctx: ToolContext, name: str) -> list[str]:
+    """The products of a person named ('Lena', 'lena@example.com'): those they are Product Owner of, else
+    those under their roles; only the ones the caller sees. A person the caller shares no product with is
+    a scope error, the same as a name that is nobody's."""
+    visible: dict[str, list[str]] = {}
+    for email, _ in _people_named(ctx.store, name):
+        try:
+            person = resolve_caller(ctx.store, email)
+        except UnknownCaller:  # in the registry without a role: no products
+            continue
+        theirs = person.owned_products or (frozenset() if person.all_access else person.products)
+        seen = sorted(p for p in theirs if ctx.caller.sees_product(p))
+        if seen:
+            visible[email] = seen
+    if not visible:
+        if ctx.caller.all_access:
+            raise ToolError(f"nobody named '{name}' owns a product; name a person by their name or email")
+        raise ScopeError("person", name, own="products")
+    if len(visible) > 1:
+        raise ToolError(f"'{name}' names {len(visible)} people: {', '.join(sorted(visible))}; give the email")
+    return next(iter(visible.values()))

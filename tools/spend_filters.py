@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tools.context import ToolContext
-from tools.scope import product_clause, require_node, require_product
+from tools.scope import person_products, product_clause, require_node, require_product
 
 Grouping = Literal["product", "portfolio", "department", "business_unit", "model", "model_family", "principal",
                    "account", "region", "kind", "tier", "day", "week", "month", "attribution"]
@@ -40,6 +40,7 @@ class SpendFilters(BaseModel):
     # The names say what each filters; descriptions only where the values need saying (schemas are
     # sent with every conversation).
     product: str | None = None
+    owner: str | None = Field(None, description="A person (name or email): the products they own.")
     portfolio: str | None = None
     department: str | None = None
     business_unit: str | None = None
@@ -60,6 +61,9 @@ def filter_sql(ctx: ToolContext, f: SpendFilters) -> tuple[str, list]:
     if f.product:
         clauses.append("product = ?")
         params.append(require_product(ctx, f.product))
+    if f.owner:
+        clauses.append("list_contains(?::VARCHAR[], product)")
+        params.append(person_products(ctx, f.owner))
     for kind in ("portfolio", "department", "business_unit"):
         name = getattr(f, kind)
         if name:

@@ -1,0 +1,127 @@
+"""Windows people name inside a month or a year, found in a question's canonical text: the first or last
+N days or weeks of a month, its halves, its Nth week, a calendar year (so far), and from a day up to now
+('from the 15th of November up to yesterday', 'since the 15th'). Each is a [start, end) pair of dates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from agent.vocabulary import MONTHS, number_word
+from tools.periods import next_month, prev_month
+
+MONTH_WORD = "(" + "|".join([*MONTHS, "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sept", "sep", "oct", "nov",
+                              "dec"]) + ")"
+_MONTH_ABBR = {m[:3]: i for i, m in enumerate(MONTHS, start=1)} | {"sept": 9}
+ORDINAL_WEEKS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+_YEAR = r"(?: (\d{4}))?"
+# 'the first three weeks of October', 'first 10 days of Nov', 'the last week of October'
+_FIRST_N = re.compile(rf" (?:the )?(first|last) (?:(\w+) )?(days?|weeks?) (?:of |in )?{MONTH_WORD}{_YEAR}(?= )")
+# 'the second week of November' (days 8-14), 'the first half of October' (1-15), 'second half' (16 to the end)
+_NTH_WEEK = re.compile(rf" (second|2nd|third|3rd|fourth|4th) week (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
+_HALF = re.compile(rf" (first|1st|second|2nd|last) half (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
+# 'calendar year 2026 so far', 'in 2026', '2026 to date', 'year 2026'
+_YEAR_NAMED = re.compile(r" (?:(?:calendar |the )?year (\d{4})|(?:in|for|during) (\d{4})|(\d{4}) (?=so far |to date |ytd ))")
+_UP_TO_NOW = r"(?:up )?(?:to|until|till|through|thru) (?:and including )?(?:yesterday|today|now|date|the present)"
+# 'from the 15th of November up to yesterday', 'since the 15th', 'from Nov 15th to today'
+_FROM_DAY = re.compile(rf" (?:since|from|starting|starting from) (?:the )?(?:(\d{{1,2}})(?:st|nd|rd|th)?(?: of)?"
+                       rf"(?: {MONTH_WORD})?|{MONTH_WORD} (\d{{1,2}})(?:st|nd|rd|th)?)(?: ({_UP_TO_NOW}))?(?= )")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where in the text a window was named, and its [start, end) dates."""
+
+    at: int
+    until: int
+    start: date
+    end: date
+    label: str | None = None
+
+
+def month_of(name: str) -> int | None:
+    """The month number of a month's name or abbreviation ('sept' -> 9), else None."""
+    if name in MONTHS:
+        return MONTHS.index(name) + 1
+    return _MONTH_ABBR.get(name)
+
+
+def latest_year(month: int, year_text: str | None, today: date) -> int:
+    """The year written, else the latest year in which that month has started by today."""
+    if year_text:
+        return int(year_text)
+    return today.year if month <= today.month else today.year - 1
+
+
+def _first_or_last(hit: re.Match[str], today: date) -> Window | None:
+    month = month_of(hit.group(4))
+    count = number_word(hit.group(2)) if hit.group(2) else 1
+    if month is None or not count:
+        return None
+    first = date(latest_year(month, hit.group(5), today), month, 1)
+    days = count * (7 if hit.group(3).startswith("week") else 1)
+    if days > (next_month(first) - first).days:
+        return None
+    if hit.group(1) == "first":
+        return Window(hit.start(), hit.end(), first, first + timedelta(days=days))
+    return Window(hit.start(), hit.end(), next_month(first) - timedelta(days=days), next_month(first))
+
+
+def month_windows(text: str, today: date) -> list[Window]:
+    """Every window inside a month the text names, in the order named."""
+    found = [w for w in (_first_or_last(h, today) for h in _FIRST_N.finditer(text)) if w is not None]
+    for hit in _NTH_WEEK.finditer(text):
+        month = month_of(hit.group(2))
+        if month is not None:
+            start = date(latest_year(month, hit.group(3), today), month, 1) + timedelta(
+                days=7 * (ORDINAL_WEEKS[hit.group(1)] - 1))
+            found.append(Window(hit.start(), hit.end(), start, start + timedelta(days=7)))
+    for hit in _HALF.finditer(text):
+        month = month_of(hit.group(2))
+        if month is not None:
+            first = date(latest_year(month, hit.group(3), today), month, 1)
+            middle = first + timedelta(days=15)
+            found.append(Window(hit.start(), hit.end(), *((first, middle) if hit.group(1) in ("first", "1st")
+                                                         else (middle, next_month(first)))))
+    return sorted(found, key=lambda w: w.at)
+
+
+def named_year(text: str, today: date) -> Window | None:
+    """A calendar year named by its number: the whole year, or up to today for the current one."""
+    hit = _YEAR_NAMED.search(text)
+    if hit is None:
+        return None
+    year = int(next(g for g in hit.groups() if g))
+    if not 2000 <= year <= today.year:
+        return None
+    start = date(year, 1, 1)
+    if year < today.year:
+        return Window(hit.start(), hit.end(), start, date(year + 1, 1, 1), label=str(year))
+    return Window(hit.start(), hit.end(), start, today + timedelta(days=1), label=f"{year} to date")
+
+
+def from_day_to_now(text: str, today: date) -> Window | None:
+    """'from the 15th of November up to yesterday', 'since the 15th' (of this month, else the last one that
+    had it): that day to today, or to yesterday inclusive when the question says so."""
+    for hit in _FROM_DAY.finditer(text):
+        day_text, month_text = (hit.group(1), hit.group(2)) if hit.group(1) else (hit.group(4), hit.group(3))
+        if not hit.group(5) and (month_text or not re.search(r"the \d|\d(?:st|nd|rd|th)", hit.group(0))
+                                 or re.match(r" (?:to|until|till|through|thru|and) ", text[hit.end():])):
+            continue  # a day with its month and no 'up to now' ('since 1 Nov'), or a range: read elsewhere
+        month = month_of(month_text) if month_text else None
+        try:
+            if month is not None:
+                start = date(latest_year(month, None, today), month, int(day_text))
+            else:
+                this = today.replace(day=1)
+                start = this.replace(day=int(day_text))
+                if start > today:
+                    start = prev_month(this).replace(day=int(day_text))
+        except ValueError:
+            continue
+        if start > today:
+            continue
+        end = today if hit.group(5) and "yesterday" in hit.group(5) else today + timedelta(days=1)
+        return Window(hit.start(), hit.end(), start, end) if end > start else None
+    return None
