@@ -22,7 +22,8 @@ _FIRST_N = re.compile(rf" (?:the )?(first|last) (?:(\w+) )?(days?|weeks?) (?:of 
 _NTH_WEEK = re.compile(rf" (second|2nd|third|3rd|fourth|4th) week (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
 _HALF = re.compile(rf" (first|1st|second|2nd|last) half (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
 # 'calendar year 2026 so far', 'in 2026', '2026 to date', 'year 2026'
-_YEAR_NAMED = re.compile(r" (?:(?:calendar |the )?year (\d{4})|(?:in|for|during) (\d{4})|(\d{4}) (?=so far |to date |ytd ))")
+_YEAR_NAMED = re.compile(r" (?:(?:calendar |the )?year (\d{4})|(?:in|for|during) (\d{4})"
+                         r"|(\d{4}) (?=so far |to date |ytd ))")
 _UP_TO_NOW = r"(?:up )?(?:to|until|till|through|thru) (?:and including )?(?:yesterday|today|now|date|the present)"
 # 'from the 15th of November up to yesterday', 'since the 15th', 'from Nov 15th to today'
 _FROM_DAY = re.compile(rf" (?:since|from|starting|starting from) (?:the )?(?:(\d{{1,2}})(?:st|nd|rd|th)?(?: of)?"
@@ -93,7 +94,7 @@ def named_year(text: str, today: date) -> Window | None:
     if hit is None:
         return None
     year = int(next(g for g in hit.groups() if g))
-    if not 2000 <= year <= today.year:
+    if not today.year - 10 <= year <= today.year:  # a year of usage, not an amount ("for 2000 chats")
         return None
     start = date(year, 1, 1)
     if year < today.year:

@@ -10,8 +10,8 @@ from agent.render_words import (GROUP_NAMES, KIND_WORDS, TIME_ADJECTIVES, View, 
                                 pct, usd)
 from tools.catalog import plural
 
-FILTER_WORDS = (("product", "for {}"), ("owner", "for {}'s products"), ("portfolio", "for {}"), ("department", "for {}"),
-                ("business_unit", "for {}"), ("account", "in account {}"), ("region", "in {}"),
+FILTER_WORDS = (("product", "for {}"), ("owner", "for {}'s products"), ("portfolio", "for {}"),
+                ("department", "for {}"), ("business_unit", "for {}"), ("account", "in account {}"), ("region", "in {}"),
                 ("model_family", "on {} models"), ("tier", "on the {} tier"), ("kind", "for {} tokens"))
 
 
