@@ -15,7 +15,7 @@ import pytest
 from agent import planner
 from agent.render_words import pct, usd
 from tests.conftest import make_ctx
-from tests.orgfixture import HAIKU, ORG_YAML, SONNET, TODAY, day, kind, product_of, usage_rows
+from tests.orgfixture import HAIKU, SONNET, TODAY, day, kind, product_of, usage_rows
 from tests.test_answers_as_asked import LEAD, MARIA, spend
 from tools import toolset
 from tools.errors import ScopeError
@@ -171,17 +171,3 @@ def test_a_managers_view_of_a_persons_products(org_store) -> None:
                           {"owner": "Omar", "by": "product", "month": "2026-11"})
     assert [r.key for r in result.rows] == ["App"]
     assert result.total_usd == pytest.approx(spend(date(2026, 11, 1), TODAY, products={"App"}), abs=0.01)
-
-
-def test_a_node_named_with_app_asks_which_product(fresh_org_store) -> None:
-    from ledger import org_apply, org_parse
-
-    org = ORG_YAML.replace("- name: People", "- name: Portal").replace("owner: People", "owner: Portal").replace(
-        "products: [{name: HR Portal}]", "products: [{name: HR Portal}, {name: Portal Admin}]")
-    path = fresh_org_store.path.parent / "org-portal.yaml"
-    path.write_text(org)
-    org_apply.apply_org(fresh_org_store, org_parse.load_org_file(path), actor="test")
-    a = ask(fresh_org_store, LEAD, "what's the cache hit rate of the Portal app?")
-    assert a.outcome == "clarify" and "HR Portal" in a.text and "Portal Admin" in a.text
-    b = ask(fresh_org_store, LEAD, "Portal portfolio spend this month")
-    assert b.facts[0].args["portfolio"] == "Portal"  # the portfolio, named as one
