@@ -151,10 +151,17 @@ def checked(q: Question, chosen: Plan, *, follow_up: bool = False) -> Plan:
     found = coverage(q, passed_names(q, chosen))
     if not follow_up and (not found.placed or unknown_object(q, found.unknown_words)):
         return Plan("unknown", outcome="unplaced")
-    missing = found.not_honoured()
+    missing = found.not_honoured() + unowned(q, chosen)
     if missing:
         chosen.not_honoured = [*chosen.not_honoured, *missing]
     return chosen
+
+
+def unowned(q: Question, chosen: Plan) -> list[str]:
+    """A person's products the question names ('Lena's products') that no tool call narrows to."""
+    owners = {str(step.args.get("owner", "")).casefold() for step in chosen.steps}
+    return [f"{name}'s products (this answer is not narrowed to a person's products)" for name in q.people
+            if name.casefold() not in owners]
 
 
 def uncovered(facts: list[Fact]) -> list[str]:

@@ -166,6 +166,8 @@ def plan_cache(q: Question) -> Plan:
     args: dict[str, Any] = {**period.args(), "by": by, **{k: v for k, v in filters.items() if k in CACHE_FILTERS}}
     if q.name_targets:
         args["product"] = q.name_targets[0]
+    elif q.people:
+        args["owner"] = q.people[0]
     elif q.portfolios:
         args["portfolio"] = q.portfolios[0]
     if model is not None:

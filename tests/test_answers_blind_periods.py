@@ -171,3 +171,16 @@ def test_a_managers_view_of_a_persons_products(org_store) -> None:
                           {"owner": "Omar", "by": "product", "month": "2026-11"})
     assert [r.key for r in result.rows] == ["App"]
     assert result.total_usd == pytest.approx(spend(date(2026, 11, 1), TODAY, products={"App"}), abs=0.01)
+
+
+def test_cache_hit_rate_of_a_persons_products(org_store) -> None:
+    a = ask(org_store, LEAD, "cache hit rate of Maria's products this month")
+    assert a.facts[0].args["owner"] == "Maria" and a.outcome == "answered"
+    rate = hit_rate(date(2026, 11, 1), TODAY, products={"Checkout", "Fraud"})
+    assert f"{pct(rate)} overall" in a.text and "HR Portal" not in a.text
+
+
+def test_a_person_no_call_narrows_to_is_named_as_not_honoured(org_store) -> None:
+    a = ask(org_store, LEAD, "Are Maria's products over their estimates?")
+    assert all("owner" not in f.args for f in a.facts) and a.outcome == "partial"
+    assert any(x.startswith("Maria's products") for x in a.not_honoured)

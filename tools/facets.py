@@ -21,6 +21,7 @@ from tools.declare import ALL_PERSONAS, tool
 class CacheArgs(WindowArgs):
     by: Literal["product", "model"] = "product"
     product: str | None = None
+    owner: str | None = Field(None, description="A person (name or email): the products they own.")
     model: str | None = Field(None, description="Model id or billing name: that model's hit rate only.")
     portfolio: str | None = None
     department: str | None = None
@@ -48,7 +49,7 @@ class CacheRates(BaseModel):
     data_through: date | None
 
 
-_CACHE_FILTERS = {"product", "model", "portfolio", "department", "business_unit", "account", "region"}
+_CACHE_FILTERS = {"product", "owner", "model", "portfolio", "department", "business_unit", "account", "region"}
 
 
 @tool(name="cache_hit_rates", personas=SPEND_PERSONAS, action="read", family="estimate_status")
