@@ -151,7 +151,7 @@ def plan_scope(q: Question) -> Plan:
     return Plan("scope", [Step("my_scope", {})], note=help_text(q.ctx, intro=False))
 
 
-CACHE_FILTERS = ("account", "region", "department", "business_unit")
+CACHE_FILTERS = ("account", "region")
 
 
 def plan_cache(q: Question) -> Plan:

@@ -20,13 +20,12 @@ from tools.declare import ALL_PERSONAS, tool
 
 class CacheArgs(WindowArgs):
     by: Literal["product", "model"] = "product"
+    # Filters as spend_breakdown's (owner: a person's products); no descriptions, for the list's budget.
     product: str | None = None
-    owner: str | None = Field(None, description="A person (name or email): the products they own.")
-    model: str | None = Field(None, description="Model id or billing name: that model's hit rate only.")
+    owner: str | None = None
+    model: str | None = None
     portfolio: str | None = None
-    department: str | None = None
-    business_unit: str | None = None
-    account: str | None = Field(None, description="12-digit account id.")
+    account: str | None = None
     region: str | None = None
 
 
@@ -49,7 +48,7 @@ class CacheRates(BaseModel):
     data_through: date | None
 
 
-_CACHE_FILTERS = {"product", "owner", "model", "portfolio", "department", "business_unit", "account", "region"}
+_CACHE_FILTERS = {"product", "owner", "model", "portfolio", "account", "region"}
 
 
 @tool(name="cache_hit_rates", personas=SPEND_PERSONAS, action="read", family="estimate_status")
@@ -59,7 +58,7 @@ def cache_hit_rates(ctx: ToolContext, args: CacheArgs) -> CacheRates:
 
     Prompt-cache hit rate within your scope, per product or per model: cache-read tokens over all
     input-side tokens (input + cache read + cache write), against the healthy level. Default: this month;
-    the other arguments filter (a model, a product, an org node, an account, a region)."""
+    the other arguments filter (a product, a person's products, a model, a portfolio, an account, a region)."""
     ensure_views(ctx.store)
     w = window(args.start, args.end, args.month, ctx.today)
     where, params = filter_sql(ctx, SpendFilters(**args.model_dump(include=_CACHE_FILTERS)))

@@ -40,7 +40,7 @@ class SpendFilters(BaseModel):
     # The names say what each filters; descriptions only where the values need saying (schemas are
     # sent with every conversation).
     product: str | None = None
-    owner: str | None = Field(None, description="A person (name or email): the products they own.")
+    owner: str | None = None  # a person (name or email): the products they own
     portfolio: str | None = None
     department: str | None = None
     business_unit: str | None = None
