@@ -180,3 +180,16 @@ class HeldoutGold:
                                                                  ['iamPrincipal']))
                FROM usage u WHERE u.day >= ? AND u.day < ?""", [start, end]).fetchone()
         return 100.0 * float(tagged or 0) / float(total) if total else 0.0
+
+    def unit_cost(self, spec: dict[str, Any]) -> float:
+        """A product's spend per business unit recorded for it (the demo's volumes CSV) in [from, to):
+        the window's spend over the window's units, both summed here from the raw files."""
+        if not self.g.volumes_csv:
+            raise ValueError("heldout.yaml: unit_cost needs the demo's volumes file")
+        units = self.con.execute("SELECT sum(value) FROM read_csv(?, header = true, columns = {'product': 'VARCHAR', "
+                                 "'date': 'DATE', 'metric': 'VARCHAR', 'value': 'DOUBLE'}) WHERE product = ? "
+                                 "AND date >= ? AND date < ?",
+                                 [self.g.volumes_csv, spec["product"], spec["from"], spec["to"]]).fetchone()[0]
+        spent = self.con.execute("SELECT coalesce(sum(usd), 0) FROM held WHERE product = ? AND day >= ? AND day < ?",
+                                 [spec["product"], spec["from"], spec["to"]]).fetchone()[0]
+        return float(spent) / float(units) if units else 0.0

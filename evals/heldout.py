@@ -82,7 +82,22 @@ class HeldoutBuilder:
         if kind == "unreviewed_models":
             spec = _dates(spec)
             return [], [self.names("model", m) for m in self.h.unreviewed_models(spec["from"], spec["to"])]
+        if kind in ("totals", "unit_cost"):
+            return self.unseen_expectations(caller, kind, spec)
         raise ValueError(f"heldout.yaml: unknown gold kind {kind!r}")
+
+    def unseen_expectations(self, caller: str, kind: str, spec: Any) -> tuple[list[dict], list[Any]]:
+        """The gold kinds the unseen batch added: `totals` (several total specs side by side: two
+        products, accounts or regions) and `unit_cost` (a product's spend per recorded business unit)."""
+        if kind == "totals":
+            specs = [_dates(s) for s in spec]
+            return [usd(self.h.total(caller, s), " ".join(["spend", f"{s['from']}..{s['to']}",
+                                                          *(str(v) for k, v in s.items() if k not in ("from", "to"))]))
+                    for s in specs], []
+        spec = _dates(spec)
+        per_unit = round(self.h.unit_cost(spec), 5)  # a few cents: kept finer than usd()'s cents
+        return [{"label": f"{spec['product']} spend per unit", "value": per_unit, "unit": "usd",
+                 "tolerance": "3%"}], [spec["product"]]
 
     def add(self, group: dict[str, Any], case: dict[str, Any]) -> None:
         def get(key: str) -> Any:
