@@ -173,7 +173,8 @@ def test_committed_dataset_matches_the_builder(eval_world: Path) -> None:
 
 def test_committed_heldout_matches_the_builder(eval_world: Path) -> None:
     org = yaml.safe_load((eval_world / "demo" / "org.yaml").read_text(encoding="utf-8"))
-    g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF)
+    g = Gold(f"{eval_world}/demo/steward-demo/data/*/*.parquet", org, EVAL_AS_OF,
+             volumes_csv=str(eval_world / "demo" / "volumes.csv"))
     text = eb.dataset_text(build_heldout_cases(g, EVAL_AS_OF), EVAL_AS_OF, EVAL_SEED, eb.HELDOUT_SOURCE)
     assert text == eb.HELDOUT.read_text(encoding="utf-8"), "run `python -m evals.build` and commit the dataset"
 
