@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from agent.grouping import GROUPING_WORDS, TIER_WORDS
 from agent.answer import Fact
+from agent.date_mentions import unread_in_calls
 from agent.plan import Plan
 from agent.question import Question
 from agent.spoken_periods import YEAR_AGO_PHRASES
@@ -151,7 +152,7 @@ def checked(q: Question, chosen: Plan, *, follow_up: bool = False) -> Plan:
     found = coverage(q, passed_names(q, chosen))
     if not follow_up and (not found.placed or unknown_object(q, found.unknown_words)):
         return Plan("unknown", outcome="unplaced")
-    missing = found.not_honoured() + unowned(q, chosen)
+    missing = found.not_honoured() + unowned(q, chosen) + unread_in_calls(q, chosen.steps)
     if missing:
         chosen.not_honoured = [*chosen.not_honoured, *missing]
     return chosen

@@ -13,11 +13,11 @@ from typing import Any
 from agent.answer import Fact
 from agent.comparisons import read_comparison
 from agent.coverage import coverage
+from agent.date_mentions import call_windows
 from agent.qualifiers import FILTER_LABELS, spend_filters
 from agent.question import Question, read
 from tools import toolset
 from tools.context import ToolContext
-from ledger.months import next_month
 
 Window = tuple[date, date]
 NODE_FIELDS = (("product", "products"), ("portfolio", "portfolios"), ("department", "departments"),
@@ -56,29 +56,9 @@ def _periods(q: Question, done: list[Fact], fields: set[str]) -> list[str]:
     today = q.ctx.today
     compared = read_comparison(q, today)
     asked = list(compared) if compared else [q.period()] if q.period().args() else []
-    covered = [w for f in done for w in _windows(f, today)]
+    covered = [w for f in done for w in call_windows(f, today)]
     return [f"the period {p.describe(today)}" for p in asked
             if not any(_same_window(p.bounds(today), w, today) for w in covered)]
-
-
-def _windows(f: Fact, today: date) -> list[Window]:
-    """The windows a call covered: its two compared windows, its start and end, its month, else this month."""
-    a = f.args
-    try:
-        if a.get("first_start"):
-            return [(_day(a["first_start"]), _day(a["first_end"])), (_day(a["second_start"]), _day(a["second_end"]))]
-        if a.get("start") and a.get("end"):
-            return [(_day(a["start"]), _day(a["end"]))]
-        first = _day(f"{a['month']}-01") if a.get("month") else today.replace(day=1)
-    except (KeyError, TypeError, ValueError):
-        return []
-    tool = toolset.get(f.tool)
-    takes_period = tool is not None and {"month", "start"} & set(tool.args_model.model_fields)
-    return [(first, next_month(first))] if takes_period else []
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _same_window(asked: Window, called: Window, today: date) -> bool:

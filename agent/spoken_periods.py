@@ -115,7 +115,7 @@ _SPOKEN_DAY = re.compile(rf"(?<= )(?:(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH
                          r"(\d{1,2})(?:st|nd|rd|th)?)(?: (\d{4}))?(?= )")
 
 
-def _spoken_days(text: str, today: date, *, future: bool) -> list[date]:
+def spoken_days(text: str, today: date, *, future: bool) -> list[date]:
     """'2 November', 'Nov 2nd', 'the 2nd of November 2026' in the canonical text."""
     out = []
     for m in _SPOKEN_DAY.finditer(text):
@@ -226,7 +226,7 @@ def _relative_period(q: Question, today: date) -> Period | None:
 
 def _period_of_days(q: Question, today: date, *, future: bool) -> Period | None:
     """Two days (between them), or one: the week of it, since it, or that day."""
-    days = q.days or _spoken_days(q.text, today, future=future)
+    days = q.days or spoken_days(q.text, today, future=future)
     if len(days) >= 2:
         first, last = sorted(days[:2])
         return Period(start=first, end=last + timedelta(days=1), week=first)

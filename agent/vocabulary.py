@@ -131,7 +131,7 @@ NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "stewar
              "mcp", "usd", "ok", "hi", "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud",
              "engineer", "admin",
              "administrator", "ceo", "cfo", "cto", "sql", "json", "yes", "api", "llm", "ai", "genai", "q1", "q2",
-             "q3", "q4", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",
+             "q3", "q4", "h1", "h2", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",
              "drop", "table", "delete", "insert", "union", "truncate", "alter", "exec", "ignore", "system",
              "assistant", "instructions", "instruction", "prompt", "developer", "root", "sudo", "everyone",
              "everything", "company", "org", "organisation", "organization", "jan", "feb", "mar", "apr", "jun",

@@ -1,0 +1,115 @@
+"""The dates a question names (a day, a numeric date, a month, a weekday, a half year, 'the week before
+last') held against the windows its answer covers: a date the reading did not consume is named, so an
+answer for another period is never given as the answer asked for (issue 14)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from agent.period_windows import MONTH_WORD, month_of
+from agent.spoken_periods import WEEKDAYS, spoken_days
+from tools import toolset
+from tools.periods import next_month, prev_month
+
+if TYPE_CHECKING:
+    from agent.question import Question
+
+Window = tuple[date, date]
+NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?![\d/.-])")
+_MONTH_NAMED = re.compile(rf"(?<= ){MONTH_WORD}(?: (\d{{4}}))?(?= )")
+_HALF_YEAR = re.compile(r" (h[12])(?: (\d{4}))? ")
+
+
+class Call(Protocol):
+    """A tool call (a plan's step or an answer's fact): its tool and arguments."""
+
+    tool: str
+    args: dict[str, Any]
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def call_windows(call: Call, today: date) -> list[Window]:
+    """The windows a call covers: its two compared windows, its start and end, its month, else this month."""
+    a = call.args
+    try:
+        if a.get("first_start"):
+            return [(_day(a["first_start"]), _day(a["first_end"])), (_day(a["second_start"]), _day(a["second_end"]))]
+        if a.get("start") and a.get("end"):
+            return [(_day(a["start"]), _day(a["end"]))]
+        first = _day(f"{a['month']}-01") if a.get("month") else today.replace(day=1)
+    except (KeyError, TypeError, ValueError):
+        return []
+    tool = toolset.get(call.tool)
+    takes_period = tool is not None and {"month", "start"} & set(tool.args_model.model_fields)
+    return [(first, next_month(first))] if takes_period else []
+
+
+def numeric_dates(raw: str) -> list[tuple[str, list[date]]]:
+    """'03/10/2026' and the dates it may be: day/month with a UK hint or a first number over 12,
+    month/day with a US hint or a second number over 12, else both readings."""
+    lowered = raw.lower()
+    us = bool(re.search(r"\b(?:us|american)\b(?: date| format|-style)?|month[/ ]day|mm/dd", lowered))
+    uk = bool(re.search(r"\b(?:uk|british|european|eu)\b|day[/ ]month|dd/mm", lowered))
+    out = []
+    for hit in NUMERIC_DATE.finditer(raw):
+        a, b, year = int(hit.group(1)), int(hit.group(2)), int(hit.group(3))
+        orders = [(b, a)] if (uk and not us) or a > 12 else [(a, b)] if us or b > 12 else [(b, a), (a, b)]
+        found = []
+        for month, day in orders:
+            try:
+                found.append(date(year, month, day))
+            except ValueError:
+                continue
+        out.append((hit.group(0), found))
+    return out
+
+
+def unread_dates(q: Question, windows: list[Window]) -> list[str]:
+    """The date words of the question that no window covers, each as the words said."""
+    if not windows:
+        return []
+    today, text = q.ctx.today, q.text
+    inside = lambda d: any(s <= d < e for s, e in windows)  # noqa: E731
+    out = [f"the date {d:%-d %b %Y}" for d in [*q.days, *spoken_days(text, today, future=False)] if not inside(d)]
+    out += [f"the date {said}" for said, dates in numeric_dates(q.raw) if dates and not any(map(inside, dates))]
+    for hit in _MONTH_NAMED.finditer(text):
+        month = month_of(hit.group(1))
+        if month is None or (hit.group(1) == "may" and not hit.group(2)):
+            continue
+        years = [int(hit.group(2))] if hit.group(2) else [today.year, today.year - 1, today.year + 1]
+        if not any(s < next_month(date(y, month, 1)) and date(y, month, 1) < e for y in years for s, e in windows):
+            out.append(f"the month {hit.group(0).strip().title()}")
+    for name in dict.fromkeys(w for w in q.words if w in WEEKDAYS):
+        number = WEEKDAYS.index(name)
+        if not any(s.weekday() == number or (e - timedelta(days=1)).weekday() == number for s, e in windows):
+            out.append(f"the day {name.title()}")
+    for hit in _HALF_YEAR.finditer(text):
+        first = 1 if hit.group(1) == "h1" else 7
+        if not any(s.month == first and s.day == 1 for s, _ in windows):
+            out.append(f"the half year {hit.group(1).upper()}")
+    out += _before_last(q, windows, today)
+    return list(dict.fromkeys(out))
+
+
+def _before_last(q: Question, windows: list[Window], today: date) -> list[str]:
+    """'the week/month before last': some window must end where last week / last month starts."""
+    out = []
+    for unit in re.findall(r" (week|month) before last ", q.text):
+        if unit == "week":
+            last_start = today - timedelta(days=today.weekday() + 7)
+        else:
+            last_start = prev_month(today.replace(day=1))
+        if not any(e == last_start for _, e in windows):
+            out.append(f"the {unit} before last")
+    return out
+
+
+def unread_in_calls(q: Question, calls: list[Call]) -> list[str]:
+    """The question's date words that none of these calls' windows covers (nothing when no call takes one)."""
+    windows = [w for c in calls for w in call_windows(c, q.ctx.today)]
+    return [f"{said} (the figures cover another period)" for said in unread_dates(q, windows)]
