@@ -8,8 +8,8 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.period_windows import MONTH_WORD, month_of
-from agent.spoken_periods import WEEKDAYS, spoken_days
+from agent.period_windows import MONTH_WORD, month_of, numeric_dates, spoken_days
+from agent.named_weeks import WEEKDAYS
 from tools import toolset
 from tools.periods import next_month, prev_month
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from agent.question import Question
 
 Window = tuple[date, date]
-NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?![\d/.-])")
 _MONTH_NAMED = re.compile(rf"(?<= ){MONTH_WORD}(?: (\d{{4}}))?(?= )")
 _HALF_YEAR = re.compile(r" (h[12])(?: (\d{4}))? ")
 
@@ -49,26 +48,6 @@ def call_windows(call: Call, today: date) -> list[Window]:
     return [(first, next_month(first))] if takes_period else []
 
 
-def numeric_dates(raw: str) -> list[tuple[str, list[date]]]:
-    """'03/10/2026' and the dates it may be: day/month with a UK hint or a first number over 12,
-    month/day with a US hint or a second number over 12, else both readings."""
-    lowered = raw.lower()
-    us = bool(re.search(r"\b(?:us|american)\b(?: date| format|-style)?|month[/ ]day|mm/dd", lowered))
-    uk = bool(re.search(r"\b(?:uk|british|european|eu)\b|day[/ ]month|dd/mm", lowered))
-    out = []
-    for hit in NUMERIC_DATE.finditer(raw):
-        a, b, year = int(hit.group(1)), int(hit.group(2)), int(hit.group(3))
-        orders = [(b, a)] if (uk and not us) or a > 12 else [(a, b)] if us or b > 12 else [(b, a), (a, b)]
-        found = []
-        for month, day in orders:
-            try:
-                found.append(date(year, month, day))
-            except ValueError:
-                continue
-        out.append((hit.group(0), found))
-    return out
-
-
 def unread_dates(q: Question, windows: list[Window]) -> list[str]:
     """The date words of the question that no window covers, each as the words said."""
     if not windows:
@@ -76,7 +55,9 @@ def unread_dates(q: Question, windows: list[Window]) -> list[str]:
     today, text = q.ctx.today, q.text
     inside = lambda d: any(s <= d < e for s, e in windows)  # noqa: E731
     out = [f"the date {d:%-d %b %Y}" for d in [*q.days, *spoken_days(text, today, future=False)] if not inside(d)]
-    out += [f"the date {said}" for said, dates in numeric_dates(q.raw) if dates and not any(map(inside, dates))]
+    out += [f"the date {hit.group(0)}" + (" (day/month or month/day? say 'UK dates' or 'US dates')"
+                                          if len(dates) > 1 else "")
+            for hit, dates in numeric_dates(q.raw) if dates and not any(map(inside, dates))]
     for hit in _MONTH_NAMED.finditer(text):
         month = month_of(hit.group(1))
         if month is None or (hit.group(1) == "may" and not hit.group(2)):

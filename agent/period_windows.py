@@ -126,3 +126,51 @@ def from_day_to_now(text: str, today: date) -> Window | None:
         end = today if hit.group(5) and "yesterday" in hit.group(5) else today + timedelta(days=1)
         return Window(hit.start(), hit.end(), start, end) if end > start else None
     return None
+
+
+SPOKEN_DAY = re.compile(rf"(?<= )(?:(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{MONTH_WORD}|{MONTH_WORD} "
+                        r"(\d{1,2})(?:st|nd|rd|th)?)(?: (\d{4}))?(?= )")
+NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?![\d/.-])")
+
+
+def day_of(m: re.Match[str], today: date, *, future: bool) -> date | None:
+    """The date of one SPOKEN_DAY match: the year written, else the latest (or, for the future, the next)."""
+    day_text, month_text = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    month = month_of(month_text)
+    if month is None:
+        return None
+    year = int(m.group(5)) if m.group(5) else today.year
+    try:
+        d = date(year, month, int(day_text))
+        if not m.group(5) and not future and d > today:
+            d = d.replace(year=year - 1)
+        elif not m.group(5) and future and d < today:
+            d = d.replace(year=year + 1)
+    except ValueError:
+        return None
+    return d
+
+
+def spoken_days(text: str, today: date, *, future: bool) -> list[date]:
+    """'2 November', 'Nov 2nd', 'the 2nd of November 2026' in the canonical text."""
+    return [d for m in SPOKEN_DAY.finditer(text) if (d := day_of(m, today, future=future)) is not None]
+
+
+def numeric_dates(raw: str) -> list[tuple[re.Match[str], list[date]]]:
+    """'03/10/2026' and the dates it may be: day/month with a UK hint or a first number over 12,
+    month/day with a US hint or a second number over 12, else both readings (ambiguous)."""
+    lowered = raw.lower()
+    us = bool(re.search(r"\b(?:us[- ](?:format|dates?|style|order)|american)\b|mm/dd|month/day", lowered))
+    uk = bool(re.search(r"\b(?:uk|british|european)\b|dd/mm|day/month", lowered))
+    out = []
+    for hit in NUMERIC_DATE.finditer(raw):
+        a, b, year = int(hit.group(1)), int(hit.group(2)), int(hit.group(3))
+        orders = [(b, a)] if (uk and not us) or a > 12 else [(a, b)] if us or b > 12 else [(b, a), (a, b)]
+        found = []
+        for month, day in orders:
+            try:
+                found.append(date(year, month, day))
+            except ValueError:
+                continue
+        out.append((hit, found))
+    return out

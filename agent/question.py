@@ -30,6 +30,7 @@ from datetime import date
 
 from agent.model_mentions import ModelIndex, ModelRef, find_models, model_index
 from agent.names import find_names, find_person_refs, find_product_words, find_unknown_names
+from agent.period_windows import numeric_dates
 from agent.spoken_periods import Period, read_period
 from agent.vocabulary import (
     ACCOUNT_ID_PATTERN,
@@ -182,6 +183,10 @@ def read(ctx: ToolContext, question: str) -> Question:
         except ValueError:
             continue
         rest = blank_out(rest, hit.start(), hit.end())
+    for hit, dates in numeric_dates(rest):  # '03/10/2026': read only when its order is known (UK/US, day > 12)
+        if len(dates) == 1:
+            q.days.append(dates[0])
+            rest = blank_out(rest, hit.start(), hit.end())
     for hit in ISO_MONTH_PATTERN.finditer(rest):
         rest = blank_out(rest, hit.start(), hit.end())
     for hit in ACCOUNT_ID_PATTERN.finditer(rest):

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from agent.period_windows import MONTH_WORD as _MONTH_WORD
-from agent.period_windows import from_day_to_now, month_windows, named_year
+from agent.period_windows import from_day_to_now, month_windows, named_year, spoken_days
 from agent.period_windows import month_of as _month_of
+from agent.named_weeks import WEEKDAYS, named_windows
 from agent.vocabulary import ISO_MONTH_PATTERN, number_word
 from tools.periods import next_month, prev_month
 
@@ -111,41 +112,25 @@ def _day_before(today: date) -> str:
     return f"{d.day} {d:%b %Y}"
 
 
-_SPOKEN_DAY = re.compile(rf"(?<= )(?:(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH_WORD}|{_MONTH_WORD} "
-                         r"(\d{1,2})(?:st|nd|rd|th)?)(?: (\d{4}))?(?= )")
-
-
-def spoken_days(text: str, today: date, *, future: bool) -> list[date]:
-    """'2 November', 'Nov 2nd', 'the 2nd of November 2026' in the canonical text."""
-    out = []
-    for m in _SPOKEN_DAY.finditer(text):
-        day_text, month_text = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        month = _month_of(month_text)
-        if month is None:
-            continue
-        year = int(m.group(5)) if m.group(5) else today.year
-        try:
-            d = date(year, month, int(day_text))
-            if not m.group(5) and not future and d > today:
-                d = d.replace(year=year - 1)
-            elif not m.group(5) and future and d < today:
-                d = d.replace(year=year + 1)
-        except ValueError:
-            continue
-        out.append(d)
-    return out
-
-
 def read_period(q: Question, today: date, *, future: bool) -> Period:
     """The period a question names: a relative one ('last month'), days ('since 1 Nov'), a month
     ('October', '2026-10'), else none (the tools' default, this month)."""
     if q.phrase(*YEAR_AGO_PHRASES) and not future:
         return read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False).a_year_earlier(today)
-    return (_quarter(q, today) or _in_words(q, today) or _weeks_back(q, today) or _relative_period(q, today)
+    return (_named_window(q, today) or _quarter(q, today) or _in_words(q, today) or _weeks_back(q, today) or _relative_period(q, today)
             or _weekend_or_weekday(q, today)
             or next((p for _, _, p in day_ranges(q.text, today, future=future)), None)
             or _period_of_days(q, today, future=future) or _since_month(q, today) or _month_range(q, today)
             or _named_month(q, today, future=future) or Period())
+
+
+def _named_window(q: Question, today: date) -> Period | None:
+    """A week of a day, a fortnight ending one, a weekday of a named week, the week before last, H1/H2."""
+    found = next(iter(named_windows(q.text, today)), None)
+    if found is None:
+        return None
+    return Period(start=found.start, end=found.end, label=found.label,
+                  week=found.start if (found.end - found.start).days <= 7 else None)
 
 
 def _in_words(q: Question, today: date) -> Period | None:
@@ -261,7 +246,6 @@ def _named_month(q: Question, today: date, *, future: bool) -> Period | None:
     return None
 
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ORD = r"(\d{1,2})(?:st|nd|rd|th)?"
 _RANGE_WORD = r"(?:to |through |thru |till |until |and )?(?:the )?"
 # '1-15 October' (the dash is gone from the words: '1 15 october'), 'the 1st to the 15th of November',

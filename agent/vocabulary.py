@@ -122,7 +122,12 @@ KEYWORDS = (STATEMENT_WORDS | TAG_COVERAGE_WORDS | DOMAIN_WORDS | QUALIFIER_WORD
             | IAM_WORDS | SET_VERBS | set(DECIDE_VERBS) | PAUSE_VERBS | RESUME_VERBS | DONE_WORDS | set(MONTHS)
             | set(NUMBER_WORDS)
             | OTHER_KEYWORDS | UNIT_COST_WORDS)
-VOCABULARY = STOP_WORDS | FILLER_WORDS | TAG_COVERAGE_FILLER | KEYWORDS
+# How a period is said beyond its month and day ('the fortnight ending 8 Nov', 'Mon-Sun', 'UK dates',
+# 'H2', 'combined'): known words (the date guard, agent/date_mentions.py, checks what they named was read).
+PERIOD_WORDS = {"ending", "ended", "starting", "beginning", "commencing", "combined", "together", "fortnight",
+                "fortnights", "h1", "h2", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+                "uk", "us", "american", "british", "european", "format", "formats", "inclusive", "exclusive"}
+VOCABULARY = STOP_WORDS | FILLER_WORDS | TAG_COVERAGE_FILLER | KEYWORDS | PERIOD_WORDS
 KEYWORD_LIST = sorted(KEYWORDS)
 KEYWORDS_BY_LENGTH: dict[int, tuple[str, ...]] = {
     n: tuple(k for k in KEYWORD_LIST if len(k) == n) for n in {len(k) for k in KEYWORD_LIST}}
@@ -131,7 +136,8 @@ NOT_NAMES = {"bu", "bus", "ytd", "mtd", "i", "finops", "aws", "bedrock", "stewar
              "mcp", "usd", "ok", "hi", "hey", "hello", "please", "thanks", "lead", "leads", "owner", "manager", "cloud",
              "engineer", "admin",
              "administrator", "ceo", "cfo", "cto", "sql", "json", "yes", "api", "llm", "ai", "genai", "q1", "q2",
-             "q3", "q4", "h1", "h2", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",
+             "q3", "q4", "h1", "h2", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+             "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "select",
              "drop", "table", "delete", "insert", "union", "truncate", "alter", "exec", "ignore", "system",
              "assistant", "instructions", "instruction", "prompt", "developer", "root", "sudo", "everyone",
              "everything", "company", "org", "organisation", "organization", "jan", "feb", "mar", "apr", "jun",
