@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from agent.named_weeks import last_days, named_windows
 from agent.period_windows import month_windows
 from agent.spoken_periods import (
     _MONTH_WORD,
@@ -47,7 +48,10 @@ def read_comparison(q: Question, today: date) -> tuple[Period, Period] | None:
             or q.phrase("against last month", "than last month", "to last month")):
         return None
     mentions = sorted(_mentions(q, today), key=lambda m: m[0])
-    periods = [p for _, p in mentions]
+    periods: list[Period] = []
+    for _, period in mentions:  # a window said twice ('first week of November (1st-7th)') is one period
+        if all(period.bounds(today) != p.bounds(today) for p in periods):
+            periods.append(period)
     if len(periods) < 2:
         return None
     first, second = periods[0], periods[1]
@@ -98,10 +102,14 @@ def _weeks(text: str, today: date, taken: list[tuple[int, int]]) -> list[tuple[i
     half of Nov'), weeks ('last week' / 'this week', Mon-Sun), and 'the week before' (the week before the
     other week named, else before this one)."""
     found: list[tuple[int, int, Period]] = [
-        (w.at, w.until, Period(start=w.start, end=w.end, week=w.start if (w.end - w.start).days <= 7 else None))
-        for w in month_windows(text, today)]
+        (w.at, w.until, Period(start=w.start, end=w.end, label=w.label,
+                               week=w.start if (w.end - w.start).days <= 7 else None))
+        for w in [*month_windows(text, today), *named_windows(text, today), *last_days(text, today)]]
     monday = today - timedelta(days=today.weekday())
+    named = [(s, e) for s, e, _ in found]
     for hit in re.finditer(r" (this|last|previous|prior) week ", text):
+        if any(s <= hit.start() < e for s, e in named):
+            continue  # 'Monday last week', 'the week before last': read as a whole above
         start = monday if hit.group(1) == "this" else monday - timedelta(days=7)
         found.append((hit.start(), hit.end(), Period(start=start, end=start + timedelta(days=7), week=start)))
     before = re.search(r" (?:the )?week before(?: that)? ", text)

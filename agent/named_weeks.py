@@ -19,6 +19,7 @@ _ENDING = re.compile(rf" (?:the )?(?:(week|fortnight) (?:ending|ended|up to|to)|
 _WEEKDAY_OF_WEEK = re.compile(rf" ({'|'.join(WEEKDAYS)}) (?:of )?(last|this|previous|prior) week ")
 _BEFORE_LAST = re.compile(r" (?:the )?(week|month) before last ")
 _HALF_YEAR = re.compile(r" (h[12])(?: of)?(?: (\d{4}))?(?: (so far|to date))? ")
+_ORDINAL_BEFORE = re.compile(r" (?:first|second|third|fourth|fifth|last|final|1st|2nd|3rd|4th|5th|\d+) $")
 _LAST_DAYS = re.compile(r" (?:the )?(?:last|past|previous) (\w+) days? ")
 
 
@@ -31,6 +32,8 @@ def weeks_of_days(text: str, today: date) -> list[Window]:
     days from it. 'the fortnight ending Sunday 8 November', 'the week ending 8 Nov': the days up to it."""
     found = []
     for hit in _WEEK_OF.finditer(text):
+        if _ORDINAL_BEFORE.search(text, 0, hit.start() + 1):
+            continue  # 'the first week of November (1st-7th)': a week inside a month, read elsewhere
         m = SPOKEN_DAY.match(text, hit.end())
         day = day_of(m, today, future=False) if m else None
         if m is None or day is None:

@@ -103,6 +103,11 @@ def _plain_words(token: str) -> bool:
     return bool(parts) and all(p in VOCABULARY or p in NOT_NAMES or p in MONTHS for p in parts)
 
 
+# A name followed by a date in brackets names that day ('Halloween (31 Oct)', 'Diwali (8 Nov 2026)').
+_DATED = re.compile(r"\s*\(\s*(?:\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,}|[A-Za-z]{3,}\s+\d{1,2}(?:st|nd|rd|th)?\b|"
+                    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})")
+
+
 def find_unknown_names(q: Question, rest: str) -> str:
     """Capitalised names matching nothing the caller can see: passed on for the tool's scope check."""
     run: list[tuple[int, int, str]] = []
@@ -124,6 +129,9 @@ def find_unknown_names(q: Question, rest: str) -> str:
         initial = not before or before[-1] in ".?!:;"
         if initial and len(r) == 1 and not any(ch.isupper() or ch.isdigit() for ch in r[0][2][1:]):
             continue  # 'Compare ...', 'Payroll?' at a sentence start: an ordinary capitalised word
+        if _DATED.match(rest, r[-1][1]):  # 'Halloween (31 Oct)': a day's name; the date written is read
+            rest = blank_out(rest, r[0][0], r[-1][1])
+            continue
         q.unknown_names.append(rest[r[0][0]: r[-1][1]])
         rest = blank_out(rest, r[0][0], r[-1][1])
     return rest

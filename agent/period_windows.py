@@ -17,10 +17,10 @@ _MONTH_ABBR = {m[:3]: i for i, m in enumerate(MONTHS, start=1)} | {"sept": 9}
 ORDINAL_WEEKS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _YEAR = r"(?: (\d{4}))?"
 # 'the first three weeks of October', 'first 10 days of Nov', 'the last week of October'
-_FIRST_N = re.compile(rf" (?:the )?(first|last) (?:(\w+) )?(days?|weeks?) (?:of |in )?{MONTH_WORD}{_YEAR}(?= )")
+_FIRST_N = re.compile(rf" (?:the )?(first|last) (?:(\w+) )?(days?|weeks?|fortnights?) (?:of |in )?{MONTH_WORD}{_YEAR}(?= )")
 # 'the second week of November' (days 8-14), 'the first half of October' (1-15), 'second half' (16 to the end)
 _NTH_WEEK = re.compile(rf" (second|2nd|third|3rd|fourth|4th) week (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
-_HALF = re.compile(rf" (first|1st|second|2nd|last) half (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
+_HALF = re.compile(rf" (?:the )?(first|1st|second|2nd|last) half(?: (?:of |in ){MONTH_WORD}{_YEAR})?(?= )")
 # 'calendar year 2026 so far', 'in 2026', '2026 to date', 'year 2026'
 _YEAR_NAMED = re.compile(r" (?:(?:calendar |the )?year (\d{4})|(?:in|for|during) (\d{4})"
                          r"|(\d{4}) (?=so far |to date |ytd ))")
@@ -61,7 +61,7 @@ def _first_or_last(hit: re.Match[str], today: date) -> Window | None:
     if month is None or not count:
         return None
     first = date(latest_year(month, hit.group(5), today), month, 1)
-    days = count * (7 if hit.group(3).startswith("week") else 1)
+    days = count * {"w": 7, "f": 14}.get(hit.group(3)[0], 1)
     if days > (next_month(first) - first).days:
         return None
     if hit.group(1) == "first":
@@ -78,10 +78,13 @@ def month_windows(text: str, today: date) -> list[Window]:
             start = date(latest_year(month, hit.group(3), today), month, 1) + timedelta(
                 days=7 * (ORDINAL_WEEKS[hit.group(1)] - 1))
             found.append(Window(hit.start(), hit.end(), start, start + timedelta(days=7)))
-    for hit in _HALF.finditer(text):
-        month = month_of(hit.group(2))
-        if month is not None:
-            first = date(latest_year(month, hit.group(3), today), month, 1)
+    halves = list(_HALF.finditer(text))
+    named = next((h for h in halves if h.group(2)), None)  # 'the second half of October vs the first half'
+    for hit in halves:
+        said = hit if hit.group(2) else named
+        month = month_of(said.group(2)) if said is not None else None
+        if said is not None and month is not None:
+            first = date(latest_year(month, said.group(3), today), month, 1)
             middle = first + timedelta(days=15)
             found.append(Window(hit.start(), hit.end(), *((first, middle) if hit.group(1) in ("first", "1st")
                                                          else (middle, next_month(first)))))

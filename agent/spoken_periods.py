@@ -156,8 +156,9 @@ def _month_range(q: Question, today: date) -> Period | None:
     """'from October to November', 'between September and November', 'Sep through Nov 2026': whole months."""
     hit = re.search(rf" (?:from |between )?{_MONTH_WORD}(?: (\d{{4}}))? (?:to|through|thru|until|till|and) "
                     rf"{_MONTH_WORD}(?: (\d{{4}}))? ", q.text)
-    if not hit or (" and " in hit.group(0) and " between " not in hit.group(0)):
-        return None
+    if not hit or (" and " in hit.group(0) and " between " not in hit.group(0)
+                   and not q.phrase("combined", "together", "in total", "altogether")):
+        return None  # 'September and October' alone may be two figures; 'combined' asks for one
     first, last = _month_of(hit.group(1)), _month_of(hit.group(3))
     if first is None or last is None:
         return None
