@@ -35,7 +35,8 @@ def grouping_of(q: Question) -> str | None:
     for unit in ("week", "month"):  # 'per month since September', 'weekly totals', 'month by month'
         if q.phrase(*(f"{cue} {unit}" for cue in ("per", "by", "each", "every")), f"{unit} by {unit}",
                     f"{unit}ly breakdown", f"{unit}ly totals", f"{unit}ly split", f"{unit}ly figures",
-                    f"split {unit}ly", f"broken down {unit}ly"):
+                    f"split {unit}ly", f"broken down {unit}ly", f"{unit}ly spend", f"{unit}ly cost",
+                    f"{unit}ly costs", f"{unit}ly spending", f"{unit}ly bill"):
             return unit
     if q.has({"attributed"}) and q.phrase("how is", "how are", "hows", "how s"):
         return "attribution"  # 'how is Fraud attributed?': by the claim (and its rule) behind each figure
