@@ -27,6 +27,7 @@ from tools.periods import prev_month
 if TYPE_CHECKING:
     from agent.question import Question
 
+MAX_PERIODS = 3  # 'September vs October vs November': each next to the one before
 COMPARE_WORDS = {"compare", "compared", "comparing", "comparison", "vs", "versus"}
 # 'September against October', 'cheaper in October than in September': a comparison when two periods are named
 TWO_PERIOD_CUES = {"against", "than"}
@@ -41,21 +42,29 @@ _MONTH_MENTION = re.compile(rf"(?<= ){_MONTH_WORD}(?: (\d{{4}}))?(?= )")
 
 def read_comparison(q: Question, today: date) -> tuple[Period, Period] | None:
     """The two periods compared, or None when the question compares no two periods."""
+    periods = compared_periods(q, today)
+    return (periods[0], periods[1]) if periods else None
+
+
+def compared_periods(q: Question, today: date) -> list[Period]:
+    """The periods compared, earliest first: two, or three ('September vs October vs November so far');
+    none when the question compares no two periods."""
     if q.phrase(*YEAR_AGO_PHRASES) and (q.has(COMPARE_WORDS) or q.phrase("against", "than", "to")):
         base = read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False)
-        return base.a_year_earlier(today), base
+        return [base.a_year_earlier(today), base]
     if not (q.has(COMPARE_WORDS, TWO_PERIOD_CUES, CHANGE_WORDS) or q.phrase(*CHANGE_PHRASES)
             or q.phrase("against last month", "than last month", "to last month")):
-        return None
+        return []
     mentions = sorted(_mentions(q, today), key=lambda m: m[0])
     periods: list[Period] = []
     for _, period in mentions:  # a window said twice ('first week of November (1st-7th)') is one period
         if all(period.bounds(today) != p.bounds(today) for p in periods):
             periods.append(period)
     if len(periods) < 2:
-        return None
-    first, second = periods[0], periods[1]
-    return (first, second) if first.bounds(today)[0] <= second.bounds(today)[0] else (second, first)
+        return []
+    if len(periods) > 2 and not (q.has(COMPARE_WORDS) and len(periods) <= MAX_PERIODS):
+        periods = periods[:2]  # a third period only in a comparison said as one ('A vs B vs C')
+    return sorted(periods, key=lambda p: p.bounds(today)[0])
 
 
 def _mentions(q: Question, today: date) -> list[tuple[int, Period]]:

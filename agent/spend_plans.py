@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.comparisons import read_comparison
+from agent.comparisons import compared_periods
 from agent.grouping import grouping_of
 from agent.plan import Plan, Step, model_filter, which_model
-from agent.qualifiers import reading, spend_filters
+from agent.qualifiers import FILTER_LABELS, reading, spend_filters
 from agent.question import Question
 from agent.spoken_periods import Period
 from tools.scope import nameable_nodes
@@ -61,36 +61,52 @@ def plan_breakdown(q: Question, family: str = "breakdown") -> Plan:
         asked_grouping = asked_grouping or "product"
     targets = [] if "portfolio" in base else q.name_targets
     not_honoured += [f"{name} (at most {MAX_PRODUCTS} products at a time)" for name in targets[MAX_PRODUCTS:]]
-    comparison = read_comparison(q, q.ctx.today)
-    if comparison is not None:
+    comparison = compared_periods(q, q.ctx.today)
+    if comparison:
         return _plan_compare(q, family, comparison, base, targets, asked_grouping, not_honoured)
     grouping = _default_grouping(q, base, targets, asked_grouping)
     period = q.period()
     top = q.top()
     base.update(period.args(), **({"top": top} if top else {}))
+    sides = None if targets else _sides(q, grouping, not_honoured)
+    shown = {sides[0]: " and ".join(sides[1])} if sides else {}
     read_as = reading(q, period.describe(q.ctx.today), {**base, "product": ", ".join(targets[:MAX_PRODUCTS]),
-                                                        **whole},
+                                                        **whole, **shown},
                       grouping)
     steps = [Step("spend_breakdown", {**base, "by": grouping, "product": p}) for p in targets[:MAX_PRODUCTS]] \
+        or [Step("spend_breakdown", {**base, "by": grouping, sides[0]: v}) for v in (sides[1] if sides else [])] \
         or [Step("spend_breakdown", {**base, "by": grouping})]
     return Plan(family, steps, reading=read_as, not_honoured=not_honoured)
 
 
-def _plan_compare(q: Question, family: str, periods: tuple[Period, Period], base: dict[str, Any],
+def _sides(q: Question, grouping: str, not_honoured: list[str]) -> tuple[str, list[str]] | None:
+    """Two or three accounts (or regions) named ('payments-prod and data-science', 'us-east-1 vs us-west-2'):
+    each gets a breakdown of its own, side by side, so their 'one at a time' qualifiers are dropped."""
+    for key, values in (("account", q.accounts), ("region", q.regions)):
+        if 2 <= len(values) <= MAX_PRODUCTS and grouping != key:
+            not_honoured[:] = [x for x in not_honoured if not x.endswith(f"(one {FILTER_LABELS[key]} at a time)")]
+            return key, values
+    return None
+
+
+def _plan_compare(q: Question, family: str, periods: list[Period], base: dict[str, Any],
                   targets: list[str], grouping: str | None, not_honoured: list[str]) -> Plan:
-    """Two periods side by side: the totals, and per group when the question asks for a grouping."""
+    """Two periods side by side (three: each next to the one before): the totals, and per group when the
+    question asks for a grouping."""
     today = q.ctx.today
-    (first_start, first_end), (second_start, second_end) = (p.bounds(today) for p in periods)
-    args: dict[str, Any] = {**base, "first_start": first_start, "first_end": first_end,
-                            "second_start": second_start, "second_end": second_end}
-    if grouping:
-        args["by"] = grouping
+    extra: dict[str, Any] = {"by": grouping} if grouping else {}
     if q.top():
-        args["top"] = q.top()
-    read_as = reading(q, f"{periods[0].describe(today)} against {periods[1].describe(today)}",
+        extra["top"] = q.top()
+    pairs = []
+    for before, after in zip(periods, periods[1:]):
+        (first_start, first_end), (second_start, second_end) = before.bounds(today), after.bounds(today)
+        pairs.append({**base, **extra, "first_start": first_start, "first_end": first_end,
+                      "second_start": second_start, "second_end": second_end})
+    said = [p.describe(today) for p in periods]
+    read_as = reading(q, " against ".join(said) if len(said) == 2 else f"{', '.join(said[:-1])} and {said[-1]}",
                       {**base, "product": ", ".join(targets[:MAX_PRODUCTS])}, grouping)
-    steps = [Step("compare_spend", {**args, "product": p}) for p in targets[:MAX_PRODUCTS]] \
-        or [Step("compare_spend", args)]
+    steps = [Step("compare_spend", {**args, "product": p}) for p in targets[:MAX_PRODUCTS] for args in pairs] \
+        or [Step("compare_spend", args) for args in pairs]
     return Plan(family, steps, reading=read_as, not_honoured=not_honoured)
 
 
