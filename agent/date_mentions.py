@@ -8,8 +8,9 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent.period_windows import MONTH_WORD, month_of, numeric_dates, spoken_days
-from agent.named_weeks import WEEKDAYS
+from agent.named_weeks import DAYNAME, WEEKDAYS
+from agent.period_windows import MONTH_WORD, SPOKEN_DAY, month_of, numeric_dates, spoken_days
+from agent.vocabulary import number_word
 from tools import toolset
 from tools.periods import next_month, prev_month
 
@@ -19,6 +20,10 @@ if TYPE_CHECKING:
 Window = tuple[date, date]
 _MONTH_NAMED = re.compile(rf"(?<= ){MONTH_WORD}(?: (\d{{4}}))?(?= )")
 _HALF_YEAR = re.compile(r" (h[12])(?: (\d{4}))? ")
+# 'the week after 2 November', 'the 10 days before 15 Nov', 'a fortnight ending Sunday 8 Nov': a length tied to a day
+_LENGTH_AT_DAY = re.compile(rf" (?:the |a )?(?:(\w+) )?(day|days|week|weeks|fortnight|fortnights) (?:after|before|ending|"
+                            rf"ended|starting|beginning|commencing|from|of|to|up to|until|since) (?:on )?{DAYNAME}(?:the )?")
+_UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
 
 
 class Call(Protocol):
@@ -55,9 +60,9 @@ def unread_dates(q: Question, windows: list[Window]) -> list[str]:
     today, text = q.ctx.today, q.text
     inside = lambda d: any(s <= d < e for s, e in windows)  # noqa: E731
     out = [f"the date {d:%-d %b %Y}" for d in [*q.days, *spoken_days(text, today, future=False)] if not inside(d)]
-    out += [f"the date {hit.group(0)}" + (" (day/month or month/day? say 'UK dates' or 'US dates')"
-                                          if len(dates) > 1 else "")
-            for hit, dates in numeric_dates(q.raw) if dates and not any(map(inside, dates))]
+    out += [f"the date {hit.group(0)} (day/month or month/day? say 'UK dates' or 'US dates')"
+            if len(dates) > 1 else f"the date {hit.group(0)}"  # an order not known is never read
+            for hit, dates in numeric_dates(q.raw) if dates and (len(dates) > 1 or not inside(dates[0]))]
     for hit in _MONTH_NAMED.finditer(text):
         month = month_of(hit.group(1))
         if month is None or (hit.group(1) == "may" and not hit.group(2)):
@@ -66,14 +71,15 @@ def unread_dates(q: Question, windows: list[Window]) -> list[str]:
         if not any(s < next_month(date(y, month, 1)) and date(y, month, 1) < e for y in years for s, e in windows):
             out.append(f"the month {hit.group(0).strip().title()}")
     for name in dict.fromkeys(w for w in q.words if w in WEEKDAYS):
-        number = WEEKDAYS.index(name)
-        if not any(s.weekday() == number or (e - timedelta(days=1)).weekday() == number for s, e in windows):
+        number = WEEKDAYS.index(name)  # a weekday starts or ends a window of days or whole weeks ('fortnight ending Sunday')
+        if not any((s.weekday() == number or (e - timedelta(days=1)).weekday() == number)
+                   and ((e - s).days <= 14 or (e - s).days % 7 == 0) for s, e in windows):
             out.append(f"the day {name.title()}")
     for hit in _HALF_YEAR.finditer(text):
         first = 1 if hit.group(1) == "h1" else 7
         if not any(s.month == first and s.day == 1 for s, _ in windows):
             out.append(f"the half year {hit.group(1).upper()}")
-    out += _before_last(q, windows, today)
+    out += _before_last(q, windows, today) + _lengths(q, windows)
     return list(dict.fromkeys(out))
 
 
@@ -87,6 +93,20 @@ def _before_last(q: Question, windows: list[Window], today: date) -> list[str]:
             last_start = prev_month(today.replace(day=1))
         if not any(e == last_start for _, e in windows):
             out.append(f"the {unit} before last")
+    return out
+
+
+def _lengths(q: Question, windows: list[Window]) -> list[str]:
+    """'the week after 2 November', 'the 10 days before 15 Nov': some window must be that long."""
+    out = []
+    for hit in _LENGTH_AT_DAY.finditer(q.text):
+        unit = hit.group(2).rstrip("s")
+        count = number_word(hit.group(1)) if hit.group(1) else None
+        day = SPOKEN_DAY.match(q.text, hit.end())
+        if day is None or (count is None and hit.group(2).endswith("s")):
+            continue  # no day named after it, or a length not said ('the days since 1 Nov')
+        if not any((e - s).days == (count or 1) * _UNIT_DAYS[unit] for s, e in windows):
+            out.append(f"'{(hit.group(0) + day.group(0)).strip()}'")
     return out
 
 

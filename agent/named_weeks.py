@@ -12,10 +12,10 @@ from agent.period_windows import SPOKEN_DAY, Window, day_of
 from agent.vocabulary import number_word
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAYNAME = "(?:(?:" + "|".join(WEEKDAYS) + ") )?"
-_WEEK_OF = re.compile(rf" (?:the )?week (of|starting|beginning|commencing|from) (?:on )?{_DAYNAME}(?:the )?")
+DAYNAME = "(?:(?:" + "|".join(WEEKDAYS) + ") )?"
+_WEEK_OF = re.compile(rf" (?:the )?week (of|starting|beginning|commencing|from) (?:on )?{DAYNAME}(?:the )?")
 _ENDING = re.compile(rf" (?:the )?(?:(week|fortnight) (?:ending|ended|up to|to)|(\w+) (days|weeks) (?:ending|ended|up to))"
-                     rf" (?:on )?{_DAYNAME}(?:the )?")
+                     rf" (?:on )?{DAYNAME}(?:the )?")
 _WEEKDAY_OF_WEEK = re.compile(rf" ({'|'.join(WEEKDAYS)}) (?:of )?(last|this|previous|prior) week ")
 _BEFORE_LAST = re.compile(r" (?:the )?(week|month) before last ")
 _HALF_YEAR = re.compile(r" (h[12])(?: of)?(?: (\d{4}))?(?: (so far|to date))? ")
