@@ -24,6 +24,10 @@ _HALF_YEAR = re.compile(r" (h[12])(?: (\d{4}))? ")
 _LENGTH_AT_DAY = re.compile(rf" (?:the |a )?(?:(\w+) )?(day|days|week|weeks|fortnight|fortnights) (?:after|before|ending|"
                             rf"ended|starting|beginning|commencing|from|of|to|up to|until|since) (?:on )?{DAYNAME}(?:the )?")
 _UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
+# 'the 3rd', 'from the 3rd to the 9th', 'the 2nd week': a day of a month by its ordinal, or an ordinal unit
+_ORDINAL = re.compile(r"(?<= )(\d{1,2})(?:st|nd|rd|th)(?: (week|weeks|half|quarter|fortnight|month|day|days))?(?= )")
+_OF_MONTH = re.compile(rf" (?:of|in) (?:the )?{MONTH_WORD}(?= )")
+_WEEK_NUMBER = re.compile(r" (?:week|wk|cw) (\d{1,2}) ")
 
 
 class Call(Protocol):
@@ -79,7 +83,7 @@ def unread_dates(q: Question, windows: list[Window]) -> list[str]:
         first = 1 if hit.group(1) == "h1" else 7
         if not any(s.month == first and s.day == 1 for s, _ in windows):
             out.append(f"the half year {hit.group(1).upper()}")
-    out += _before_last(q, windows, today) + _lengths(q, windows)
+    out += _before_last(q, windows, today) + _lengths(q, windows) + _ordinals(q.text, windows)
     return list(dict.fromkeys(out))
 
 
@@ -107,6 +111,20 @@ def _lengths(q: Question, windows: list[Window]) -> list[str]:
             continue  # no day named after it, or a length not said ('the days since 1 Nov')
         if not any((e - s).days == (count or 1) * _UNIT_DAYS[unit] for s, e in windows):
             out.append(f"'{(hit.group(0) + day.group(0)).strip()}'")
+    return out
+
+
+def _ordinals(text: str, windows: list[Window]) -> list[str]:
+    """A day by its ordinal ('the 3rd') must start or end a window; an ordinal week or half with no month
+    after it ('the 2nd week') and a week number ('week 45') are not read at all."""
+    out = [f"week {hit.group(1)} (week numbers are not read)" for hit in _WEEK_NUMBER.finditer(text)]
+    for hit in _ORDINAL.finditer(text):
+        if hit.group(2):
+            if not _OF_MONTH.match(text, hit.end()):  # 'the 2nd week of November' is read as a window
+                out.append(f"'the {hit.group(0)}'")
+        elif not hit.group(2) and not any(int(hit.group(1)) in (s.day, (e - timedelta(days=1)).day)
+                                          for s, e in windows):
+            out.append(f"the {hit.group(0)}")
     return out
 
 
