@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 Window = tuple[date, date]
 _MONTH_NAMED = re.compile(rf"(?<= ){MONTH_WORD}(?: (\d{{4}}))?(?= )")
 _HALF_YEAR = re.compile(r" (h[12])(?: (\d{4}))? ")
-# 'the week after 2 November', 'the 10 days before 15 Nov', 'a fortnight ending Sunday 8 Nov': a length tied to a day
-_LENGTH_AT_DAY = re.compile(rf" (?:the |a )?(?:(\w+) )?(day|days|week|weeks|fortnight|fortnights) (?:after|before|ending|"
-                            rf"ended|starting|beginning|commencing|from|of|to|up to|until|since) (?:on )?{DAYNAME}(?:the )?")
+# 'the week after 2 November', 'the 10 days before 15 Nov', 'a fortnight ending Sunday 8 Nov': a length at a day
+_LENGTH_AT_DAY = re.compile(r" (?:the |a )?(?:(\w+) )?(day|days|week|weeks|fortnight|fortnights) (?:after|before|"
+                            r"ending|ended|starting|beginning|commencing|from|of|to|up to|until|since) (?:on )?"
+                            rf"{DAYNAME}(?:the )?")
 _UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14}
 # 'the 3rd', 'from the 3rd to the 9th', 'the 2nd week': a day of a month by its ordinal, or an ordinal unit
 _ORDINAL = re.compile(r"(?<= )(\d{1,2})(?:st|nd|rd|th)(?: (week|weeks|half|quarter|fortnight|month|day|days))?(?= )")
@@ -75,7 +76,7 @@ def unread_dates(q: Question, windows: list[Window]) -> list[str]:
         if not any(s < next_month(date(y, month, 1)) and date(y, month, 1) < e for y in years for s, e in windows):
             out.append(f"the month {hit.group(0).strip().title()}")
     for name in dict.fromkeys(w for w in q.words if w in WEEKDAYS):
-        number = WEEKDAYS.index(name)  # a weekday starts or ends a window of days or whole weeks ('fortnight ending Sunday')
+        number = WEEKDAYS.index(name)  # it starts or ends a window of days or whole weeks ('fortnight ending Sunday')
         if not any((s.weekday() == number or (e - timedelta(days=1)).weekday() == number)
                    and ((e - s).days <= 14 or (e - s).days % 7 == 0) for s, e in windows):
             out.append(f"the day {name.title()}")

@@ -14,8 +14,8 @@ from agent.vocabulary import number_word
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAYNAME = "(?:(?:" + "|".join(WEEKDAYS) + ") )?"
 _WEEK_OF = re.compile(rf" (?:the )?week (of|starting|beginning|commencing|from) (?:on )?{DAYNAME}(?:the )?")
-_ENDING = re.compile(rf" (?:the )?(?:(week|fortnight) (?:ending|ended|up to|to)|(\w+) (days|weeks) (?:ending|ended|up to))"
-                     rf" (?:on )?{DAYNAME}(?:the )?")
+_ENDING = re.compile(r" (?:the )?(?:(week|fortnight) (?:ending|ended|up to|to)|(\w+) (days|weeks) "
+                     rf"(?:ending|ended|up to)) (?:on )?{DAYNAME}(?:the )?")
 _WEEKDAY_OF_WEEK = re.compile(rf" ({'|'.join(WEEKDAYS)}) (?:of )?(last|this|previous|prior) week ")
 _BEFORE_LAST = re.compile(r" (?:the )?(week|month) before last ")
 _HALF_YEAR = re.compile(r" (h[12])(?: of)?(?: (\d{4}))?(?: (so far|to date))? ")

@@ -17,7 +17,8 @@ _MONTH_ABBR = {m[:3]: i for i, m in enumerate(MONTHS, start=1)} | {"sept": 9}
 ORDINAL_WEEKS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
 _YEAR = r"(?: (\d{4}))?"
 # 'the first three weeks of October', 'first 10 days of Nov', 'the last week of October'
-_FIRST_N = re.compile(rf" (?:the )?(first|last) (?:(\w+) )?(days?|weeks?|fortnights?) (?:of |in )?{MONTH_WORD}{_YEAR}(?= )")
+_FIRST_N = re.compile(rf" (?:the )?(first|last) (?:(\w+) )?(days?|weeks?|fortnights?) (?:of |in )?{MONTH_WORD}{_YEAR}"
+                      r"(?= )")
 # 'the second week of November' (days 8-14), 'the first half of October' (1-15), 'second half' (16 to the end)
 _NTH_WEEK = re.compile(rf" (second|2nd|third|3rd|fourth|4th) week (?:of |in ){MONTH_WORD}{_YEAR}(?= )")
 _HALF = re.compile(rf" (?:the )?(first|1st|second|2nd|last) half(?: (?:of |in ){MONTH_WORD}{_YEAR})?(?= )")

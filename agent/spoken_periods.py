@@ -117,7 +117,8 @@ def read_period(q: Question, today: date, *, future: bool) -> Period:
     ('October', '2026-10'), else none (the tools' default, this month)."""
     if q.phrase(*YEAR_AGO_PHRASES) and not future:
         return read_period(without_phrases(q, YEAR_AGO_PHRASES), today, future=False).a_year_earlier(today)
-    return (_named_window(q, today) or _quarter(q, today) or _in_words(q, today) or _weeks_back(q, today) or _relative_period(q, today)
+    return (_named_window(q, today) or _quarter(q, today) or _in_words(q, today) or _weeks_back(q, today)
+            or _relative_period(q, today)
             or _weekend_or_weekday(q, today)
             or next((p for _, _, p in day_ranges(q.text, today, future=future)), None)
             or _period_of_days(q, today, future=future) or _since_month(q, today) or _month_range(q, today)
