@@ -13,7 +13,11 @@ from datetime import date
 
 import pytest
 
+from agent.honoured import unhonoured
+from agent.plan import Step
+from agent.planner import call
 from agent.render_words import usd
+from tests.conftest import make_ctx
 from tests.orgfixture import A1, A2
 from tests.test_answers_as_asked import LEAD, MARIA, spend
 from tests.test_answers_blind_periods import ask, window, windows
@@ -179,3 +183,12 @@ def test_a_date_the_reading_did_not_consume_makes_the_answer_partial(org_store, 
 def test_a_month_left_out_of_a_comparison_is_named(org_store) -> None:
     a = ask(org_store, LEAD, "October vs November vs December vs January")  # four: more than compared
     assert a.outcome == "partial" and any("the month" in x for x in a.not_honoured)
+
+
+def test_the_date_guard_holds_on_the_bedrock_agents_path(org_store) -> None:
+    ctx = make_ctx(org_store, LEAD)
+    question = "spend in the week after 2 November"
+    since = call(ctx, Step("spend_breakdown", {"start": d(11, 2), "end": d(11, 22), "by": "product"}))
+    assert "'the week after 2 november'" in " ".join(unhonoured(ctx, question, [since]))
+    week = call(ctx, Step("spend_breakdown", {"start": d(11, 3), "end": d(11, 10), "by": "product"}))
+    assert not any("week after" in x for x in unhonoured(ctx, question, [week]))  # seven days from it: read
