@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 
 from agent.vocabulary import NAME_TOKEN, MONTHS, NOT_NAMES, VOCABULARY, blank_out
+from tools.caller import subtree
 from tools.scope import nameable_accounts, nameable_nodes
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def find_names(q: Question, rest: str) -> str:
             continue
         taken.append((start, end))
         name, kind = options[key]
-        if kind != "product" and _product_meant(q, rest, start, end, [n for n, k in nodes if k == "product"]):
+        products = [p for p, k in nodes if k == "product"]
+        if kind != "product" and (_product_meant(q, rest, start, end, products)
+                                  or _node_or_product(q, rest, start, end, (name, kind), products)):
             rest = blank_out(rest, start, end)
             continue
         target = {"product": q.products, "portfolio": q.portfolios, "department": q.departments,
@@ -74,6 +77,29 @@ def _product_meant(q: Question, rest: str, start: int, end: int, products: list[
     elif len(matches) > 1:
         q.ambiguous_names[rest[start:end]] = matches
     return bool(matches)
+
+
+NODE_NOUNS = {"portfolio": ("portfolio", "portfolios"), "department": ("department", "departments", "dept", "team"),
+              "business_unit": ("bu", "business", "division")}
+
+
+def _node_or_product(q: Question, rest: str, start: int, end: int, node: tuple[str, str], products: list[str]) -> bool:
+    """'Research spend': a one-word node name that is also a word of products' names ('Research Copilot')
+    with nothing saying which is meant: the planner asks, rather than answer for one reading silently."""
+    name, kind = node
+    said = rest[start:end].casefold()
+    # Someone scoped to part of the org names their own unit; a kind said anywhere ('which department ...
+    # Payments or Mobile') settles it too.
+    if not q.ctx.caller.all_access or kind not in NODE_NOUNS or " " in name or said != name.casefold() or (
+            set(re.findall(r"[a-z]+", q.raw.casefold())) & set(NODE_NOUNS[kind])):
+        return False
+    sharing = sorted(p for p in products if said in p.casefold().split())
+    before = rest[:start].split()[-1:]
+    if before and any(fuzz.ratio(f"{before[0]} {said}".casefold(), p.casefold()) >= 80 for p in sharing):
+        return False  # 'custmer insights': the product, misspelt, not the Insights portfolio
+    if sharing and set(sharing) != subtree(q.ctx.store, [name])[1]:  # the same products: the same answer
+        q.ambiguous_names[rest[start:end]] = [f"the {name} {kind.replace('_', ' ')}", *sharing]
+    return bool(sharing)
 
 
 def find_product_words(q: Question, rest: str) -> str:

@@ -30,7 +30,10 @@ QUOTA_WORDS = {"quota", "quotas"}
 BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "spender", "spenders", "cost", "costs", "costing", "bill", "billed", "charges",
              "expensive", "top", "biggest", "largest", "highest", "breakdown", "usage", "consume", "consumed",
              "consumption", "total", "money", "dollars", "most", "priciest", "costliest", "tokens", "token", "burn",
-             "burned", "burnt", "burning", "pay", "paid", "paying"}
+             "burned", "burnt", "burning", "pay", "paid", "paying",
+             # idioms of spending ('racked up', 'chalked up', 'clocked up'): never a typo of another keyword
+             "racked", "racking", "chalked", "clocked", "accrued", "accruing", "incurred", "incurring", "amassed",
+             "tallied"}
 UNATTRIBUTED_WORDS = {"unattributed", "unallocated", "unclaimed", "unowned", "orphaned", "orphan", "untracked",
                 "untagged"}
 DRIFT_WORDS = {"unapproved", "drift", "drifting", "noncompliant", "compliance", "unauthorized", "unauthorised",

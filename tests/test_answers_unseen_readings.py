@@ -1,0 +1,50 @@
+"""Readings the unseen held-out batch found missing (evals/heldout.yaml, families unseen-*), the half that is
+not about periods: spend idioms ('racked up'), a one-word node name that is also a word of a product's name,
+forecast-vs-estimate verbs, a unit's synonyms, a person's products, a follow-up that drills into a node, a
+catalog rationale, a forecast beyond the data and a request for another persona's output. Figures are
+recomputed in plain Python from tests/orgfixture.py ROWS (today 2026-11-21, data through 2026-11-20)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from agent import planner
+from agent.render_words import usd
+from ledger import org_apply, org_parse
+from tests.conftest import make_ctx
+from tests.orgfixture import A1, ORG_YAML
+from tests.test_answers_as_asked import spend
+
+LEAD, MARIA, PRIYA, HANA = "lead@example.com", "maria@example.com", "priya@example.com", "hana@example.com"
+OCT = (date(2026, 10, 1), date(2026, 11, 1))
+
+
+def ask(store, who: str, question: str, thread_id: str | None = None):
+    return planner.answer(make_ctx(store, who), question, thread_id=thread_id)
+
+
+def test_a_spend_idiom_with_a_bare_account_id_is_that_accounts_spend(org_store) -> None:
+    a = ask(org_store, LEAD, f"How much has {A1} racked up in October?")
+    assert a.facts[0].tool == "spend_breakdown" and a.facts[0].args["account"] == A1
+    assert usd(spend(*OCT, account=A1)) in a.text and a.outcome == "answered"
+
+
+def _with_payments_gateway(store, tmp_path) -> None:
+    """The fixture org plus a product whose name carries its department's one-word name."""
+    org = ORG_YAML.replace("products: [{name: Checkout}, {name: Fraud}]",
+                           "products: [{name: Checkout}, {name: Fraud}, {name: Payments Gateway}]")
+    path = tmp_path / "org.yaml"
+    path.write_text(org)
+    org_apply.apply_org(store, org_parse.load_org_file(path), actor="test")
+
+
+def test_a_word_naming_a_department_and_a_product_is_asked_about(fresh_org_store, tmp_path) -> None:
+    _with_payments_gateway(fresh_org_store, tmp_path)
+    a = ask(fresh_org_store, LEAD, "Payments spend last month?")
+    assert a.outcome == "clarify" and not a.facts
+    assert "the Payments department" in a.text and "Payments Gateway" in a.text
+    b = ask(fresh_org_store, LEAD, "Payments department spend last month?")  # the kind said: no question
+    assert b.facts[0].args["department"] == "Payments"
+    assert usd(spend(*OCT, products={"Checkout", "Fraud"})) in b.text
+    c = ask(fresh_org_store, PRIYA, "Payments spend last month?")  # her own portfolio's department
+    assert c.facts[0].args["department"] == "Payments"
