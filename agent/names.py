@@ -105,12 +105,16 @@ def _node_or_product(q: Question, rest: str, start: int, end: int, node: tuple[s
 def find_product_words(q: Question, rest: str) -> str:
     """A word or prefix of one visible product's name stands for it ('Checkout' -> Checkout Service);
     a word of several is noted as ambiguous (the planner asks which). Common words never count."""
-    products = [n for n, kind in nameable_nodes(q.ctx) if kind == "product"]
+    nodes = nameable_nodes(q.ctx)
+    products = [n for n, kind in nodes if kind == "product"]
     if not products:
         return rest
     for m in NAME_TOKEN.finditer(rest):
         token = re.sub(r"['’]s$", "", m.group(0))
         low = token.casefold()
+        if _initials_of_several(q, token, nodes):
+            rest = blank_out(rest, m.start(), m.start() + len(token))
+            continue
         if len(low) < 4 or low in VOCABULARY or low in NOT_NAMES or low in MONTHS or not token[:1].isalpha():
             continue
         matches = sorted(p for p in products if low in p.casefold().split() or p.casefold().startswith(low))
@@ -121,6 +125,20 @@ def find_product_words(q: Question, rest: str) -> str:
         if matches:
             rest = blank_out(rest, m.start(), m.start() + len(token))
     return rest
+
+
+def _initials_of_several(q: Question, token: str, nodes: list[tuple[str, str]]) -> bool:
+    """'HR': a short capitalised abbreviation that begins several visible names (the HR Technology
+    department, HR Portal) is noted as ambiguous, not passed on as a name nobody has."""
+    if not (2 <= len(token) < 4 and token.isupper() and token.isalpha()) or token.casefold() in NOT_NAMES:
+        return False
+    low = token.casefold()
+    named = [(n, k) for n, k in nodes if n.casefold().split()[0] == low]
+    if len(named) < 2:
+        return False
+    q.ambiguous_names[token] = sorted(
+        n if k == "product" else f"the {n} {k.replace('_', ' ')}" for n, k in named)
+    return True
 
 
 def _plain_words(token: str) -> bool:

@@ -63,8 +63,8 @@ def _plan(ctx: ToolContext, question: str, thread_id: str | None) -> tuple[Plan,
     q = read(ctx, question)
     if q.ambiguous_names:
         word, options = next(iter(q.ambiguous_names.items()))
-        return Plan(family(q), reply=f"Which {'product ' if not options[0].startswith('the ') else ''}do you mean by '{word}': "
-                    f"{' or '.join(options)}?",
+        noun = "" if any(o.startswith("the ") for o in options) else "product "  # 'the HR Technology department'
+        return Plan(family(q), reply=f"Which {noun}do you mean by '{word}': {' or '.join(options)}?",
                     outcome="clarify"), q
     last = followups.previous(ctx, thread_id)
     followed = followups.follow_up_plan(q, last) if last is not None and followups.is_follow_up(q, last) else None

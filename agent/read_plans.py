@@ -3,6 +3,8 @@ spend cards, anomalies, savings, IAM policies and the caller's scope."""
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from agent.families import CAN_USE_PHRASES
@@ -25,12 +27,19 @@ def plan_estimate(q: Question) -> Plan:
     own = owned_products(q.ctx)
     products = q.name_targets[:5] or (own if 1 <= len(own) <= 5 else [])
     month_text = Period(month=period.month).describe(q.ctx.today)
-    extra = unsupported(q, month_only=True)
+    extra = unsupported(q, month_only=True) + _beyond_month_end(q)
     if products:
         return Plan("estimate_status", [Step("estimate_status", {**base, "product": p}) for p in products],
                     reading=reading(q, month_text, {"product": ", ".join(products)}), not_honoured=extra)
     return Plan("estimate_status", [Step("quota_status", dict(base))], reading=reading(q, month_text, {}),
                 not_honoured=extra)
+
+
+def _beyond_month_end(q: Question) -> list[str]:
+    """'Forecast our 2027 spend': a later year named is beyond what Steward forecasts (this month's end, from
+    the month so far), so it is named as not answered rather than answered with this month's forecast."""
+    later = sorted({w for w in q.words if re.fullmatch(r"20\d\d", w) and int(w) > q.ctx.today.year})
+    return [f"a forecast for {year} (Steward forecasts only to the end of the current month)" for year in later]
 
 
 def plan_quota(q: Question) -> Plan:

@@ -24,7 +24,10 @@ STOP_WORDS = {"a", "an", "the", "i", "im", "me", "my", "mine", "myself", "we", "
 ESTIMATE_WORDS = {"estimate", "estimates", "estimated", "budget", "budgets", "track", "tracking", "within", "forecast",
             "forecasts", "forecasted", "overrun", "headroom", "pacing", "exceed", "exceeding", "exceeded", "overspend",
             "overspending", "overspent", "projected", "projection", "pace", "target", "allowance", "allowances",
-            "plan", "planned", "agreed", "committed"}
+            "plan", "planned", "agreed", "committed",
+            # going past an estimate: 'overshoot', 'overrunning', 'breach', 'bust'
+            "overshoot", "overshooting", "overshot", "overruns", "overrunning", "overran", "breach", "breaching",
+            "breached", "bust", "busting", "busted"}
 SOFT_STATUS_WORDS = {"doing", "status", "standing", "overview", "summary", "going"}
 QUOTA_WORDS = {"quota", "quotas"}
 BREAKDOWN_WORDS = {"spend", "spends", "spending", "spent", "spender", "spenders", "cost", "costs", "costing", "bill", "billed", "charges",
@@ -109,7 +112,8 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 # what a request asks for when its verb says what it is ('recommend ways to save')
                 "way", "ways", "option", "options", "idea", "ideas", "tip", "tips", "suggestion", "suggestions",
                 "advice", "step", "steps", "thing", "things", "stuff", "same",
-                "hits", "hitting", "often"}  # 'how often is X hitting the cache': the cache hit rate
+                "hits", "hitting", "often",  # 'how often is X hitting the cache': the cache hit rate
+                "heads", "finance"}  # 'heads up from finance': not 'reads', not a name
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",

@@ -48,3 +48,22 @@ def test_a_word_naming_a_department_and_a_product_is_asked_about(fresh_org_store
     assert usd(spend(*OCT, products={"Checkout", "Fraud"})) in b.text
     c = ask(fresh_org_store, PRIYA, "Payments spend last month?")  # her own portfolio's department
     assert c.facts[0].args["department"] == "Payments"
+
+
+def test_an_abbreviation_beginning_a_department_and_a_product_is_asked_about(org_store) -> None:
+    a = ask(org_store, LEAD, "what did HR spend in October?")  # HR Tech (department) and HR Portal (product)
+    assert a.outcome == "clarify" and not a.facts
+    assert "the HR Tech department" in a.text and "HR Portal" in a.text
+
+
+def test_going_past_an_estimate_is_the_estimate_status(org_store) -> None:
+    a = ask(org_store, MARIA, "heads up from finance - is Checkout going to overshoot its November estimate?")
+    assert a.facts[0].tool == "estimate_status" and a.facts[0].args["product"] == "Checkout"
+    assert usd(spend(date(2026, 11, 1), date(2026, 11, 21), products={"Checkout"})) in a.text
+    assert usd(300) in a.text and a.outcome == "answered"  # the November estimate in tests/orgfixture.py
+
+
+def test_a_forecast_for_a_later_year_is_not_answered_with_this_months(org_store) -> None:
+    a = ask(org_store, LEAD, "Forecast our 2027 Bedrock spend")
+    assert a.outcome == "partial" and any("2027" in x for x in a.not_honoured)
+    assert "2027" in a.text.split("Not answered as asked:")[1]
