@@ -186,14 +186,21 @@ _PERSON_REF = re.compile(r"\b([A-Za-z][A-Za-z-]+)['’]s (products?|apps?|applic
                          r"services?)\b", re.IGNORECASE)
 
 
+# 'which products does Raj own', 'products owned by Raj', 'what Raj owns': a capitalised name with 'own'
+_OWNER_REF = re.compile(r"\b(?:do|does|did) ([A-Z][a-z-]+) own\b|\bowned by ([A-Z][a-z-]+)\b|\b([A-Z][a-z-]+) owns\b")
+
+
 def find_person_refs(q: Question, rest: str) -> str:
-    """A person's name with a possessive and a word for what they own ('Lena's products'): passed on as
-    the person whose products to keep (the tool resolves them within the caller's scope)."""
-    for m in _PERSON_REF.finditer(rest):
-        name = m.group(1)
+    """A person's name with a possessive and a word for what they own ('Lena's products'), or said as who
+    owns them ('products owned by Raj'): passed on as the person whose products to keep (the tool resolves
+    them within the caller's scope)."""
+    for m in [*_PERSON_REF.finditer(rest), *_OWNER_REF.finditer(rest)]:
+        group = next(i for i in range(1, (m.re.groups or 0) + 1) if m.group(i)) if m.re is _OWNER_REF else 1
+        name = m.group(group)
         low = name.casefold()
         if low in VOCABULARY or low in NOT_NAMES or low in MONTHS:
-            continue  # 'my team's products', 'this month's stuff'
+            continue  # 'my team's products', 'this month's stuff', 'does Steward own'
         q.people.append(name)
-        rest = blank_out(rest, m.start(), m.start(1) + len(name) + 2)
+        end = m.start(group) + len(name) + (2 if m.re is _PERSON_REF else 0)
+        rest = blank_out(rest, m.start(group), end) if m.re is _OWNER_REF else blank_out(rest, m.start(), end)
     return rest

@@ -67,3 +67,13 @@ def test_a_forecast_for_a_later_year_is_not_answered_with_this_months(org_store)
     a = ask(org_store, LEAD, "Forecast our 2027 Bedrock spend")
     assert a.outcome == "partial" and any("2027" in x for x in a.not_honoured)
     assert "2027" in a.text.split("Not answered as asked:")[1]
+
+
+def test_the_products_a_person_owns_said_with_own(org_store) -> None:
+    a = ask(org_store, LEAD, "Which products does Maria own?")  # Checkout and Fraud in tests/orgfixture.py
+    assert a.facts[0].tool == "spend_breakdown" and a.facts[0].args["owner"] == "Maria"
+    assert "Checkout" in a.text and "Fraud" in a.text and "HR Portal" not in a.text
+    nov = (date(2026, 11, 1), date(2026, 11, 21))
+    assert usd(spend(*nov, products={"Checkout"})) in a.text and usd(spend(*nov, products={"Fraud"})) in a.text
+    b = ask(org_store, PRIYA, "products owned by Hana?")  # outside her portfolio: nothing of HR Portal shown
+    assert "HR Portal" not in b.text and b.outcome != "answered"
