@@ -43,7 +43,9 @@ SLOT_WORDS = ({w for _, words in GROUPING_WORDS for w in words} | set(MONTHS) | 
               | {"last", "this", "previous", "prior", "past", "current", "month", "week", "quarter", "year",
                  "fortnight", "days", "weeks", "months", "ytd", "mtd", "today", "yesterday", "business", "unit",
                  "units", "bu", "tier", "kind", "now", "instead", "then", "before"} | COMPARE_WORDS
-              | set(TIER_WORDS) | {"input", "output", "cache", "reads", "writes", "tokens", "embeddings"})
+              | set(TIER_WORDS) | {"input", "output", "cache", "reads", "writes", "tokens", "embeddings"}
+              | {"drill", "drilling", "zoom", "dig", "narrow", "down", "into", "in", "on", "just", "only"})  # 'drill into X'
+
 SPEND_TOOLS = ("spend_breakdown", "compare_spend")
 MAX_THREADS = 2000
 

@@ -113,7 +113,8 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "way", "ways", "option", "options", "idea", "ideas", "tip", "tips", "suggestion", "suggestions",
                 "advice", "step", "steps", "thing", "things", "stuff", "same",
                 "hits", "hitting", "often",  # 'how often is X hitting the cache': the cache hit rate
-                "heads", "finance"}  # 'heads up from finance': not 'reads', not a name
+                "heads", "finance",  # 'heads up from finance': not 'reads', not a name
+                "drill", "drilling", "zoom", "dig"}  # 'drill into Retail Banking': a follow-up that narrows
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",

@@ -77,3 +77,11 @@ def test_the_products_a_person_owns_said_with_own(org_store) -> None:
     assert usd(spend(*nov, products={"Checkout"})) in a.text and usd(spend(*nov, products={"Fraud"})) in a.text
     b = ask(org_store, PRIYA, "products owned by Hana?")  # outside her portfolio: nothing of HR Portal shown
     assert "HR Portal" not in b.text and b.outcome != "answered"
+
+
+def test_a_follow_up_drilling_into_a_node_keeps_the_threads_period(org_store) -> None:
+    ask(org_store, LEAD, "Spend by BU last month", thread_id="drill")
+    a = ask(org_store, LEAD, "now drill into Retail by product", thread_id="drill")
+    assert a.facts[0].args == {"month": "2026-10", "by": "product", "business_unit": "Retail"}
+    assert usd(spend(*OCT, products={"Checkout"})) in a.text and usd(spend(*OCT, products={"Fraud"})) in a.text
+    assert "HR Portal" not in a.text and a.outcome == "answered"
