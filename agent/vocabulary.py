@@ -42,7 +42,7 @@ UNATTRIBUTED_WORDS = {"unattributed", "unallocated", "unclaimed", "unowned", "or
 DRIFT_WORDS = {"unapproved", "drift", "drifting", "noncompliant", "compliance", "unauthorized", "unauthorised",
          "unsanctioned", "shadow", "violation", "violations", "rogue"}
 CATALOG_WORDS = {"catalog", "catalogue", "approved", "allowed", "permitted", "blocked", "restricted", "unreviewed",
-           "available", "unmapped"}
+           "available", "unmapped", "rationale", "justification", "approving", "approval"}
 CARD_WORDS = {"card", "cards", "scorecard"}
 ANOMALY_WORDS = {"spike", "spikes", "spiking", "spiked", "anomaly", "anomalies", "anomalous", "unusual", "surge",
            "surges", "surged", "jump", "jumps", "jumped", "outlier", "outliers", "abnormal", "sudden",
@@ -114,7 +114,8 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
                 "advice", "step", "steps", "thing", "things", "stuff", "same",
                 "hits", "hitting", "often",  # 'how often is X hitting the cache': the cache hit rate
                 "heads", "finance",  # 'heads up from finance': not 'reads', not a name
-                "drill", "drilling", "zoom", "dig"}  # 'drill into Retail Banking': a follow-up that narrows
+                "drill", "drilling", "zoom", "dig",  # 'drill into Retail Banking': a follow-up that narrows
+                "record"}  # 'the rationale on record'
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",
@@ -180,8 +181,9 @@ REGION_CODE_PATTERN = re.compile(
     r"southeast|northwest|southwest)-\d\b", re.IGNORECASE)
 ISO_DAY_PATTERN = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 ISO_MONTH_PATTERN = re.compile(r"\b(\d{4})-(\d{2})\b(?!-\d)")
+# 'rationale' after 'the'/'its' is the noun asked about ('the rationale on record for ...'), not a reason given.
 REASON_PATTERN = re.compile(
-    r"(?:\bbecause\b|\breason(?:\s+is)?\s*[:\-]|\brationale\s*[:\-]?|\bwhy\s*:|\bdue to\b|"
+    r"(?:\bbecause\b|\breason(?:\s+is)?\s*[:\-]|(?<!the )(?<!its )(?<!their )\brationale\s*[:\-]?|\bwhy\s*:|\bdue to\b|"
     r"\bso that\b|\bnote\s*[:\-]|\bwith (?:the )?note\b)\s*(.+)$", re.IGNORECASE | re.DOTALL)
 # A role or user name as people write it: lower case with dashes or underscores ('github-actions-ci').
 PRINCIPAL_NAME_PATTERN = re.compile(r"(?<![\w/:.-])[a-z][a-z0-9]*(?:[-_][a-z0-9]+){1,}(?![\w/:.-])")

@@ -85,3 +85,9 @@ def test_a_follow_up_drilling_into_a_node_keeps_the_threads_period(org_store) ->
     assert a.facts[0].args == {"month": "2026-10", "by": "product", "business_unit": "Retail"}
     assert usd(spend(*OCT, products={"Checkout"})) in a.text and usd(spend(*OCT, products={"Fraud"})) in a.text
     assert "HR Portal" not in a.text and a.outcome == "answered"
+
+
+def test_the_rationale_on_record_is_the_catalog_entry_not_a_reason_given(org_store) -> None:
+    a = ask(org_store, LEAD, "What's the rationale on record for approving Claude Sonnet 4.6?")
+    assert a.facts[0].tool == "model_catalog" and a.outcome == "answered"
+    assert "General purpose, prod accounts" in a.text  # the rationale in tests/orgfixture.py
