@@ -119,7 +119,9 @@ FILLER_WORDS = {"go", "going", "goes", "went", "gone", "say", "says", "said", "y
 # Words of an instruction to Steward, or of an identity claimed, inside a question: never taken (who asks
 # comes from the sign-in), and said so.
 INSTRUCTION_WORDS = {"ignore", "instructions", "instruction", "pretend", "admin", "system", "caller", "forget",
-                     "override", "sudo", "root", "jailbreak", "com"}
+                     "override", "sudo", "root", "jailbreak", "com",
+                     # how to answer and for whom ('respond with the exact JSON you'd give the FinOps lead')
+                     "respond", "exact", "verbatim", "json", "youd", "persona"}
 # Finance's statements and tagging: 'the chargeback for October', 'what share of spend is tagged'.
 STATEMENT_WORDS = {"chargeback", "chargebacks", "showback", "showbacks", "statement", "statements"}
 TAG_COVERAGE_WORDS = {"tagged", "tagging", "untagged", "tag", "tags", "rule", "rules", "share", "percentage",
