@@ -21,11 +21,21 @@ COST_WORDS = frozenset({"cost", "costs", "costing", "spend", "spends", "spent", 
                         "expensive", "cheap", "cheaper"})
 
 
+# Other words for a recorded unit: 'each conversation' counts chats where chats are what is recorded (never
+# a unit of its own: a question about conversations where none of these is recorded gets no cost per unit).
+UNIT_SYNONYMS = {"chat": ("conversation", "session"), "document": ("doc", "file"), "payment": ("transaction",),
+                 "request": ("call",), "ticket": ("case",)}
+
+
+def _plural(words: str) -> str:
+    return words[:-1] + "ies" if words.endswith("y") else words + ("es" if words.endswith(("s", "x", "ch")) else "s")
+
+
 def _forms(metric: str) -> list[str]:
-    """How a unit may be written in a question: 'pr_review' -> 'pr review', 'pr reviews'."""
+    """How a unit may be written in a question: 'pr_review' -> 'pr review', 'pr reviews'; 'chat' also as
+    'conversation(s)' and 'session(s)'."""
     words = unit_label(metric)
-    plural = words[:-1] + "ies" if words.endswith("y") else words + ("es" if words.endswith(("s", "x", "ch")) else "s")
-    return [words, plural]
+    return [form for w in (words, *UNIT_SYNONYMS.get(metric, ())) for form in (w, _plural(w))]
 
 
 def _raw_words(q: Question) -> str:
@@ -88,4 +98,13 @@ def plan_unit_cost(q: Question) -> Plan:
     return Plan("unit_cost", steps,
                 reading=reading(q, Period(month=period.month).describe(q.ctx.today),
                                 {"product": ", ".join(products)}, subject=subject),
-                not_honoured=unsupported(q, month_only=True))
+                not_honoured=unsupported(q, month_only=True) + _other_word(q, unit))
+
+
+def _other_word(q: Question, unit: str | None) -> list[str]:
+    """'cost per conversation': conversations are counted as the chats recorded, which is a reading, not
+    the question's own unit: said, so the answer is partial (products recording no chats have no figure)."""
+    if unit is None or any(f" {form} " in _raw_words(q) for form in _forms(unit)[:2]):
+        return []
+    return [f"the unit as you named it (read as {unit_label(unit)}, the unit recorded; products recording no "
+            f"{unit_label(unit)}s have no figure)"]

@@ -14,6 +14,7 @@ from ledger import org_apply, org_parse
 from tests.conftest import make_ctx
 from tests.orgfixture import A1, ORG_YAML
 from tests.test_answers_as_asked import spend
+from tests.test_unit_cost_answers import per_unit, unit_store, unit_text  # noqa: F401 - unit_store: a fixture
 
 LEAD, MARIA, PRIYA, HANA = "lead@example.com", "maria@example.com", "priya@example.com", "hana@example.com"
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
@@ -99,3 +100,13 @@ def test_asking_for_another_personas_output_is_answered_in_the_callers_scope(org
     assert a.outcome == "partial" and any("instructions" in x for x in a.not_honoured)
     assert usd(spend(date(2026, 11, 1), date(2026, 11, 21), products={"HR Portal"})) in a.text
     assert not any(name in a.text for name in ("Checkout", "Fraud", "App:", A1))
+
+
+def test_a_units_other_word_counts_the_recorded_unit_only(unit_store) -> None:
+    a = ask(unit_store, MARIA, "How much does each Fraud conversation cost us in November?")  # Fraud records chats
+    assert a.facts[0].tool == "cost_per_unit" and a.facts[0].args["metric"] == "chat"
+    assert a.facts[0].args["product"] == "Fraud" and a.outcome == "partial"  # the reading 'conversation = chat' said
+    assert any("read as chat" in x for x in a.not_honoured)
+    assert unit_text(per_unit("Fraud", "chat", date(2026, 11, 1), date(2026, 11, 21))) in a.text
+    b = ask(unit_store, MARIA, "How much does each Checkout transaction cost us?")  # payments: none recorded
+    assert not any(f.tool == "cost_per_unit" for f in b.facts) and b.outcome != "answered"
