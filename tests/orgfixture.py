@@ -185,6 +185,16 @@ def build_store(tmp: Path):
     return store
 
 
+def with_products(store, tmp: Path, department_products: str) -> None:
+    """Re-apply the org with the Payments department's products list replaced ('{name: Checkout}, ...')."""
+    from ledger import org_apply, org_parse
+
+    path = tmp / "org.yaml"
+    path.write_text(ORG_YAML.replace("products: [{name: Checkout}, {name: Fraud}]",
+                                     f"products: [{department_products}]"))
+    org_apply.apply_org(store, org_parse.load_org_file(path), actor="test")
+
+
 # --- independent helpers over ROWS (plain Python; tests compare the tools with these) ---
 
 def day(r: dict) -> date:

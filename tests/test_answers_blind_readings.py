@@ -12,9 +12,8 @@ from datetime import date, timedelta
 from agent import planner
 from agent.render_words import usd
 from agent.vocabulary import canonical
-from ledger import org_apply, org_parse
 from tests.conftest import make_ctx
-from tests.orgfixture import ORG_YAML, TODAY
+from tests.orgfixture import TODAY, with_products
 from tests.test_answers_as_asked import spend
 
 LEAD, MARIA, PRIYA, ENG = "lead@example.com", "maria@example.com", "priya@example.com", "eng@example.com"
@@ -69,11 +68,8 @@ def test_follow_ups_split_narrow_and_compare(org_store) -> None:
 
 
 def test_a_nodes_name_said_of_a_product_means_its_products(fresh_org_store, tmp_path) -> None:
-    org = ORG_YAML.replace("products: [{name: Checkout}, {name: Fraud}]",
-                           "products: [{name: Checkout}, {name: Fraud}, {name: Digital Wallet}, {name: Digital Cards}]")
-    path = tmp_path / "org.yaml"
-    path.write_text(org)
-    org_apply.apply_org(fresh_org_store, org_parse.load_org_file(path), actor="test")
+    with_products(fresh_org_store, tmp_path,
+                  "{name: Checkout}, {name: Fraud}, {name: Digital Wallet}, {name: Digital Cards}")
     a = ask(fresh_org_store, LEAD, "How much did the Digital product spend last month?")
     assert a.outcome == "clarify" and not a.facts
     assert "Digital Wallet" in a.text and "Digital Cards" in a.text

@@ -10,9 +10,8 @@ from datetime import date
 
 from agent import planner
 from agent.render_words import usd
-from ledger import org_apply, org_parse
 from tests.conftest import make_ctx
-from tests.orgfixture import A1, ORG_YAML
+from tests.orgfixture import A1, with_products
 from tests.test_answers_as_asked import spend
 from tests.test_unit_cost_answers import per_unit, unit_store, unit_text  # noqa: F401 - unit_store: a fixture
 
@@ -30,17 +29,8 @@ def test_a_spend_idiom_with_a_bare_account_id_is_that_accounts_spend(org_store) 
     assert usd(spend(*OCT, account=A1)) in a.text and a.outcome == "answered"
 
 
-def _with_payments_gateway(store, tmp_path) -> None:
-    """The fixture org plus a product whose name carries its department's one-word name."""
-    org = ORG_YAML.replace("products: [{name: Checkout}, {name: Fraud}]",
-                           "products: [{name: Checkout}, {name: Fraud}, {name: Payments Gateway}]")
-    path = tmp_path / "org.yaml"
-    path.write_text(org)
-    org_apply.apply_org(store, org_parse.load_org_file(path), actor="test")
-
-
 def test_a_word_naming_a_department_and_a_product_is_asked_about(fresh_org_store, tmp_path) -> None:
-    _with_payments_gateway(fresh_org_store, tmp_path)
+    with_products(fresh_org_store, tmp_path, "{name: Checkout}, {name: Fraud}, {name: Payments Gateway}")
     a = ask(fresh_org_store, LEAD, "Payments spend last month?")
     assert a.outcome == "clarify" and not a.facts
     assert "the Payments department" in a.text and "Payments Gateway" in a.text
