@@ -13,7 +13,7 @@ from agent.render_words import usd
 from tests.conftest import make_ctx
 from tests.orgfixture import A1, with_products
 from tests.test_answers_as_asked import spend
-from tests.test_unit_cost_answers import per_unit, unit_store, unit_text  # noqa: F401 - unit_store: a fixture
+from tests.test_unit_cost_answers import per_unit, unit_store, unit_text  # noqa: F401, F811 - unit_store: a fixture
 
 LEAD, MARIA, PRIYA, HANA = "lead@example.com", "maria@example.com", "priya@example.com", "hana@example.com"
 OCT = (date(2026, 10, 1), date(2026, 11, 1))
