@@ -97,9 +97,10 @@ def _node_or_product(q: Question, rest: str, start: int, end: int, node: tuple[s
     before = rest[:start].split()[-1:]
     if before and any(fuzz.ratio(f"{before[0]} {said}".casefold(), p.casefold()) >= 80 for p in sharing):
         return False  # 'custmer insights': the product, misspelt, not the Insights portfolio
-    if sharing and set(sharing) != subtree(q.ctx.store, [name])[1]:  # the same products: the same answer
-        q.ambiguous_names[rest[start:end]] = [f"the {name} {kind.replace('_', ' ')}", *sharing]
-    return bool(sharing)
+    if not sharing or set(sharing) == subtree(q.ctx.store, [name])[1]:  # the same products: the same answer
+        return False
+    q.ambiguous_names[rest[start:end]] = [f"the {name} {kind.replace('_', ' ')}", *sharing]
+    return True
 
 
 def find_product_words(q: Question, rest: str) -> str:

@@ -185,13 +185,14 @@ def build_store(tmp: Path):
     return store
 
 
-def with_products(store, tmp: Path, department_products: str) -> None:
-    """Re-apply the org with the Payments department's products list replaced ('{name: Checkout}, ...')."""
+def with_products(store, tmp: Path, department_products: str, *, old: str = "products: [{name: Checkout}, "
+                  "{name: Fraud}]") -> None:
+    """Re-apply the org with the Payments department's products list (or the text `old`) replaced."""
     from ledger import org_apply, org_parse
 
     path = tmp / "org.yaml"
-    path.write_text(ORG_YAML.replace("products: [{name: Checkout}, {name: Fraud}]",
-                                     f"products: [{department_products}]"))
+    new = f"products: [{department_products}]" if old.startswith("products:") else department_products
+    path.write_text(ORG_YAML.replace(old, new))
     org_apply.apply_org(store, org_parse.load_org_file(path), actor="test")
 
 

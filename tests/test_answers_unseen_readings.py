@@ -39,6 +39,10 @@ def test_a_word_naming_a_department_and_a_product_is_asked_about(fresh_org_store
     assert usd(spend(*OCT, products={"Checkout", "Fraud"})) in b.text
     c = ask(fresh_org_store, PRIYA, "Payments spend last month?")  # her own portfolio's department
     assert c.facts[0].args["department"] == "Payments"
+    cards = "          - name: Cards\n            products: [{name: Cards Issuing}]\n          - name: Mobile\n"
+    with_products(fresh_org_store, tmp_path, cards, old="          - name: Mobile\n")
+    d = ask(fresh_org_store, LEAD, "Cards spend last month?")  # the department is that one product: no question
+    assert d.outcome == "answered" and d.facts[0].args["department"] == "Cards"
 
 
 def test_an_abbreviation_beginning_a_department_and_a_product_is_asked_about(org_store) -> None:
