@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from agent.grouping import GROUPING_WORDS, TIER_WORDS
 from agent.answer import Fact
@@ -165,12 +165,29 @@ def unowned(q: Question, chosen: Plan) -> list[str]:
             if name.casefold() not in owners]
 
 
-def uncovered(facts: list[Fact]) -> list[str]:
+def uncovered(facts: list[Fact], first_day: date | None = None) -> list[str]:
     """Periods a spend answer covers with no usage data at all (before the store's first day): 'no
-    spend' there would be a figure Steward does not have."""
+    spend' there would be a figure Steward does not have. A period that only starts before that day
+    ('Q3', 'year to date' over a store holding three months) is named too: its total is not the
+    period's."""
     out = [f"the period {f.result['period']} (Steward's usage data does not reach back that far)"
            for f in facts if f.tool == "spend_breakdown" and f.result is not None
            and f.result.get("data_through") is None and not f.result.get("rows")]
-    return out + [f"the period {f.result[f'{which}_label']} (Steward's usage data does not reach back that far)"
-                  for f in facts if f.tool == "compare_spend" and f.result is not None
-                  for which in ("first", "second") if f.result.get(f"{which}_through") is None]
+    out += [f"the period {f.result[f'{which}_label']} (Steward's usage data does not reach back that far)"
+            for f in facts if f.tool == "compare_spend" and f.result is not None
+            for which in ("first", "second") if f.result.get(f"{which}_through") is None]
+    return out + _partly_before(facts, first_day) if first_day else out
+
+
+def _partly_before(facts: list[Fact], first_day: date) -> list[str]:
+    """The days of a spend period before the store's first day of usage, once per period."""
+    starts = {(f.result["start"], f.result["period"]) for f in facts
+              if f.tool == "spend_breakdown" and f.result and f.result.get("rows")}
+    starts |= {(f.result[f"{w}_start"], f.result[f"{w}_label"]) for f in facts
+               if f.tool == "compare_spend" and f.result for w in ("first", "second")
+               if f.result.get(f"{w}_through") is not None}
+    gaps = sorted((date.fromisoformat(str(start)), label) for start, label in starts
+                  if date.fromisoformat(str(start)) < first_day)
+    last = first_day - timedelta(days=1)
+    return [f"{start.day} {start:%b %Y} to {last.day} {last:%b %Y} of {label} (Steward's usage data starts on "
+            f"{first_day.day} {first_day:%b %Y}; the figures cover the days from then)" for start, label in gaps]

@@ -33,6 +33,7 @@ from agent.question import Question, read
 from tools import toolset
 from tools.catalog import model_labels
 from tools.context import ToolContext
+from tools.periods import data_from
 from tools.errors import ToolError
 
 __all__ = ["FAMILIES", "Plan", "Step", "answer", "call", "help_text", "plan", "view"]
@@ -119,7 +120,7 @@ def answer(ctx: ToolContext, question: str, thread_id: str | None = None) -> Ans
     thread, a follow-up ('and last month?') changes one slot of the previous answered question."""
     chosen, q = _plan(ctx, question, thread_id)
     facts = [call(ctx, step) for step in chosen.steps]
-    chosen.not_honoured = [*chosen.not_honoured, *coverage.uncovered(facts)]
+    chosen.not_honoured = [*chosen.not_honoured, *coverage.uncovered(facts, data_from(ctx.store))]
     outcome = _outcome(chosen, facts)
     stated = outcome in ("answered", "partial")
     if stated and q is not None:

@@ -195,6 +195,7 @@ def _relative_period(q: Question, today: date) -> Period | None:
             start = monday
         return Period(start=start, end=start + timedelta(days=7), week=start)
     if unit == "year" or q.phrase("year to date", "ytd"):
+        which = which if unit == "year" else None  # 'YTD vs last month': the 'last' is the month's
         if which in ("last", "previous", "prior"):
             return Period(start=date(today.year - 1, 1, 1), end=date(today.year, 1, 1))
         if which == "next":

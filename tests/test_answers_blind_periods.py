@@ -78,7 +78,8 @@ def test_since_a_day_of_this_month(org_store) -> None:
 
 def test_a_calendar_year_so_far(org_store) -> None:
     a = ask(org_store, LEAD, "bedrock spend for calendar year 2026 so far")
-    assert window(a) == ("2026-01-01", "2026-11-22") and a.outcome == "answered"
+    assert window(a) == ("2026-01-01", "2026-11-22")
+    assert a.outcome == "partial"  # the store's usage starts on 1 Oct: the answer says so (test_answers_data_start)
     assert usd(spend(date(2026, 1, 1), TODAY)) in a.text
 
 

@@ -65,7 +65,8 @@ def test_the_week_before_last(org_store) -> None:
 def test_h2_so_far(org_store) -> None:
     a = ask(org_store, LEAD, "What have we spent on Bedrock in H2 so far?")
     assert window(a) == ("2026-07-01", "2026-11-22") and "H2 2026 to date" in a.text
-    assert usd(spend(d(7, 1), d(11, 21))) in a.text and a.outcome == "answered"
+    assert usd(spend(d(7, 1), d(11, 21))) in a.text
+    assert a.outcome == "partial"  # usage starts on 1 Oct: named (test_answers_data_start)
 
 
 def test_numeric_dates_with_a_uk_hint_are_day_first(org_store) -> None:

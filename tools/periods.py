@@ -81,6 +81,12 @@ def data_through(store: Store, before: date | None = None) -> date | None:
         "SELECT max(usage_date) FROM usage_daily WHERE charge_class = 'usage' AND usage_date <= ?", [before]))
 
 
+def data_from(store: Store) -> date | None:
+    """The first day with Bedrock usage in the store: a period starting before it is not all there."""
+    return per_snapshot(store, ("data_from",), lambda: store.scalar(
+        "SELECT min(usage_date) FROM usage_daily WHERE charge_class = 'usage'"))
+
+
 def upto(w: Window, today: date) -> date:
     """The exclusive end of what has happened in the window as of `today` (today included)."""
     return min(w.end, today + timedelta(days=1))
