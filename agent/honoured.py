@@ -12,12 +12,13 @@ from typing import Any
 
 from agent.answer import Fact
 from agent.comparisons import read_comparison
-from agent.coverage import coverage
+from agent.coverage import coverage, uncovered
 from agent.date_mentions import call_windows, unread_in_calls
 from agent.qualifiers import FILTER_LABELS, spend_filters
 from agent.question import Question, read
 from tools import toolset
 from tools.context import ToolContext
+from tools.periods import data_from
 
 Window = tuple[date, date]
 NODE_FIELDS = (("product", "products"), ("portfolio", "portfolios"), ("department", "departments"),
@@ -32,7 +33,7 @@ def unhonoured(ctx: ToolContext, question: str, facts: list[Fact]) -> list[str]:
     q = read(ctx, question)
     fields = {name for f in done if (t := toolset.get(f.tool)) is not None for name in t.args_model.model_fields}
     missing = [f"grouping {g} (spend is grouped by the tools' groupings only)" for g in coverage(q).groupings]
-    missing += _periods(q, done, fields) + unread_in_calls(q, done)
+    missing += _periods(q, done, fields) + unread_in_calls(q, done) + uncovered(done, data_from(ctx.store))
     filters, _ = spend_filters(q)
     for key, value in filters.items():
         arg = "cost" if key == "cost" else key

@@ -90,6 +90,14 @@ def test_bedrock_calls_that_apply_every_qualifier_are_answered(org_store, fake) 
     assert b.outcome == "answered"
 
 
+def test_a_period_reaching_back_before_the_data_is_named_on_bedrock_too(org_store, fake) -> None:
+    args = {"by": "product", "start": "2026-09-01", "end": "2026-11-01"}  # the fixture's usage starts 1 Oct
+    a = on_bedrock(org_store, fake, [tool_use("spend_breakdown", args), text("Here is the spend.")],
+                   "What did we spend on Bedrock in September and October?")
+    assert a.facts[0].result["total_usd"] == pytest.approx(spend(date(2026, 9, 1), NOV[0]), abs=0.01)
+    assert a.outcome == "partial" and any("starts on 1 Oct 2026" in x for x in a.not_honoured)
+
+
 def test_a_grouping_no_tool_makes_is_named_on_bedrock_too(org_store, fake) -> None:
     a = on_bedrock(org_store, fake, [tool_use("spend_breakdown", {"by": "day"}), text("Spend by day.")],
                    "Bedrock spend this month by hour")
