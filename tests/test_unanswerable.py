@@ -83,7 +83,8 @@ def test_an_ordinary_question_stays_answered_in_full(org_store) -> None:
                      "What's my month-end forecast?", "What are the top 3 products by Bedrock spend this month?",
                      "Spend per AWS account this month", "Bedrock spend between Nov 1 and Nov 15",
                      "Who claimed the checkout-bedrock role?", "Which of our models are legacy or past end of life?",
-                     "Year to date, how much has gone on Bedrock?"):
+                     "Quarter to date, how much has gone on Bedrock?"):  # the year to date reaches back
+        # before the fixture's first day (1 Oct): partial, tests/test_answers_data_start.py
         a = ask(org_store, LEAD, question)
         assert a.outcome == "answered" and a.not_honoured == [], (question, a.text)
 
