@@ -14,6 +14,7 @@ from agent.answer import Fact
 from agent.date_mentions import unread_in_calls
 from agent.plan import Plan
 from agent.question import Question
+from agent.render_words import day
 from agent.spoken_periods import YEAR_AGO_PHRASES
 from agent.unit_plans import unit_words
 from agent.vocabulary import INSTRUCTION_WORDS, KEYWORDS, MONTHS, PREFIXES, STOP_WORDS, VOCABULARY, canonical
@@ -186,8 +187,8 @@ def _partly_before(facts: list[Fact], first_day: date) -> list[str]:
     starts |= {(f.result[f"{w}_start"], f.result[f"{w}_label"]) for f in facts
                if f.tool == "compare_spend" and f.result for w in ("first", "second")
                if f.result.get(f"{w}_through") is not None}
-    gaps = sorted((date.fromisoformat(str(start)), label) for start, label in starts
-                  if date.fromisoformat(str(start)) < first_day)
+    gaps = sorted((start, label) for start, label in ((date.fromisoformat(str(s)), x) for s, x in starts)
+                  if start < first_day)
     last = first_day - timedelta(days=1)
-    return [f"{start.day} {start:%b %Y} to {last.day} {last:%b %Y} of {label} (Steward's usage data starts on "
-            f"{first_day.day} {first_day:%b %Y}; the figures cover the days from then)" for start, label in gaps]
+    return [f"{day(start, year=True)} to {day(last, year=True)} of {label} (Steward's usage data starts on "
+            f"{day(first_day, year=True)}; the figures cover the days from then)" for start, label in gaps]
